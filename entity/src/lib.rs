@@ -1,0 +1,12 @@
+//! sea-orm entities of orderhub. They mirror the tables in `migration/` and nothing else:
+//! the public GraphQL types live in the app crate, so the database can change without
+//! changing the API.
+
+pub mod category;
+pub mod idempotency_key;
+pub mod inbound_callback;
+pub mod order_event;
+pub mod order_item;
+pub mod orders;
+pub mod price;
+pub mod shop;

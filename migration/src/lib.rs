@@ -1,0 +1,20 @@
+//! Database migrations for orderhub. The app runs pending migrations at start-up
+//! (`Migrator::up`); `cargo run -p migration -- up|down|status` runs them by hand.
+//! One migration per change, never edited once released.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_create_catalog;
+mod m20261123_000002_create_orders;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261123_000001_create_catalog::Migration),
+            Box::new(m20261123_000002_create_orders::Migration),
+        ]
+    }
+}
