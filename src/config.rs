@@ -1,0 +1,184 @@
+//! Configuration: defaults that run with no file at all (SQLite in `./data`, every sandbox
+//! mounted in-process), overridden by an optional TOML file and then by `ORDERHUB_*`
+//! environment variables (`ORDERHUB_DAOWAY__PASSWORD`, `ORDERHUB_SERVER__PORT`, …).
+//! Secrets are `SecretString`s: they deserialize, but never print.
+
+use std::{net::IpAddr, path::Path, time::Duration};
+
+use figment::{
+    Figment,
+    providers::{Env, Format, Toml},
+};
+use orderhub_sandbox::daoway::DaowaySandboxConfig;
+use secrecy::SecretString;
+use serde::Deserialize;
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub limits: LimitsConfig,
+    pub sandbox: SandboxConfig,
+    pub daoway: DaowayConfig,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    pub host: IpAddr,
+    /// 0 picks a free port (tests do).
+    pub port: u16,
+    /// How the platforms reach us (callback URLs are built from it). Defaults to the bound
+    /// address, which is right for the in-process sandboxes.
+    pub public_url: Option<String>,
+    /// How long shutdown waits for in-flight requests and workers.
+    pub shutdown_grace_secs: u64,
+    /// Log output format: `pretty` or `json`.
+    pub log_format: String,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            host: IpAddr::from([127, 0, 0, 1]),
+            port: 8000,
+            public_url: None,
+            shutdown_grace_secs: 20,
+            log_format: "pretty".into(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://path?mode=rwc` or `postgres://user:pass@host/db`.
+    pub url: SecretString,
+    /// Pool size for PostgreSQL. SQLite always uses one writer connection, which keeps its
+    /// transactions serial and free of SQLITE_BUSY surprises.
+    pub max_connections: u32,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: SecretString::from("sqlite://./data/orderhub.db?mode=rwc"),
+            max_connections: 10,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    pub max_query_depth: usize,
+    pub max_query_complexity: usize,
+    pub max_aliases: usize,
+    /// Maximum body of a `/graphql` request.
+    pub graphql_body_bytes: usize,
+    /// Maximum body of a platform callback.
+    pub callback_body_bytes: usize,
+    /// Per-request timeout of every route but the websocket.
+    pub request_timeout_secs: u64,
+    /// Largest page a connection field returns.
+    pub max_page_size: usize,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            max_query_depth: 12,
+            max_query_complexity: 2_000,
+            max_aliases: 30,
+            graphql_body_bytes: 64 * 1024,
+            callback_body_bytes: 32 * 1024,
+            request_timeout_secs: 30,
+            max_page_size: 100,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SandboxConfig {
+    /// Mount the platform simulators under `/sandbox/{platform}` and point every adapter
+    /// whose `base_url` is unset at them.
+    pub enabled: bool,
+    pub daoway: DaowaySandboxConfig,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            daoway: DaowaySandboxConfig::default(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DaowayConfig {
+    pub enabled: bool,
+    /// e.g. `http://api.daoway.cn/daoway/rest/open/`. Unset = the in-process sandbox.
+    pub base_url: Option<String>,
+    /// Our channel number at Daoway. Unset with the sandbox = the sandbox's first channel.
+    pub channel: Option<String>,
+    /// The pre-paid Daoway account orders are charged to.
+    pub user_name: Option<String>,
+    pub password: Option<SecretString>,
+    pub request_timeout_ms: u64,
+    /// How often in-flight orders' status is polled (Daoway pushes only cancellations).
+    pub poll_interval_ms: u64,
+    /// How long a shop's fetched detail is served before it is fetched again.
+    pub detail_ttl_secs: u64,
+}
+
+impl Default for DaowayConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            base_url: None,
+            channel: None,
+            user_name: None,
+            password: None,
+            request_timeout_ms: 5_000,
+            poll_interval_ms: 10_000,
+            detail_ttl_secs: 300,
+        }
+    }
+}
+
+impl DaowayConfig {
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_millis(self.request_timeout_ms)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Invalid(#[from] Box<figment::Error>),
+}
+
+impl Config {
+    /// Defaults, then the TOML file if given (or `orderhub.toml` if present), then
+    /// `ORDERHUB_*` environment variables (`__` separates sections).
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::new();
+        match file {
+            Some(path) => figment = figment.merge(Toml::file_exact(path)),
+            None => figment = figment.merge(Toml::file("orderhub.toml")),
+        }
+        figment
+            // ORDERHUB_TEST_* belong to the test suite, not to the server.
+            .merge(
+                Env::prefixed("ORDERHUB_")
+                    .filter(|k| !k.as_str().starts_with("test_"))
+                    .split("__"),
+            )
+            .extract()
+            .map_err(|e| ConfigError::Invalid(Box::new(e)))
+    }
+}

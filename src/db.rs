@@ -1,0 +1,67 @@
+//! Opening the database (SQLite or PostgreSQL), applying migrations, and counting SQL
+//! statements for the metrics endpoint.
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use secrecy::ExposeSecret;
+
+use crate::config::DatabaseConfig;
+
+/// Connects, creating the SQLite file's directory if needed, and runs pending migrations.
+/// Every statement run on the connection is counted in `statements`: per instance, so
+/// tests running side by side in one process don't see each other's queries.
+pub async fn connect(
+    config: &DatabaseConfig,
+    statements: Arc<AtomicU64>,
+) -> Result<DatabaseConnection, DbErr> {
+    let url = config.url.expose_secret();
+    let sqlite = url.starts_with("sqlite:");
+    if sqlite {
+        ensure_sqlite_dir(url)?;
+    }
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.sqlx_logging(false)
+        .acquire_timeout(Duration::from_secs(30))
+        .max_connections(if sqlite { 1 } else { config.max_connections });
+    if sqlite {
+        opts.min_connections(1).map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+        });
+    }
+    let mut db = Database::connect(opts).await?;
+    db.set_metric_callback(move |info| {
+        statements.fetch_add(1, Ordering::Relaxed);
+        if info.failed {
+            metrics::counter!("orderhub_db_statement_errors_total").increment(1);
+        }
+    });
+    Migrator::up(&db, None).await?;
+    Ok(db)
+}
+
+fn ensure_sqlite_dir(url: &str) -> Result<(), DbErr> {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let path = path.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return Ok(());
+    }
+    if let Some(dir) = std::path::Path::new(path).parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| DbErr::Custom(format!("creating {}: {e}", dir.display())))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,180 @@
+//! The unified model every platform maps into. Nothing here knows a platform's spelling:
+//! adapters translate their wire types into these, and the GraphQL layer presents them.
+
+mod money;
+mod status;
+
+use std::{fmt, str::FromStr};
+
+pub use money::{Money, MoneyError};
+pub use status::OrderStatus;
+
+/// The platforms orderhub speaks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ProviderId {
+    Daoway,
+    Dada,
+    Wechat,
+    Daojia58,
+}
+
+impl ProviderId {
+    pub const ALL: [ProviderId; 4] = [Self::Daoway, Self::Dada, Self::Wechat, Self::Daojia58];
+
+    /// The stable spelling used in the database and in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Daoway => "DAOWAY",
+            Self::Dada => "DADA",
+            Self::Wechat => "WECHAT",
+            Self::Daojia58 => "DAOJIA58",
+        }
+    }
+}
+
+impl fmt::Display for ProviderId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ProviderId {
+    type Err = UnknownValue;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| UnknownValue(s.to_owned()))
+    }
+}
+
+/// A stored value that is not one of the enum's spellings (a corrupt row or a newer writer).
+#[derive(Debug, thiserror::Error)]
+#[error("unknown value {0:?}")]
+pub struct UnknownValue(pub String);
+
+/// Who placed the order: we placed it on the platform, or the platform pushed it to us.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    Outbound,
+    Inbound,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Outbound => "OUTBOUND",
+            Self::Inbound => "INBOUND",
+        }
+    }
+}
+
+/// What the order is for: a home service appointment or a courier delivery.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrderKind {
+    Service,
+    Delivery,
+}
+
+impl OrderKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Service => "SERVICE",
+            Self::Delivery => "DELIVERY",
+        }
+    }
+}
+
+/// A point in BD-09 (Baidu) coordinates, the system Chinese platforms use.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GeoPoint {
+    pub lng: f64,
+    pub lat: f64,
+}
+
+impl GeoPoint {
+    /// Validates the ranges: a swapped or out-of-range pair is refused, not silently used.
+    pub fn new(lng: f64, lat: f64) -> Option<Self> {
+        ((-180.0..=180.0).contains(&lng) && (-90.0..=90.0).contains(&lat) && lng.is_finite())
+            .then_some(Self { lng, lat })
+    }
+
+    /// Great-circle distance in metres (haversine); good enough for ordering shops.
+    pub fn distance_m(&self, other: &GeoPoint) -> f64 {
+        const R: f64 = 6_371_000.0;
+        let (p1, p2) = (self.lat.to_radians(), other.lat.to_radians());
+        let dp = p2 - p1;
+        let dl = (other.lng - self.lng).to_radians();
+        let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+        2.0 * R * a.sqrt().asin()
+    }
+}
+
+/// Where the event that moved an order came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventSource {
+    /// We created the order.
+    Create,
+    /// We asked the platform for the status.
+    Poll,
+    /// The platform called us.
+    Callback,
+    /// A mutation of ours changed it.
+    Api,
+}
+
+impl EventSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Create => "CREATE",
+            Self::Poll => "POLL",
+            Self::Callback => "CALLBACK",
+            Self::Api => "API",
+        }
+    }
+}
+
+impl FromStr for EventSource {
+    type Err = UnknownValue;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [Self::Create, Self::Poll, Self::Callback, Self::Api]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| UnknownValue(s.to_owned()))
+    }
+}
+
+/// China Standard Time: appointment times on the platforms are local wall-clock times.
+pub fn china_offset() -> chrono::FixedOffset {
+    chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provider_round_trips() {
+        for p in ProviderId::ALL {
+            assert_eq!(p.as_str().parse::<ProviderId>().ok(), Some(p));
+        }
+        assert!("NOPE".parse::<ProviderId>().is_err());
+    }
+
+    #[test]
+    fn geo_point_rejects_out_of_range() {
+        assert!(GeoPoint::new(116.4, 39.9).is_some());
+        assert!(GeoPoint::new(39.9, 116.4).is_none());
+        assert!(GeoPoint::new(f64::NAN, 1.0).is_none());
+    }
+
+    #[test]
+    fn distance_is_plausible() {
+        let tiananmen = GeoPoint { lng: 116.404, lat: 39.915 };
+        let shanghai = GeoPoint { lng: 121.48, lat: 31.24 };
+        let d = tiananmen.distance_m(&shanghai);
+        assert!((1_000_000.0..1_150_000.0).contains(&d), "{d}");
+    }
+}

@@ -1,0 +1,85 @@
+//! How failures look to a client: refusals are `userErrors` in the payload (field, message,
+//! code, and the platform's own code when it came from a platform); everything else is a
+//! GraphQL error with `extensions.code` from a closed set. Database and unexpected errors are
+//! logged and reported as `INTERNAL`, never echoed.
+
+use async_graphql::{Enum, ErrorExtensions, SimpleObject};
+
+use crate::{orders, providers::ProviderError};
+
+/// Closed set of `extensions.code` values of GraphQL errors.
+pub mod codes {
+    pub const NOT_FOUND: &str = "NOT_FOUND";
+    pub const INVALID_INPUT: &str = "INVALID_INPUT";
+    pub const PROVIDER_UNAVAILABLE: &str = "PROVIDER_UNAVAILABLE";
+    pub const INTERNAL: &str = "INTERNAL";
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+#[graphql(remote = "crate::orders::UserErrorCode")]
+pub enum UserErrorCode {
+    InvalidInput,
+    NotFound,
+    UnknownPrice,
+    BelowMinimumQuantity,
+    BelowMinimumAmount,
+    AppointmentTooSoon,
+    OutsideServiceHours,
+    InsufficientBalance,
+    PlatformRejected,
+    ProviderUnavailable,
+    UnsupportedByProvider,
+    IdempotencyKeyReused,
+    IdempotencyKeyInUse,
+}
+
+/// A refusal of a mutation. Nothing was changed.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct UserError {
+    /// Path to the input field at fault, e.g. `["input", "items", "0", "quantity"]`.
+    pub field: Vec<String>,
+    pub message: String,
+    pub code: UserErrorCode,
+    /// The platform's own error code, when the platform refused.
+    pub platform_code: Option<String>,
+}
+
+impl From<orders::UserError> for UserError {
+    fn from(e: orders::UserError) -> Self {
+        Self {
+            field: e.field,
+            message: e.message,
+            code: e.code.into(),
+            platform_code: e.platform_code,
+        }
+    }
+}
+
+/// An unexpected failure: logged with its detail, reported without it.
+pub fn internal(e: impl std::fmt::Display) -> async_graphql::Error {
+    tracing::error!(error = %e, "internal error");
+    async_graphql::Error::new("internal error").extend_with(|_, ext| ext.set("code", codes::INTERNAL))
+}
+
+pub fn not_found(what: &str) -> async_graphql::Error {
+    async_graphql::Error::new(format!("{what} not found")).extend_with(|_, ext| ext.set("code", codes::NOT_FOUND))
+}
+
+pub fn invalid(message: impl Into<String>) -> async_graphql::Error {
+    async_graphql::Error::new(message.into()).extend_with(|_, ext| ext.set("code", codes::INVALID_INPUT))
+}
+
+/// A provider that could not answer: reported beside partial data.
+pub fn provider_error(e: &ProviderError) -> async_graphql::ServerError {
+    let provider = e.provider().as_str();
+    let message = match e {
+        ProviderError::Rejected { message, .. } => format!("{provider}: {message}"),
+        _ => format!("{provider} is unavailable; stored data is served and marked stale"),
+    };
+    async_graphql::Error::new(message)
+        .extend_with(|_, ext| {
+            ext.set("code", codes::PROVIDER_UNAVAILABLE);
+            ext.set("provider", provider);
+        })
+        .into_server_error(async_graphql::Pos::default())
+}

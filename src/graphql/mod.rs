@@ -1,0 +1,39 @@
+//! The GraphQL schema: queries, mutations and subscriptions composed from per-domain parts,
+//! with the safety limits every public GraphQL server needs.
+
+pub mod errors;
+pub mod ids;
+mod limits;
+pub mod loaders;
+mod mutation;
+mod query;
+mod subscription;
+pub mod types;
+
+use async_graphql::Schema;
+
+pub use self::{mutation::Mutation, query::Query, subscription::Subscription};
+use crate::{AppState, config::LimitsConfig};
+
+pub type AppSchema = Schema<Query, Mutation, Subscription>;
+
+/// The schema with its limits; `state` is None only for printing the SDL.
+pub fn build(limits: &LimitsConfig, state: Option<AppState>) -> AppSchema {
+    let mut builder = Schema::build(Query, Mutation, Subscription)
+        .limit_depth(limits.max_query_depth)
+        .limit_complexity(limits.max_query_complexity)
+        .limit_recursive_depth(32)
+        .limit_directives(10)
+        .extension(limits::AliasLimit(limits.max_aliases));
+    if let Some(state) = state {
+        builder = builder
+            .data(loaders::Loaders::new(state.db.clone()))
+            .data(state);
+    }
+    builder.finish()
+}
+
+/// The SDL as `schema.graphql` holds it.
+pub fn sdl() -> String {
+    build(&LimitsConfig::default(), None).sdl()
+}

@@ -1,0 +1,136 @@
+//! Write side. Every mutation takes one `input` and returns a payload with the object and
+//! `userErrors`; a refusal (ours or the platform's) changes nothing.
+
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use super::{
+    errors::{UserError, internal},
+    ids::{self, Kind},
+    types::Order,
+};
+use crate::{
+    AppState,
+    orders::{self, CreateServiceOrder, LineInput, OrderError, UserErrorCode},
+};
+
+#[derive(InputObject)]
+pub struct OrderLineInput {
+    /// A price of the shop (from `shop.prices`).
+    pub price_id: ID,
+    pub quantity: i32,
+}
+
+#[derive(InputObject)]
+pub struct AddressInput {
+    pub city: String,
+    /// Neighbourhood and street.
+    pub street: String,
+    /// Building, floor and door.
+    pub house: String,
+}
+
+#[derive(InputObject)]
+pub struct ContactInput {
+    pub name: String,
+    pub phone: String,
+}
+
+#[derive(InputObject)]
+pub struct CreateOrderInput {
+    pub shop_id: ID,
+    pub items: Vec<OrderLineInput>,
+    pub address: AddressInput,
+    pub contact: ContactInput,
+    /// When the service should happen. Checked against the shop's hours (China time) and notice period.
+    pub appoint_time: DateTime<Utc>,
+    pub note: Option<String>,
+    /// Repeat a request with the same key to get the same order back instead of a second one.
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct CreateOrderPayload {
+    pub order: Option<Order>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(InputObject)]
+pub struct CancelOrderInput {
+    pub order_id: ID,
+    pub reason: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct CancelOrderPayload {
+    pub order: Option<Order>,
+    pub user_errors: Vec<UserError>,
+}
+
+fn refused(errors: Vec<orders::UserError>) -> Vec<UserError> {
+    errors.into_iter().map(UserError::from).collect()
+}
+
+#[derive(Default)]
+pub struct Mutation;
+
+#[Object]
+impl Mutation {
+    /// Places a service order on the shop's marketplace (Daoway). The pre-paid account is charged.
+    async fn create_order(&self, ctx: &Context<'_>, input: CreateOrderInput) -> Result<CreateOrderPayload> {
+        let st = ctx.data::<AppState>()?;
+        let mut errors = Vec::new();
+        let shop_id = ids::decode(Kind::Shop, &input.shop_id);
+        if shop_id.is_none() {
+            errors.push(orders::UserError::new(&["shopId"], UserErrorCode::InvalidInput, "shopId is not a shop id"));
+        }
+        let mut items = Vec::new();
+        for (i, line) in input.items.iter().enumerate() {
+            match ids::decode(Kind::Price, &line.price_id) {
+                Some(price_id) => items.push(LineInput { price_id, quantity: line.quantity }),
+                None => errors.push(orders::UserError::new(
+                    &["items", &i.to_string(), "priceId"],
+                    UserErrorCode::InvalidInput,
+                    "priceId is not a price id",
+                )),
+            }
+        }
+        let (Some(shop_id), true) = (shop_id, errors.is_empty()) else {
+            return Ok(CreateOrderPayload { order: None, user_errors: refused(errors) });
+        };
+        let request = CreateServiceOrder {
+            shop_id,
+            items,
+            city: input.address.city,
+            street: input.address.street,
+            house: input.address.house,
+            contact_person: input.contact.name,
+            phone: input.contact.phone,
+            appoint_time: input.appoint_time,
+            note: input.note.filter(|n| !n.trim().is_empty()),
+            idempotency_key: input.idempotency_key,
+        };
+        match st.orders.create_service_order(request).await {
+            Ok(order) => Ok(CreateOrderPayload { order: Some(Order(order)), user_errors: vec![] }),
+            Err(OrderError::User(e)) => Ok(CreateOrderPayload { order: None, user_errors: refused(e) }),
+            Err(OrderError::Db(e)) => Err(internal(e)),
+        }
+    }
+
+    /// Cancels an order on its platform, where the platform has a cancel API (see the
+    /// provider's capabilities); otherwise a user error says how cancellation works there.
+    async fn cancel_order(&self, ctx: &Context<'_>, input: CancelOrderInput) -> Result<CancelOrderPayload> {
+        let st = ctx.data::<AppState>()?;
+        let Some(id) = ids::decode(Kind::Order, &input.order_id) else {
+            return Ok(CancelOrderPayload {
+                order: None,
+                user_errors: refused(vec![orders::UserError::new(&["orderId"], UserErrorCode::InvalidInput, "orderId is not an order id")]),
+            });
+        };
+        match st.orders.cancel(id, input.reason).await {
+            Ok(order) => Ok(CancelOrderPayload { order: Some(Order(order)), user_errors: vec![] }),
+            Err(OrderError::User(e)) => Ok(CancelOrderPayload { order: None, user_errors: refused(e) }),
+            Err(OrderError::Db(e)) => Err(internal(e)),
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! Read side: providers, the catalogue (read-through to the marketplaces) and orders.
+
+use async_graphql::{
+    Context, ID, InputObject, Object, Result,
+    connection::{Connection, Edge, OpaqueCursor},
+};
+
+use super::{
+    errors::{internal, invalid, provider_error},
+    ids::{self, Kind},
+    types::{Category, Node, Order, OrderStatus, Provider, ProviderId, Shop},
+};
+use crate::{AppState, domain, orders::OrderFilter as ServiceOrderFilter, providers::ShopQuery};
+
+#[derive(InputObject, Clone, Copy)]
+pub struct GeoPointInput {
+    /// BD-09 longitude.
+    pub lng: f64,
+    /// BD-09 latitude.
+    pub lat: f64,
+}
+
+#[derive(InputObject, Default)]
+pub struct ShopFilter {
+    /// Only this provider's shops.
+    pub provider: Option<ProviderId>,
+    /// City name as the platform spells it, e.g. "北京".
+    pub city: Option<String>,
+    /// A category from `categories`.
+    pub category: Option<ID>,
+    /// Keyword matched against shop names and services.
+    pub search: Option<String>,
+    /// Order by distance from this point.
+    pub near: Option<GeoPointInput>,
+}
+
+#[derive(InputObject, Default)]
+pub struct OrderFilter {
+    pub provider: Option<ProviderId>,
+    pub statuses: Option<Vec<OrderStatus>>,
+    pub shop_id: Option<ID>,
+}
+
+#[derive(Default)]
+pub struct Query;
+
+fn state<'a>(ctx: &Context<'a>) -> Result<&'a AppState> {
+    ctx.data::<AppState>()
+}
+
+fn page_size(ctx: &Context<'_>, first: Option<i32>) -> Result<usize> {
+    let max = state(ctx)?.config.limits.max_page_size;
+    match first {
+        None => Ok(20.min(max)),
+        Some(n) if n >= 1 && (n as usize) <= max => Ok(n as usize),
+        Some(_) => Err(invalid(format!("first must be between 1 and {max}"))),
+    }
+}
+
+#[Object]
+impl Query {
+    /// The platforms behind this API, what each is to us and what it supports.
+    async fn providers(&self, ctx: &Context<'_>) -> Result<Vec<Provider>> {
+        Ok(state(ctx)?.registry.info.iter().cloned().map(Provider).collect())
+    }
+
+    /// Service categories of every marketplace. A marketplace that cannot be reached adds a
+    /// `PROVIDER_UNAVAILABLE` error and its stored categories are served.
+    async fn categories(&self, ctx: &Context<'_>) -> Result<Vec<Category>> {
+        let got = state(ctx)?.catalog.categories().await.map_err(internal)?;
+        for e in &got.errors {
+            ctx.add_error(provider_error(e));
+        }
+        Ok(got.data.into_iter().map(Category).collect())
+    }
+
+    /// Shops of the marketplaces, as the platforms rank them (by distance with `near`).
+    /// Fetched live; when a platform fails, the stored shops come back marked `stale` with a
+    /// `PROVIDER_UNAVAILABLE` error beside them.
+    async fn shops(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ShopFilter>,
+        #[graphql(desc = "Page size, 1 to the configured maximum (100).")] first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<OpaqueCursor<usize>, Shop>> {
+        let st = state(ctx)?;
+        let limit = page_size(ctx, first)?;
+        let offset = match after {
+            Some(c) => {
+                let c = <OpaqueCursor<usize> as async_graphql::connection::CursorType>::decode_cursor(&c)
+                    .map_err(|_| invalid("after is not a cursor of this list"))?;
+                c.0 + 1
+            }
+            None => 0,
+        };
+        let filter = filter.unwrap_or_default();
+        let mut only = filter.provider.map(domain::ProviderId::from);
+        let mut category = None;
+        if let Some(id) = &filter.category {
+            let cid = ids::decode(Kind::Category, id).ok_or_else(|| invalid("category is not a category id"))?;
+            let cat = st.catalog.category(cid).await.map_err(internal)?.ok_or_else(|| invalid("unknown category"))?;
+            let provider: domain::ProviderId = super::types::parse(&cat.provider)?;
+            if only.is_some_and(|p| p != provider) {
+                return Ok(Connection::new(false, false));
+            }
+            only = Some(provider);
+            category = Some(cat.external_id);
+        }
+        let near = match filter.near {
+            Some(p) => Some(domain::GeoPoint::new(p.lng, p.lat).ok_or_else(|| invalid("near is not a valid coordinate"))?),
+            None => None,
+        };
+        let nonblank = |s: Option<String>| s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+        let query = ShopQuery {
+            city: nonblank(filter.city),
+            category,
+            search: nonblank(filter.search),
+            near,
+            offset,
+            limit,
+        };
+        let got = st.catalog.search_shops(only, &query).await.map_err(internal)?;
+        for e in &got.errors {
+            ctx.add_error(provider_error(e));
+        }
+        let mut conn = Connection::new(offset > 0, got.data.has_next);
+        conn.edges.extend(
+            got.data
+                .shops
+                .into_iter()
+                .enumerate()
+                .map(|(i, s)| Edge::new(OpaqueCursor(offset + i), Shop(s))),
+        );
+        Ok(conn)
+    }
+
+    /// One shop with its prices, hours and fees (fetched from the platform when older than
+    /// the configured TTL; served stale with an error when the platform fails).
+    async fn shop(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Shop>> {
+        let sid = ids::decode(Kind::Shop, &id).ok_or_else(|| invalid("id is not a shop id"))?;
+        let Some(got) = state(ctx)?.catalog.shop(sid, false).await.map_err(internal)? else {
+            return Ok(None);
+        };
+        for e in &got.errors {
+            ctx.add_error(provider_error(e));
+        }
+        Ok(Some(Shop(got.data)))
+    }
+
+    /// Any object by its global id.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
+        let (kind, n) = ids::decode_any(&id).ok_or_else(|| invalid("malformed id"))?;
+        let st = state(ctx)?;
+        Ok(match kind {
+            Kind::Shop => st.catalog.stored_shop(n).await.map_err(internal)?.map(|s| Node::Shop(Shop(s))),
+            Kind::Order => st.orders.get(n).await.map_err(internal)?.map(|o| Node::Order(Order(o))),
+            Kind::Category => st.catalog.category(n).await.map_err(internal)?.map(|c| Node::Category(Category(c))),
+            Kind::Price | Kind::Event => None,
+        })
+    }
+
+    /// Orders of every provider, newest first.
+    async fn orders(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<OrderFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<OpaqueCursor<i64>, Order>> {
+        let st = state(ctx)?;
+        let limit = page_size(ctx, first)?;
+        let before = match after {
+            Some(c) => Some(
+                <OpaqueCursor<i64> as async_graphql::connection::CursorType>::decode_cursor(&c)
+                    .map_err(|_| invalid("after is not a cursor of this list"))?
+                    .0,
+            ),
+            None => None,
+        };
+        let filter = filter.unwrap_or_default();
+        let shop_id = match &filter.shop_id {
+            Some(id) => Some(ids::decode(Kind::Shop, id).ok_or_else(|| invalid("shopId is not a shop id"))?),
+            None => None,
+        };
+        let f = ServiceOrderFilter {
+            provider: filter.provider.map(Into::into),
+            statuses: filter.statuses.unwrap_or_default().into_iter().map(Into::into).collect(),
+            shop_id,
+        };
+        let mut rows = st.orders.list(&f, before, limit as u64 + 1).await.map_err(internal)?;
+        let has_next = rows.len() > limit;
+        rows.truncate(limit);
+        let mut conn = Connection::new(before.is_some(), has_next);
+        conn.edges.extend(rows.into_iter().map(|o| Edge::new(OpaqueCursor(o.id), Order(o))));
+        Ok(conn)
+    }
+
+    /// One order with its status timeline.
+    async fn order(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Order>> {
+        let oid = ids::decode(Kind::Order, &id).ok_or_else(|| invalid("id is not an order id"))?;
+        Ok(state(ctx)?.orders.get(oid).await.map_err(internal)?.map(Order))
+    }
+}

@@ -1,0 +1,178 @@
+//! The HTTP surface: `/graphql` (POST JSON; GET for queries only), `/graphql/ws`
+//! (graphql-ws), `/graphiql`, `/healthz`, `/metrics`, the platforms' callback routes and, in
+//! the default run, the sandboxes. Bodies are limited, requests time out, and every response
+//! carries an `x-request-id`.
+
+pub mod graphiql;
+
+use std::time::{Duration, Instant};
+
+use async_graphql::{
+    Data,
+    http::{ALL_WEBSOCKET_PROTOCOLS, parse_query_string},
+    parser::types::OperationType,
+};
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use axum::{
+    Json, Router,
+    body::Bytes,
+    extract::{MatchedPath, Request, State, WebSocketUpgrade},
+    http::{HeaderMap, HeaderName, StatusCode, header},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use sea_orm::ConnectionTrait;
+use serde_json::json;
+use tower_http::{
+    limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    timeout::TimeoutLayer,
+    trace::TraceLayer,
+};
+
+use crate::{AppState, graphql::AppSchema, providers::daoway};
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+pub fn router(state: AppState, schema: AppSchema, sandboxes: Router) -> Router {
+    let limits = &state.config.limits;
+    let graphql = Router::new()
+        .route("/graphql", post(graphql_post).get(graphql_get))
+        .layer(RequestBodyLimitLayer::new(limits.graphql_body_bytes))
+        .with_state(schema.clone());
+    let callbacks = Router::new()
+        .route("/callbacks/daoway/cancel", post(daoway::callback::cancel_notify))
+        .layer(RequestBodyLimitLayer::new(limits.callback_body_bytes))
+        .with_state(state.clone());
+    let ops = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics_text))
+        .with_state(state.clone());
+    let timed = Router::new()
+        .merge(graphql)
+        .merge(callbacks)
+        .merge(ops)
+        .merge(graphiql::router())
+        .nest("/sandbox", sandboxes)
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(limits.request_timeout_secs),
+        ));
+    let ws = Router::new()
+        .route("/graphql/ws", get(graphql_ws))
+        .with_state(schema);
+    Router::new()
+        .merge(timed)
+        .merge(ws)
+        .layer(middleware::from_fn(record_metrics))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let id = req
+                .headers()
+                .get(REQUEST_ID)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-");
+            tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// A GraphQL-shaped error for requests refused before execution.
+fn http_error(status: StatusCode, code: &str, message: &str) -> Response {
+    (status, Json(json!({ "errors": [{ "message": message, "extensions": { "code": code } }] }))).into_response()
+}
+
+async fn graphql_post(State(schema): State<AppSchema>, headers: HeaderMap, body: Bytes) -> Response {
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/json"));
+    if !json {
+        return http_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "POST /graphql takes Content-Type: application/json",
+        );
+    }
+    let request: async_graphql::Request = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            return http_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", &format!("body is not a GraphQL request: {e}"));
+        }
+    };
+    Json(schema.execute(request).await).into_response()
+}
+
+/// GET runs queries only: a mutation over GET could be triggered by a link or an image.
+async fn graphql_get(State(schema): State<AppSchema>, req: Request) -> Response {
+    let request = match parse_query_string(req.uri().query().unwrap_or_default()) {
+        Ok(r) => r,
+        Err(e) => return http_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", &e.to_string()),
+    };
+    if let Ok(doc) = async_graphql::parser::parse_query(&request.query) {
+        let op = match &request.operation_name {
+            Some(name) => doc.operations.iter().find(|(n, _)| n.is_some_and(|n| n.as_str() == name)).map(|(_, o)| o.node.ty),
+            None => doc.operations.iter().next().map(|(_, o)| o.node.ty),
+        };
+        if matches!(op, Some(OperationType::Mutation | OperationType::Subscription)) {
+            return http_error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "METHOD_NOT_ALLOWED",
+                "mutations and subscriptions are not accepted over GET; use POST (or graphql-ws for subscriptions)",
+            );
+        }
+    }
+    Json(schema.execute(request).await).into_response()
+}
+
+async fn graphql_ws(
+    State(schema): State<AppSchema>,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .max_message_size(64 * 1024)
+        .on_upgrade(move |stream| {
+            GraphQLWebSocket::new(stream, schema, protocol)
+                .on_connection_init(|_| async { Ok(Data::default()) })
+                .keepalive_timeout(Duration::from_secs(60))
+                .serve()
+        })
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.db.execute_unprepared("SELECT 1").await {
+        Ok(_) => Json(json!({ "status": "ok" })).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database unreachable");
+            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "database unavailable" }))).into_response()
+        }
+    }
+}
+
+/// Prometheus text: the process-wide metrics plus this instance's SQL statement count.
+async fn metrics_text(State(state): State<AppState>) -> Response {
+    let mut body = state.metrics.as_ref().map(|h| h.render()).unwrap_or_default();
+    body.push_str(&format!(
+        "# TYPE orderhub_db_statements_total counter\norderhub_db_statements_total {}\n",
+        state.statements.load(std::sync::atomic::Ordering::Relaxed)
+    ));
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
+}
+
+async fn record_metrics(req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let path = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".into());
+    let method = req.method().to_string();
+    let resp = next.run(req).await;
+    let status = resp.status().as_u16().to_string();
+    metrics::counter!("orderhub_http_requests_total", "method" => method.clone(), "path" => path.clone(), "status" => status).increment(1);
+    metrics::histogram!("orderhub_http_request_seconds", "method" => method, "path" => path).record(started.elapsed().as_secs_f64());
+    resp
+}

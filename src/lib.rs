@@ -1,0 +1,232 @@
+//! orderhub: one GraphQL API over the platforms where Chinese local-service businesses get
+//! and place orders. [`Application::build`] turns a [`Config`] into a bound, running-ready
+//! server — the one entry point `main` and the tests share.
+
+pub mod catalog;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod events;
+pub mod graphql;
+pub mod http;
+pub mod orders;
+pub mod providers;
+
+use std::{
+    future::Future,
+    net::SocketAddr,
+    sync::{Arc, OnceLock, atomic::AtomicU64},
+    time::Duration,
+};
+
+use axum::Router;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use orderhub_sandbox::daoway::DaowaySandbox;
+use sea_orm::DatabaseConnection;
+use secrecy::SecretString;
+use tokio::{net::TcpListener, task::JoinSet};
+use tokio_util::sync::CancellationToken;
+
+pub use crate::config::Config;
+use crate::{
+    catalog::CatalogService,
+    events::EventBus,
+    orders::OrderService,
+    providers::{Marketplace, Registry, daoway::{DaowayAdapter, client::DaowayClient}},
+};
+
+/// What every handler and resolver shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: DatabaseConnection,
+    pub registry: Registry,
+    pub catalog: CatalogService,
+    pub orders: OrderService,
+    pub bus: EventBus,
+    /// The channel Daoway notifications must carry (None when Daoway is off).
+    pub daoway_channel: Option<String>,
+    pub statements: Arc<AtomicU64>,
+    pub metrics: Option<PrometheusHandle>,
+    /// Cancelled at shutdown: workers and subscriptions stop.
+    pub shutdown: CancellationToken,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("binding {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("database: {0}")]
+    Database(#[from] sea_orm::DbErr),
+    #[error("configuration: {0}")]
+    Config(String),
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+    workers: JoinSet<()>,
+    base_url: String,
+}
+
+/// The process-wide Prometheus recorder, installed once (tests build many apps).
+fn metrics_handle() -> Option<PrometheusHandle> {
+    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| PrometheusBuilder::new().install_recorder().ok())
+        .clone()
+}
+
+impl Application {
+    pub async fn build(config: Config) -> Result<Self, StartupError> {
+        let addr = SocketAddr::new(config.server.host, config.server.port);
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartupError::Bind { addr, source })?;
+        let local = listener
+            .local_addr()
+            .map_err(|source| StartupError::Bind { addr, source })?;
+        let base_url = config
+            .server
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{local}"))
+            .trim_end_matches('/')
+            .to_owned();
+
+        let statements = Arc::new(AtomicU64::new(0));
+        let db = db::connect(&config.database, statements.clone()).await?;
+        let shutdown = CancellationToken::new();
+        let mut workers = JoinSet::new();
+
+        // Sandboxes: mounted under /sandbox, called back on our own callback routes.
+        let mut sandboxes = Router::new();
+        let daoway_sandbox = config.sandbox.enabled.then(|| {
+            let sb = DaowaySandbox::new(config.sandbox.daoway.clone());
+            sb.set_cancel_notify_url(format!("{base_url}/callbacks/daoway/cancel"));
+            sandboxes = std::mem::take(&mut sandboxes).nest("/daoway", sb.router());
+            let handle = sb.spawn(shutdown.clone());
+            workers.spawn(async move {
+                let _ = handle.await;
+            });
+            sb
+        });
+
+        let mut registry = Registry::default();
+        let mut daoway_channel = None;
+        let mut pollers: Vec<(Arc<dyn Marketplace>, Duration)> = Vec::new();
+        let dw = &config.daoway;
+        if dw.enabled {
+            let (endpoint, sandboxed) = match (&dw.base_url, &daoway_sandbox) {
+                (Some(url), _) => (url.clone(), false),
+                (None, Some(_)) => (format!("{base_url}/sandbox/daoway/"), true),
+                (None, None) => {
+                    return Err(StartupError::Config(
+                        "daoway.base_url is required when the sandbox is off (or set daoway.enabled = false)".into(),
+                    ));
+                }
+            };
+            let sb_cfg = &config.sandbox.daoway;
+            let pick = |ours: &Option<String>, sandbox: Option<String>, name: &str| {
+                ours.clone()
+                    .or(if sandboxed { sandbox } else { None })
+                    .ok_or_else(|| StartupError::Config(format!("daoway.{name} is required for the real platform")))
+            };
+            let channel = pick(&dw.channel, sb_cfg.channels.first().cloned(), "channel")?;
+            let account = sb_cfg.accounts.first();
+            let user_name = pick(&dw.user_name, account.map(|a| a.user_name.clone()), "user_name")?;
+            let password = match (&dw.password, account) {
+                (Some(p), _) => p.clone(),
+                (None, Some(a)) if sandboxed => SecretString::from(a.password.clone()),
+                _ => return Err(StartupError::Config("daoway.password is required for the real platform".into())),
+            };
+            let client = DaowayClient::new(&endpoint, channel.clone(), user_name, password, dw.request_timeout())
+                .map_err(StartupError::Config)?;
+            let adapter: Arc<dyn Marketplace> = Arc::new(DaowayAdapter::new(client, dw.request_timeout()));
+            registry.marketplaces.push(adapter.clone());
+            pollers.push((adapter, Duration::from_millis(dw.poll_interval_ms.max(100))));
+            daoway_channel = Some(channel);
+            registry.info.push(DaowayAdapter::info(true, sandboxed));
+        } else {
+            registry.info.push(DaowayAdapter::info(false, false));
+        }
+
+        let bus = EventBus::new(4096);
+        let catalog = CatalogService::new(
+            db.clone(),
+            registry.clone(),
+            Duration::from_secs(config.daoway.detail_ttl_secs),
+        );
+        let orders = OrderService::new(db.clone(), registry.clone(), catalog.clone(), bus.clone());
+        for (market, every) in pollers {
+            workers.spawn(orders::poller::run(orders.clone(), market, every, shutdown.clone()));
+        }
+
+        let config = Arc::new(config);
+        let state = AppState {
+            config: config.clone(),
+            db,
+            registry,
+            catalog,
+            orders,
+            bus,
+            daoway_channel,
+            statements,
+            metrics: metrics_handle(),
+            shutdown,
+        };
+        let schema = graphql::build(&config.limits, Some(state.clone()));
+        let router = http::router(state.clone(), schema, sandboxes);
+        Ok(Self {
+            listener,
+            router,
+            state,
+            workers,
+            base_url,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    /// `http://host:port`, or the configured public URL.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `signal` completes, then stops taking connections, lets in-flight
+    /// requests finish, stops the workers and waits for them (bounded by the grace period).
+    pub async fn run_until_stopped(self, signal: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let Self { listener, router, state, mut workers, .. } = self;
+        let shutdown = state.shutdown.clone();
+        let grace = Duration::from_secs(state.config.server.shutdown_grace_secs);
+        let token = shutdown.clone();
+        let served = axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                tokio::select! {
+                    _ = signal => {}
+                    _ = token.cancelled() => {}
+                }
+                tracing::info!("shutting down: finishing in-flight requests");
+                token.cancel();
+            })
+            .await;
+        shutdown.cancel();
+        let drained = tokio::time::timeout(grace, async {
+            while workers.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            tracing::warn!("workers did not stop within the grace period; aborting them");
+            workers.abort_all();
+        }
+        tracing::info!("stopped");
+        served
+    }
+}

@@ -1,0 +1,272 @@
+//! The order rules: creating orders on a marketplace (validated first, idempotent by key,
+//! never lost between the platform's answer and our write), and applying status news from
+//! any source through one state machine that de-duplicates callbacks and never moves an
+//! order backwards. Changes are published only after they are committed.
+
+mod create;
+pub mod poller;
+mod status;
+
+pub use create::{CreateServiceOrder, LineInput};
+pub use status::{ApplyOutcome, InboundRecord, StatusUpdate};
+
+use entity::{order_event, order_item, orders};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+
+use crate::{
+    catalog::CatalogService,
+    domain::{OrderStatus, ProviderId},
+    events::EventBus,
+    providers::{ProviderError, Registry},
+};
+
+/// Why a request was refused, in terms the API turns into `userErrors`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserErrorCode {
+    InvalidInput,
+    NotFound,
+    UnknownPrice,
+    BelowMinimumQuantity,
+    BelowMinimumAmount,
+    AppointmentTooSoon,
+    OutsideServiceHours,
+    InsufficientBalance,
+    PlatformRejected,
+    ProviderUnavailable,
+    UnsupportedByProvider,
+    IdempotencyKeyReused,
+    IdempotencyKeyInUse,
+}
+
+#[derive(Debug, Clone)]
+pub struct UserError {
+    /// Path of the input field at fault, e.g. `["input", "items", "0", "quantity"]`.
+    pub field: Vec<String>,
+    pub message: String,
+    pub code: UserErrorCode,
+    /// The platform's own error code, when the refusal came from the platform.
+    pub platform_code: Option<String>,
+}
+
+impl UserError {
+    pub fn new(field: &[&str], code: UserErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            field: std::iter::once("input")
+                .chain(field.iter().copied())
+                .map(str::to_owned)
+                .collect(),
+            message: message.into(),
+            code,
+            platform_code: None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OrderError {
+    /// The caller's request was refused; nothing changed.
+    #[error("refused")]
+    User(Vec<UserError>),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+impl From<UserError> for OrderError {
+    fn from(e: UserError) -> Self {
+        Self::User(vec![e])
+    }
+}
+
+impl From<crate::catalog::CatalogError> for OrderError {
+    fn from(e: crate::catalog::CatalogError) -> Self {
+        match e {
+            crate::catalog::CatalogError::Db(e) => Self::Db(e),
+            crate::catalog::CatalogError::Provider(e) => Self::User(vec![provider_user_error(&e)]),
+        }
+    }
+}
+
+/// A platform refusal or outage as a user error, keeping the platform's code and message.
+pub fn provider_user_error(e: &ProviderError) -> UserError {
+    use crate::providers::RejectKind;
+    match e {
+        ProviderError::Rejected {
+            kind,
+            code,
+            message,
+            provider,
+        } => {
+            let code_ = match kind {
+                RejectKind::InsufficientBalance => UserErrorCode::InsufficientBalance,
+                RejectKind::NotFound => UserErrorCode::NotFound,
+                RejectKind::InvalidRequest => UserErrorCode::InvalidInput,
+                RejectKind::Unauthorized | RejectKind::Other => UserErrorCode::PlatformRejected,
+            };
+            UserError {
+                field: vec!["input".into()],
+                message: format!("{provider}: {message}"),
+                code: code_,
+                platform_code: code.clone(),
+            }
+        }
+        ProviderError::Unavailable { provider, .. } | ProviderError::Protocol { provider, .. } => {
+            UserError {
+                field: vec!["input".into()],
+                message: format!("{provider} is unavailable, try again later"),
+                code: UserErrorCode::ProviderUnavailable,
+                platform_code: None,
+            }
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct OrderService {
+    db: DatabaseConnection,
+    registry: Registry,
+    catalog: CatalogService,
+    bus: EventBus,
+}
+
+/// Filters of the `orders` list.
+#[derive(Debug, Default, Clone)]
+pub struct OrderFilter {
+    pub provider: Option<ProviderId>,
+    pub statuses: Vec<OrderStatus>,
+    pub shop_id: Option<i64>,
+}
+
+impl OrderService {
+    pub fn new(
+        db: DatabaseConnection,
+        registry: Registry,
+        catalog: CatalogService,
+        bus: EventBus,
+    ) -> Self {
+        Self {
+            db,
+            registry,
+            catalog,
+            bus,
+        }
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    pub async fn get(&self, id: i64) -> Result<Option<orders::Model>, DbErr> {
+        orders::Entity::find_by_id(id).one(&self.db).await
+    }
+
+    pub async fn by_external_id(
+        &self,
+        provider: ProviderId,
+        external_id: &str,
+    ) -> Result<Option<orders::Model>, DbErr> {
+        orders::Entity::find()
+            .filter(orders::Column::Provider.eq(provider.as_str()))
+            .filter(orders::Column::ExternalId.eq(external_id))
+            .one(&self.db)
+            .await
+    }
+
+    /// Newest first; `before` is the id of the last order of the previous page.
+    pub async fn list(
+        &self,
+        filter: &OrderFilter,
+        before: Option<i64>,
+        limit: u64,
+    ) -> Result<Vec<orders::Model>, DbErr> {
+        let mut cond = Condition::all();
+        if let Some(p) = filter.provider {
+            cond = cond.add(orders::Column::Provider.eq(p.as_str()));
+        }
+        if !filter.statuses.is_empty() {
+            cond = cond.add(orders::Column::Status.is_in(filter.statuses.iter().map(|s| s.as_str())));
+        }
+        if let Some(shop) = filter.shop_id {
+            cond = cond.add(orders::Column::ShopId.eq(shop));
+        }
+        if let Some(b) = before {
+            cond = cond.add(orders::Column::Id.lt(b));
+        }
+        orders::Entity::find()
+            .filter(cond)
+            .order_by_desc(orders::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await
+    }
+
+    pub async fn items(&self, order_id: i64) -> Result<Vec<order_item::Model>, DbErr> {
+        order_item::Entity::find()
+            .filter(order_item::Column::OrderId.eq(order_id))
+            .order_by_asc(order_item::Column::Id)
+            .all(&self.db)
+            .await
+    }
+
+    /// Applied events after `after_id`, oldest first: the replay of a resuming subscriber.
+    pub async fn events_after(&self, after_id: i64, limit: u64) -> Result<Vec<order_event::Model>, DbErr> {
+        order_event::Entity::find()
+            .filter(order_event::Column::Id.gt(after_id))
+            .filter(order_event::Column::Applied.eq(true))
+            .order_by_asc(order_event::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await
+    }
+
+    /// Orders of `provider` the platform may still move, for the status poller.
+    pub async fn in_flight(&self, provider: ProviderId) -> Result<Vec<orders::Model>, DbErr> {
+        let open: Vec<&str> = OrderStatus::ALL
+            .into_iter()
+            .filter(|s| !s.is_terminal())
+            .map(|s| s.as_str())
+            .collect();
+        orders::Entity::find()
+            .filter(orders::Column::Provider.eq(provider.as_str()))
+            .filter(orders::Column::Status.is_in(open))
+            .filter(orders::Column::ExternalId.is_not_null())
+            .order_by_asc(orders::Column::Id)
+            .all(&self.db)
+            .await
+    }
+
+    /// Cancelling needs a platform cancel API; providers without one say so.
+    pub async fn cancel(&self, id: i64, _reason: Option<String>) -> Result<orders::Model, OrderError> {
+        let order = self
+            .get(id)
+            .await?
+            .ok_or_else(|| UserError::new(&["orderId"], UserErrorCode::NotFound, "no such order"))?;
+        let provider = order.provider.parse::<ProviderId>().ok();
+        let name = provider
+            .and_then(|p| self.registry.info(p))
+            .map(|i| i.name)
+            .unwrap_or("this provider");
+        Err(UserError::new(
+            &["orderId"],
+            UserErrorCode::UnsupportedByProvider,
+            format!(
+                "{name} has no cancel API for channel orders: cancel on the platform; the cancellation reaches this order through the platform's notification"
+            ),
+        )
+        .into())
+    }
+}
+
+impl OrderService {
+    /// The newest event id (0 with none): where a fresh subscription starts.
+    pub async fn last_event_id(&self) -> Result<i64, DbErr> {
+        Ok(order_event::Entity::find()
+            .order_by_desc(order_event::Column::Id)
+            .limit(1)
+            .one(&self.db)
+            .await?
+            .map_or(0, |e| e.id))
+    }
+}

@@ -1,0 +1,76 @@
+//! Polls in-flight orders of the marketplaces that push nothing but cancellations (Daoway)
+//! and turns what changed into status events. Stops promptly on shutdown.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use futures::StreamExt;
+use tokio_util::sync::CancellationToken;
+
+use super::{OrderService, StatusUpdate};
+use crate::{
+    domain::EventSource,
+    providers::{Marketplace, with_timeout},
+};
+
+/// How many status requests run at once, to stay polite to the platform.
+const CONCURRENCY: usize = 8;
+
+pub async fn run(
+    orders: OrderService,
+    market: std::sync::Arc<dyn Marketplace>,
+    every: Duration,
+    shutdown: CancellationToken,
+) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = poll_once(&orders, market.as_ref()) => {}
+        }
+    }
+}
+
+#[tracing::instrument(skip_all, fields(provider = %market.id()))]
+pub async fn poll_once(orders: &OrderService, market: &dyn Marketplace) {
+    let provider = market.id();
+    let open = match orders.in_flight(provider).await {
+        Ok(list) => list,
+        Err(e) => {
+            tracing::error!(error = %e, "poller: listing in-flight orders failed");
+            return;
+        }
+    };
+    futures::stream::iter(open)
+        .for_each_concurrent(CONCURRENCY, |order| async move {
+            let Some(external) = order.external_id.as_deref() else { return };
+            match with_timeout(provider, market.timeout(), market.order_status(external)).await {
+                Ok(seen) if seen.raw_status != order.raw_status => {
+                    let update = StatusUpdate {
+                        order_id: order.id,
+                        status: seen.status,
+                        raw_status: seen.raw_status,
+                        source: EventSource::Poll,
+                        occurred_at: Utc::now(),
+                        detail: None,
+                        cancel_reason: None,
+                        inbound: None,
+                    };
+                    if let Err(e) = orders.apply_status(update).await {
+                        tracing::error!(error = %e, order_id = order.id, "poller: applying status failed");
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    metrics::counter!("orderhub_poll_errors_total", "provider" => provider.as_str()).increment(1);
+                    tracing::warn!(error = %e, order_id = order.id, "poller: status request failed");
+                }
+            }
+        })
+        .await;
+}

@@ -1,0 +1,173 @@
+//! Applying status news to an order: one transaction records the inbound callback (its
+//! unique key makes a second delivery a no-op), the event (always, for the timeline) and
+//! the order's new status (only when it moves forward and is not older than what we have).
+
+use chrono::{DateTime, Utc};
+use entity::{inbound_callback, order_event, orders};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, DatabaseTransaction, DbErr, EntityTrait, QuerySelect,
+    TransactionTrait, sea_query::OnConflict,
+};
+
+use super::OrderService;
+use crate::{
+    domain::{EventSource, OrderStatus, ProviderId},
+    events::StatusChange,
+};
+
+/// News about one order's status.
+#[derive(Debug, Clone)]
+pub struct StatusUpdate {
+    pub order_id: i64,
+    pub status: OrderStatus,
+    pub raw_status: String,
+    pub source: EventSource,
+    /// The platform's time of the change; our receive time when it gives none.
+    pub occurred_at: DateTime<Utc>,
+    pub detail: Option<String>,
+    pub cancel_reason: Option<String>,
+    /// Set for callbacks: recorded in the same transaction, and the key of de-duplication.
+    pub inbound: Option<InboundRecord>,
+}
+
+#[derive(Debug, Clone)]
+pub struct InboundRecord {
+    pub provider: ProviderId,
+    pub kind: &'static str,
+    pub dedup_key: String,
+    pub payload: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApplyOutcome {
+    /// The order moved; the change was published.
+    Applied { event_id: i64 },
+    /// Recorded in the timeline, but the order did not move (late, repeated or backwards).
+    RecordedOnly { event_id: i64 },
+    /// Nothing new (a poll that saw the status we already have).
+    Unchanged,
+    /// This callback was already processed.
+    Duplicate,
+}
+
+impl OrderService {
+    #[tracing::instrument(skip_all, fields(order_id = update.order_id, status = %update.status, source = update.source.as_str()))]
+    pub async fn apply_status(&self, update: StatusUpdate) -> Result<ApplyOutcome, DbErr> {
+        let txn = self.db.begin().await?;
+        if let Some(inbound) = &update.inbound
+            && !record_inbound(&txn, inbound, update.order_id).await?
+        {
+            txn.rollback().await?;
+            metrics::counter!("orderhub_callbacks_total", "provider" => inbound.provider.as_str(), "outcome" => "duplicate").increment(1);
+            return Ok(ApplyOutcome::Duplicate);
+        }
+        // Row lock on PostgreSQL (SQLite has a single writer): concurrent news about one
+        // order are applied one after the other.
+        let Some(order) = orders::Entity::find_by_id(update.order_id)
+            .lock_exclusive()
+            .one(&txn)
+            .await?
+        else {
+            txn.rollback().await?;
+            return Err(DbErr::RecordNotFound(format!("order {}", update.order_id)));
+        };
+        let current = order
+            .status
+            .parse::<OrderStatus>()
+            .map_err(|e| DbErr::Custom(format!("order {}: {e}", order.id)))?;
+        let provider = order
+            .provider
+            .parse::<ProviderId>()
+            .map_err(|e| DbErr::Custom(format!("order {}: {e}", order.id)))?;
+        let not_older = order.status_at.is_none_or(|t| update.occurred_at >= t);
+        let moves = current.can_move_to(update.status) && not_older;
+
+        if !moves && update.inbound.is_none() && update.raw_status == order.raw_status {
+            txn.rollback().await?;
+            return Ok(ApplyOutcome::Unchanged);
+        }
+        if !moves && update.inbound.is_none() {
+            // A poll answering something that is not a forward move: the platform and we
+            // disagree. Keep it visible in the timeline once, without regressing the order.
+            tracing::warn!(current = %current, seen = %update.raw_status, "poll saw a status that does not move the order");
+        }
+
+        let now = Utc::now();
+        let event = order_event::ActiveModel {
+            order_id: Set(order.id),
+            provider: Set(order.provider.clone()),
+            from_status: Set(Some(current.as_str().to_owned())),
+            to_status: Set(update.status.as_str().to_owned()),
+            raw_status: Set(update.raw_status.clone()),
+            source: Set(update.source.as_str().to_owned()),
+            applied: Set(moves),
+            detail: Set(update.detail.clone()),
+            occurred_at: Set(update.occurred_at),
+            recorded_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+
+        if moves {
+            let mut am: orders::ActiveModel = order.clone().into();
+            am.status = Set(update.status.as_str().to_owned());
+            am.raw_status = Set(update.raw_status.clone());
+            am.status_at = Set(Some(update.occurred_at));
+            am.updated_at = Set(now);
+            if update.cancel_reason.is_some() {
+                am.cancel_reason = Set(update.cancel_reason.clone());
+            }
+            am.update(&txn).await?;
+        }
+        txn.commit().await?;
+
+        if let Some(inbound) = &update.inbound {
+            metrics::counter!("orderhub_callbacks_total", "provider" => inbound.provider.as_str(), "outcome" => "accepted").increment(1);
+        }
+        if !moves {
+            return Ok(ApplyOutcome::RecordedOnly { event_id: event.id });
+        }
+        self.bus.publish(StatusChange {
+            event_id: event.id,
+            order_id: order.id,
+            provider,
+            from: Some(current),
+            to: update.status,
+            raw_status: update.raw_status,
+            source: update.source,
+            occurred_at: update.occurred_at,
+            detail: update.detail,
+        });
+        Ok(ApplyOutcome::Applied { event_id: event.id })
+    }
+}
+
+/// Inserts the callback's row; false when the same callback was already recorded.
+async fn record_inbound(
+    txn: &DatabaseTransaction,
+    inbound: &InboundRecord,
+    order_id: i64,
+) -> Result<bool, DbErr> {
+    let row = inbound_callback::ActiveModel {
+        provider: Set(inbound.provider.as_str().to_owned()),
+        kind: Set(inbound.kind.to_owned()),
+        dedup_key: Set(inbound.dedup_key.clone()),
+        order_id: Set(Some(order_id)),
+        payload: Set(inbound.payload.clone()),
+        received_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    let inserted = inbound_callback::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([
+                inbound_callback::Column::Provider,
+                inbound_callback::Column::DedupKey,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(txn)
+        .await?;
+    Ok(inserted > 0)
+}

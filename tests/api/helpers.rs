@@ -1,0 +1,346 @@
+//! Spawning the real server (port 0, in-process sandboxes) on a fresh database, and small
+//! clients for GraphQL over HTTP, graphql-ws and the sandbox's control routes.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Datelike, Duration as ChronoDuration, NaiveTime, Utc};
+use futures::{SinkExt, StreamExt};
+use orderhub::{Application, Config};
+use sea_orm::{ConnectionTrait, Database};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+use tokio_util::sync::CancellationToken;
+
+#[derive(Clone, Copy, Debug)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub const PG_ENV: &str = "ORDERHUB_TEST_DATABASE_URL";
+
+/// Runs `body` on SQLite, and on PostgreSQL when ORDERHUB_TEST_DATABASE_URL is set.
+#[macro_export]
+macro_rules! on_every_backend {
+    ($name:ident, $body:path) => {
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                $body($crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if std::env::var($crate::helpers::PG_ENV).is_err() {
+                    eprintln!("skipped: {} is not set", $crate::helpers::PG_ENV);
+                    return;
+                }
+                $body($crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await).await;
+            }
+        }
+    };
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    shutdown: CancellationToken,
+    handle: Option<JoinHandle<std::io::Result<()>>>,
+    _dir: tempfile::TempDir,
+}
+
+/// The configuration every test starts from: quick polling and retries, no automatic
+/// status moves (tests drive them through the sandbox's control routes).
+pub fn test_config(dir: &std::path::Path, db_url: String) -> Config {
+    let mut c = Config::default();
+    c.server.port = 0;
+    c.server.shutdown_grace_secs = 5;
+    c.database.url = SecretString::from(db_url);
+    c.daoway.poll_interval_ms = 200;
+    c.daoway.request_timeout_ms = 3_000;
+    c.sandbox.daoway.confirm_after_secs = None;
+    c.sandbox.daoway.complete_after_secs = None;
+    c.sandbox.daoway.notify_initial_backoff_ms = 100;
+    let _ = dir;
+    c
+}
+
+async fn database_url(backend: Backend, dir: &std::path::Path) -> String {
+    match backend {
+        Backend::Sqlite => format!("sqlite://{}?mode=rwc", dir.join("test.db").display()),
+        Backend::Postgres => {
+            let admin = std::env::var(PG_ENV).expect("checked by the macro");
+            let name = format!("orderhub_test_{}", uuid::Uuid::new_v4().simple());
+            let conn = Database::connect(&admin).await.expect("connect to the test server");
+            conn.execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                .await
+                .expect("create test database");
+            let mut url = reqwest::Url::parse(&admin).expect("test database URL");
+            url.set_path(&format!("/{name}"));
+            url.to_string()
+        }
+    }
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = database_url(backend, dir.path()).await;
+        let mut config = test_config(dir.path(), url);
+        tweak(&mut config);
+        let app = Application::build(config).await.expect("app builds");
+        let base = app.base_url().to_owned();
+        let shutdown = app.state().shutdown.clone();
+        let handle = tokio::spawn(app.run_until_stopped(std::future::pending()));
+        Self {
+            base,
+            http: reqwest::Client::new(),
+            shutdown,
+            handle: Some(handle),
+            _dir: dir,
+        }
+    }
+
+    /// Stops the server the way a signal does and waits for it.
+    pub async fn stop(mut self) -> Duration {
+        let started = std::time::Instant::now();
+        self.shutdown.cancel();
+        if let Some(h) = self.handle.take() {
+            h.await.expect("server task").expect("server stopped cleanly");
+        }
+        started.elapsed()
+    }
+
+    pub async fn gql(&self, query: &str, variables: Value) -> Value {
+        let resp = self
+            .http
+            .post(format!("{}/graphql", self.base))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("POST /graphql");
+        resp.json().await.expect("JSON answer")
+    }
+
+    /// `data` of a query that must succeed without errors.
+    pub async fn gql_ok(&self, query: &str, variables: Value) -> Value {
+        let v = self.gql(query, variables).await;
+        assert!(v.get("errors").is_none(), "unexpected errors: {v:#}");
+        v["data"].clone()
+    }
+
+    pub fn sandbox(&self, path: &str) -> String {
+        format!("{}/sandbox/daoway{path}", self.base)
+    }
+
+    pub async fn control_post(&self, path: &str, body: Value) -> reqwest::Response {
+        self.http.post(self.sandbox(path)).json(&body).send().await.expect("control route")
+    }
+
+    pub async fn control_put(&self, path: &str, body: Value) -> Value {
+        let r = self.http.put(self.sandbox(path)).json(&body).send().await.expect("control route");
+        assert!(r.status().is_success(), "PUT {path}: {}", r.status());
+        r.json().await.unwrap_or(Value::Null)
+    }
+
+    pub async fn control_get(&self, path: &str) -> Value {
+        self.http.get(self.sandbox(path)).send().await.expect("control route").json().await.expect("json")
+    }
+
+    pub async fn balance_fen(&self) -> i64 {
+        self.control_get("/_control/accounts/apitest").await["balanceFen"].as_i64().expect("balanceFen")
+    }
+
+    pub async fn metric(&self, name: &str) -> f64 {
+        let text = self.http.get(format!("{}/metrics", self.base)).send().await.unwrap().text().await.unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.trim().parse().ok()))
+            .unwrap_or(0.0)
+    }
+
+    /// Polls `check` until it returns Some, or panics after `secs`.
+    pub async fn eventually<T, F, Fut>(&self, secs: u64, mut check: F) -> T
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Option<T>>,
+    {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+        loop {
+            if let Some(v) = check().await {
+                return v;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "condition not met within {secs}s");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub async fn subscribe(&self, query: &str, variables: Value) -> Subscription {
+        Subscription::open(&self.base, query, variables).await
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// A graphql-ws (graphql-transport-ws) subscription.
+pub struct Subscription {
+    ws: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+}
+
+impl Subscription {
+    pub async fn open(base: &str, query: &str, variables: Value) -> Self {
+        let url = format!("{}/graphql/ws", base.replacen("http", "ws", 1));
+        let mut req = url.into_client_request().unwrap();
+        req.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().unwrap());
+        let (mut ws, _) = tokio_tungstenite::connect_async(req).await.expect("ws connect");
+        ws.send(Message::text(json!({"type": "connection_init"}).to_string())).await.unwrap();
+        let ack = next_json(&mut ws).await;
+        assert_eq!(ack["type"], "connection_ack", "{ack}");
+        ws.send(Message::text(
+            json!({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": variables}}).to_string(),
+        ))
+        .await
+        .unwrap();
+        let mut s = Self { ws };
+        // A subscription is live once the server has read the subscribe message; give it a
+        // moment so that events published right after are not raced.
+        s.settle().await;
+        s
+    }
+
+    async fn settle(&mut self) {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+
+    /// The next `next` payload's data, within `secs`.
+    pub async fn next(&mut self, secs: u64) -> Value {
+        let msg = tokio::time::timeout(Duration::from_secs(secs), async {
+            loop {
+                let m = next_json(&mut self.ws).await;
+                match m["type"].as_str() {
+                    Some("next") => return m["payload"].clone(),
+                    Some("ping") => {
+                        let _ = self.ws.send(Message::text(json!({"type": "pong"}).to_string())).await;
+                    }
+                    Some("error") | Some("complete") => return m,
+                    _ => {}
+                }
+            }
+        })
+        .await
+        .expect("subscription event in time");
+        msg
+    }
+
+    /// Nothing arrives within `ms`.
+    pub async fn assert_quiet(&mut self, ms: u64) {
+        if let Ok(m) = tokio::time::timeout(Duration::from_millis(ms), next_json(&mut self.ws)).await {
+            if m["type"] != "ping" {
+                panic!("unexpected message: {m}");
+            }
+        }
+    }
+}
+
+async fn next_json(
+    ws: &mut tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+) -> Value {
+    loop {
+        match ws.next().await {
+            Some(Ok(Message::Text(t))) => return serde_json::from_str(&t).expect("json message"),
+            Some(Ok(Message::Close(_))) | None => return json!({"type": "closed"}),
+            Some(Ok(_)) => continue,
+            Some(Err(e)) => return json!({"type": "closed", "error": e.to_string()}),
+        }
+    }
+}
+
+/// The first time the shop takes an appointment: its notice period plus an hour, on an open
+/// day, an hour after opening (China time).
+pub fn next_slot(hours: &Value) -> DateTime<Utc> {
+    let tz = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
+    let ahead = hours["aheadMinutes"].as_i64().unwrap_or(0);
+    let start = NaiveTime::parse_from_str(hours["start"].as_str().unwrap_or("08:00"), "%H:%M").unwrap();
+    let days: Vec<u32> = hours["days"].as_array().unwrap().iter().map(|d| d.as_u64().unwrap() as u32).collect();
+    let earliest = (Utc::now() + ChronoDuration::minutes(ahead + 60)).with_timezone(&tz);
+    let mut date = earliest.date_naive();
+    loop {
+        let at = date.and_time(start + ChronoDuration::hours(1)).and_local_timezone(tz).unwrap();
+        if at >= earliest && days.contains(&date.weekday().num_days_from_monday()) {
+            return at.with_timezone(&Utc);
+        }
+        date = date.succ_opt().unwrap();
+    }
+}
+
+pub const SHOP_DETAIL: &str = r#"query($id: ID!) { shop(id: $id) { id title city stale detailLoaded
+  hours { start end days aheadMinutes }
+  fees { fixFee { fen } noFixFeePrice { fen } minBuyPrice { fen } }
+  prices { id externalId name amount { fen yuan } minBuyNum } } }"#;
+
+pub const CREATE_ORDER: &str = r#"mutation($input: CreateOrderInput!) { createOrder(input: $input) {
+  order { id externalId provider status rawStatus direction kind
+    amounts { itemsTotal { fen } fee { fen } total { fen } balanceAfter { fen } }
+    items { name quantity unitPrice { fen } amount { fen } }
+    shop { id title }
+    events { fromStatus toStatus rawStatus source applied } }
+  userErrors { field message code platformCode } } }"#;
+
+/// Finds shops in `city` (optionally matching `search`) and returns their ids.
+pub async fn shop_ids(app: &TestApp, city: &str, search: Option<&str>) -> Vec<String> {
+    let data = app
+        .gql_ok(
+            "query($f: ShopFilter) { shops(filter: $f, first: 50) { edges { node { id } } } }",
+            json!({"f": {"city": city, "search": search}}),
+        )
+        .await;
+    data["shops"]["edges"].as_array().unwrap().iter().map(|e| e["node"]["id"].as_str().unwrap().to_owned()).collect()
+}
+
+/// A shop's detail (hours, fees, prices).
+pub async fn shop_detail(app: &TestApp, id: &str) -> Value {
+    app.gql_ok(SHOP_DETAIL, json!({"id": id})).await["shop"].clone()
+}
+
+/// An order input for `shop` at its next slot, with each price at its minimum quantity.
+pub fn order_input(shop: &Value, key: Option<&str>) -> Value {
+    let price = &shop["prices"][0];
+    json!({
+        "shopId": shop["id"],
+        "items": [{"priceId": price["id"], "quantity": price["minBuyNum"]}],
+        "address": {"city": shop["city"], "street": "朝阳区建国路88号", "house": "3号楼1201"},
+        "contact": {"name": "张三", "phone": "13800138000"},
+        "appointTime": next_slot(&shop["hours"]).to_rfc3339(),
+        "note": "请带鞋套",
+        "idempotencyKey": key,
+    })
+}
+
+/// The first shop whose detail satisfies `pred`, searched across the sandbox's cities.
+pub async fn find_shop(app: &TestApp, pred: impl Fn(&Value) -> bool) -> Value {
+    for city in ["北京", "上海", "广州", "深圳", "杭州"] {
+        for id in shop_ids(app, city, None).await {
+            let d = shop_detail(app, &id).await;
+            if pred(&d) {
+                return d;
+            }
+        }
+    }
+    panic!("no sandbox shop matches");
+}
+
+/// A shop an order can be placed at with its first price at minimum quantity.
+pub fn plain_shop(d: &Value) -> bool {
+    let min_buy = d["fees"]["minBuyPrice"]["fen"].as_i64().unwrap_or(0);
+    let p = &d["prices"][0];
+    p["amount"]["fen"].as_i64().unwrap_or(0) * p["minBuyNum"].as_i64().unwrap_or(1) >= min_buy
+}

@@ -1,0 +1,13 @@
+//! Integration tests over real HTTP: the server on port 0 with the in-process sandboxes,
+//! on SQLite always and on PostgreSQL when ORDERHUB_TEST_DATABASE_URL is set. One binary,
+//! so it links once.
+
+mod helpers;
+
+mod callbacks;
+mod catalog;
+mod loaders;
+mod orders;
+mod safety;
+mod schema;
+mod subscriptions;
