@@ -88,7 +88,7 @@ pub struct LimitsConfig {
 impl Default for LimitsConfig {
     fn default() -> Self {
         Self {
-            max_query_depth: 12,
+            max_query_depth: 16,
             max_query_complexity: 2_000,
             max_aliases: 30,
             graphql_body_bytes: 64 * 1024,

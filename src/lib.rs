@@ -159,6 +159,9 @@ impl Application {
             Duration::from_secs(config.daoway.detail_ttl_secs),
         );
         let orders = OrderService::new(db.clone(), registry.clone(), catalog.clone(), bus.clone());
+        if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+            workers.spawn(events::pg::listen(db.clone(), bus.clone(), shutdown.clone()));
+        }
         for (market, every) in pollers {
             workers.spawn(orders::poller::run(orders.clone(), market, every, shutdown.clone()));
         }

@@ -3,6 +3,10 @@
 //! (or resumes after a reconnect) catches up from the `order_event` table, so no change is
 //! ever missed.
 
+pub mod pg;
+
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use tokio::sync::broadcast;
 
@@ -23,15 +27,42 @@ pub struct StatusChange {
     pub detail: Option<String>,
 }
 
+impl StatusChange {
+    /// The change an applied `order_event` row records; None for a row that does not read
+    /// (written by a newer version).
+    pub fn from_row(e: entity::order_event::Model) -> Option<Self> {
+        Some(Self {
+            event_id: e.id,
+            order_id: e.order_id,
+            provider: e.provider.parse().ok()?,
+            from: e.from_status.as_deref().and_then(|s| s.parse().ok()),
+            to: e.to_status.parse().ok()?,
+            raw_status: e.raw_status,
+            source: e.source.parse().ok()?,
+            occurred_at: e.occurred_at,
+            detail: e.detail,
+        })
+    }
+}
+
 #[derive(Clone)]
 pub struct EventBus {
     tx: broadcast::Sender<StatusChange>,
+    /// Tags this instance's notifications so it does not publish its own changes twice.
+    instance: Arc<str>,
 }
 
 impl EventBus {
     pub fn new(capacity: usize) -> Self {
         let (tx, _) = broadcast::channel(capacity);
-        Self { tx }
+        Self {
+            tx,
+            instance: uuid::Uuid::new_v4().simple().to_string().into(),
+        }
+    }
+
+    pub fn instance(&self) -> &str {
+        &self.instance
     }
 
     /// Hands a committed change to every live subscriber. Having none is fine.

@@ -57,20 +57,6 @@ fn to_graphql(c: StatusChange) -> OrderStatusChange {
     }
 }
 
-fn from_row(e: entity::order_event::Model) -> Option<StatusChange> {
-    Some(StatusChange {
-        event_id: e.id,
-        order_id: e.order_id,
-        provider: e.provider.parse().ok()?,
-        from: e.from_status.as_deref().and_then(|s| s.parse().ok()),
-        to: e.to_status.parse().ok()?,
-        raw_status: e.raw_status,
-        source: e.source.parse().ok()?,
-        occurred_at: e.occurred_at,
-        detail: e.detail,
-    })
-}
-
 #[derive(Default)]
 pub struct Subscription;
 
@@ -121,7 +107,7 @@ impl Subscription {
                             cursor = row.id;
                             if !delivered.insert(row.id) { continue; }
                             newest = newest.max(row.id);
-                            if let Some(c) = from_row(row) && filter.matches(&c) {
+                            if let Some(c) = StatusChange::from_row(row) && filter.matches(&c) {
                                 yield Ok(to_graphql(c));
                             }
                         }

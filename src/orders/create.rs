@@ -187,6 +187,7 @@ impl OrderService {
                 }
                 .insert(&txn)
                 .await?;
+                crate::events::pg::notify(&txn, &self.bus, event.id).await?;
                 txn.commit().await?;
                 metrics::counter!("orderhub_orders_created_total", "provider" => provider.as_str()).increment(1);
                 self.bus.publish(StatusChange {
@@ -213,7 +214,7 @@ impl OrderService {
                 am.cancel_reason = Set(Some(reason.clone()));
                 am.updated_at = Set(now);
                 let order = am.update(&txn).await?;
-                order_event::ActiveModel {
+                let event = order_event::ActiveModel {
                     order_id: Set(order.id),
                     provider: Set(order.provider.clone()),
                     from_status: Set(None),
@@ -221,15 +222,27 @@ impl OrderService {
                     raw_status: Set("SUBMIT_UNKNOWN".into()),
                     source: Set(EventSource::Create.as_str().to_owned()),
                     applied: Set(true),
-                    detail: Set(Some(reason)),
+                    detail: Set(Some(reason.clone())),
                     occurred_at: Set(now),
                     recorded_at: Set(now),
                     ..Default::default()
                 }
                 .insert(&txn)
                 .await?;
+                crate::events::pg::notify(&txn, &self.bus, event.id).await?;
                 txn.commit().await?;
                 tracing::error!(order_id = order.id, "order submission outcome unknown");
+                self.bus.publish(StatusChange {
+                    event_id: event.id,
+                    order_id: order.id,
+                    provider,
+                    from: None,
+                    to: OrderStatus::Failed,
+                    raw_status: "SUBMIT_UNKNOWN".into(),
+                    source: EventSource::Create,
+                    occurred_at: now,
+                    detail: Some(reason),
+                });
                 let mut err = provider_user_error(&e);
                 err.message = format!(
                     "{provider} did not answer in time; the order may have been placed. It is kept as order {} with status FAILED",

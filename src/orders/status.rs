@@ -119,6 +119,7 @@ impl OrderService {
                 am.cancel_reason = Set(update.cancel_reason.clone());
             }
             am.update(&txn).await?;
+            crate::events::pg::notify(&txn, &self.bus, event.id).await?;
         }
         txn.commit().await?;
 

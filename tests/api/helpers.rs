@@ -45,6 +45,8 @@ macro_rules! on_every_backend {
 
 pub struct TestApp {
     pub base: String,
+    /// The database this instance uses (another instance can share it).
+    pub database_url: String,
     pub http: reqwest::Client,
     shutdown: CancellationToken,
     handle: Option<JoinHandle<std::io::Result<()>>>,
@@ -94,12 +96,14 @@ impl TestApp {
         let url = database_url(backend, dir.path()).await;
         let mut config = test_config(dir.path(), url);
         tweak(&mut config);
+        let database_url = secrecy::ExposeSecret::expose_secret(&config.database.url).to_owned();
         let app = Application::build(config).await.expect("app builds");
         let base = app.base_url().to_owned();
         let shutdown = app.state().shutdown.clone();
         let handle = tokio::spawn(app.run_until_stopped(std::future::pending()));
         Self {
             base,
+            database_url,
             http: reqwest::Client::new(),
             shutdown,
             handle: Some(handle),
