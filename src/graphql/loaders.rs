@@ -20,14 +20,26 @@ pub struct Loaders {
 impl Loaders {
     pub fn new(db: DatabaseConnection) -> Self {
         Self {
-            shops: DataLoader::new(ShopLoader(db.clone()), tokio::spawn),
-            prices: DataLoader::new(PricesByShop(db.clone()), tokio::spawn),
-            events: DataLoader::new(EventsByOrder(db.clone()), tokio::spawn),
-            items: DataLoader::new(ItemsByOrder(db.clone()), tokio::spawn),
-            orders: DataLoader::new(OrderLoader(db.clone()), tokio::spawn),
-            categories: DataLoader::new(CategoryByKey(db), tokio::spawn),
+            shops: batched(ShopLoader(db.clone())),
+            prices: batched(PricesByShop(db.clone())),
+            events: batched(EventsByOrder(db.clone())),
+            items: batched(ItemsByOrder(db.clone())),
+            orders: batched(OrderLoader(db.clone())),
+            categories: batched(CategoryByKey(db)),
         }
     }
+}
+
+/// Collects keys for a few milliseconds: long enough for every sibling resolver of a page
+/// (even in a debug build under load) to join one batch, short against a request.
+fn batched<K, L>(loader: L) -> DataLoader<L>
+where
+    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+    L: Loader<K>,
+{
+    DataLoader::new(loader, tokio::spawn)
+        .delay(std::time::Duration::from_millis(5))
+        .max_batch_size(1000)
 }
 
 type LoadResult<K, V> = Result<HashMap<K, V>, Arc<DbErr>>;

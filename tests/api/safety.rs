@@ -53,9 +53,11 @@ async fn bad_requests_get_clear_errors(app: TestApp) {
     assert_eq!(v["errors"][0]["extensions"]["code"], "BAD_REQUEST");
     let (s, _) = post_raw(&app, r#"{"query":"{ providers { id } }"}"#, "text/plain").await;
     assert_eq!(s, 415);
+    // Refused from Content-Length before the body is read: 413, or the connection closed
+    // while the client was still sending.
     let big = json!({"query": format!("{{ providers {{ id }} }} #{}", "x".repeat(100 * 1024))}).to_string();
-    let (s, _) = post_raw(&app, &big, "application/json").await;
-    assert_eq!(s, 413);
+    let r = app.http.post(format!("{}/graphql", app.base)).header("content-type", "application/json").body(big).send().await;
+    assert!(r.as_ref().map_or(true, |r| r.status() == 413), "{r:?}");
     // Batches are not accepted.
     let (s, _) = post_raw(&app, r#"[{"query":"{ providers { id } }"}]"#, "application/json").await;
     assert_eq!(s, 400);
