@@ -32,7 +32,10 @@ use crate::{
     catalog::CatalogService,
     events::EventBus,
     orders::OrderService,
-    providers::{Marketplace, Registry, daoway::{DaowayAdapter, client::DaowayClient}},
+    providers::{
+        Marketplace, Registry,
+        daoway::{DaowayAdapter, client::DaowayClient},
+    },
 };
 
 /// What every handler and resolver shares.
@@ -55,7 +58,10 @@ pub struct AppState {
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error("binding {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error("database: {0}")]
     Database(#[from] sea_orm::DbErr),
     #[error("configuration: {0}")]
@@ -131,19 +137,38 @@ impl Application {
             let pick = |ours: &Option<String>, sandbox: Option<String>, name: &str| {
                 ours.clone()
                     .or(if sandboxed { sandbox } else { None })
-                    .ok_or_else(|| StartupError::Config(format!("daoway.{name} is required for the real platform")))
+                    .ok_or_else(|| {
+                        StartupError::Config(format!(
+                            "daoway.{name} is required for the real platform"
+                        ))
+                    })
             };
             let channel = pick(&dw.channel, sb_cfg.channels.first().cloned(), "channel")?;
             let account = sb_cfg.accounts.first();
-            let user_name = pick(&dw.user_name, account.map(|a| a.user_name.clone()), "user_name")?;
+            let user_name = pick(
+                &dw.user_name,
+                account.map(|a| a.user_name.clone()),
+                "user_name",
+            )?;
             let password = match (&dw.password, account) {
                 (Some(p), _) => p.clone(),
                 (None, Some(a)) if sandboxed => SecretString::from(a.password.clone()),
-                _ => return Err(StartupError::Config("daoway.password is required for the real platform".into())),
+                _ => {
+                    return Err(StartupError::Config(
+                        "daoway.password is required for the real platform".into(),
+                    ));
+                }
             };
-            let client = DaowayClient::new(&endpoint, channel.clone(), user_name, password, dw.request_timeout())
-                .map_err(StartupError::Config)?;
-            let adapter: Arc<dyn Marketplace> = Arc::new(DaowayAdapter::new(client, dw.request_timeout()));
+            let client = DaowayClient::new(
+                &endpoint,
+                channel.clone(),
+                user_name,
+                password,
+                dw.request_timeout(),
+            )
+            .map_err(StartupError::Config)?;
+            let adapter: Arc<dyn Marketplace> =
+                Arc::new(DaowayAdapter::new(client, dw.request_timeout()));
             registry.marketplaces.push(adapter.clone());
             pollers.push((adapter, Duration::from_millis(dw.poll_interval_ms.max(100))));
             daoway_channel = Some(channel);
@@ -160,10 +185,19 @@ impl Application {
         );
         let orders = OrderService::new(db.clone(), registry.clone(), catalog.clone(), bus.clone());
         if db.get_database_backend() == sea_orm::DbBackend::Postgres {
-            workers.spawn(events::pg::listen(db.clone(), bus.clone(), shutdown.clone()));
+            workers.spawn(events::pg::listen(
+                db.clone(),
+                bus.clone(),
+                shutdown.clone(),
+            ));
         }
         for (market, every) in pollers {
-            workers.spawn(orders::poller::run(orders.clone(), market, every, shutdown.clone()));
+            workers.spawn(orders::poller::run(
+                orders.clone(),
+                market,
+                every,
+                shutdown.clone(),
+            ));
         }
 
         let config = Arc::new(config);
@@ -205,8 +239,17 @@ impl Application {
 
     /// Serves until `signal` completes, then stops taking connections, lets in-flight
     /// requests finish, stops the workers and waits for them (bounded by the grace period).
-    pub async fn run_until_stopped(self, signal: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        let Self { listener, router, state, mut workers, .. } = self;
+    pub async fn run_until_stopped(
+        self,
+        signal: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let Self {
+            listener,
+            router,
+            state,
+            mut workers,
+            ..
+        } = self;
         let shutdown = state.shutdown.clone();
         let grace = Duration::from_secs(state.config.server.shutdown_grace_secs);
         let token = shutdown.clone();

@@ -7,7 +7,10 @@ use orderhub::{Application, Config};
 use tracing_subscriber::{EnvFilter, fmt};
 
 #[derive(Parser)]
-#[command(version, about = "One GraphQL API over Daoway, Dada, WeChat instant delivery and 58 Daojia")]
+#[command(
+    version,
+    about = "One GraphQL API over Daoway, Dada, WeChat instant delivery and 58 Daojia"
+)]
 struct Cli {
     /// TOML configuration file (default: ./orderhub.toml when present).
     #[arg(long, short, global = true, env = "ORDERHUB_CONFIG")]
@@ -58,12 +61,16 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn serve(config: Config) -> Result<(), String> {
-    let app = Application::build(config).await.map_err(|e| e.to_string())?;
+    let app = Application::build(config)
+        .await
+        .map_err(|e| e.to_string())?;
     tracing::info!(
         "orderhub listening on {0} — GraphiQL at {0}/graphiql, GraphQL at {0}/graphql",
         app.base_url()
     );
-    app.run_until_stopped(shutdown_signal()).await.map_err(|e| e.to_string())
+    app.run_until_stopped(shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())
 }
 
 async fn shutdown_signal() {
@@ -88,7 +95,8 @@ async fn shutdown_signal() {
 }
 
 fn init_tracing(format: &str) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
     let builder = fmt().with_env_filter(filter);
     if format == "json" {
         builder.json().init();

@@ -8,8 +8,8 @@ use chrono::Utc;
 use entity::{category, price, shop};
 use futures::future::join_all;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, TransactionTrait, sea_query::OnConflict,
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    TransactionTrait, sea_query::OnConflict,
 };
 
 use crate::{
@@ -58,7 +58,10 @@ impl CatalogService {
     #[tracing::instrument(skip_all)]
     pub async fn categories(&self) -> Result<Partial<Vec<category::Model>>, DbErr> {
         let calls = self.registry.marketplaces.iter().map(|m| async move {
-            (m.id(), with_timeout(m.id(), m.timeout(), m.categories()).await)
+            (
+                m.id(),
+                with_timeout(m.id(), m.timeout(), m.categories()).await,
+            )
         });
         let mut errors = Vec::new();
         for (provider, result) in join_all(calls).await {
@@ -128,7 +131,10 @@ impl CatalogService {
             .iter()
             .filter(|m| only.is_none_or(|p| p == m.id()));
         let calls = markets.map(|m| async move {
-            (m.id(), with_timeout(m.id(), m.timeout(), m.search_shops(probe)).await)
+            (
+                m.id(),
+                with_timeout(m.id(), m.timeout(), m.search_shops(probe)).await,
+            )
         });
         let mut shops = Vec::new();
         let mut errors = Vec::new();
@@ -215,12 +221,19 @@ impl CatalogService {
                 .map(|s| (s.external_id, s.id))
                 .collect();
             let prices = mains.into_iter().filter_map(|(shop_ext, p)| {
-                by_ext.get(&shop_ext).map(|&shop_id| price_row(shop_id, 0, p))
+                by_ext
+                    .get(&shop_ext)
+                    .map(|&shop_id| price_row(shop_id, 0, p))
             });
             price::Entity::insert_many(prices)
                 .on_conflict(
                     OnConflict::columns([price::Column::ShopId, price::Column::ExternalId])
-                        .update_columns([price::Column::Name, price::Column::AmountFen, price::Column::Unit, price::Column::Active])
+                        .update_columns([
+                            price::Column::Name,
+                            price::Column::AmountFen,
+                            price::Column::Unit,
+                            price::Column::Active,
+                        ])
                         .to_owned(),
                 )
                 .exec_without_returning(&txn)
@@ -278,7 +291,10 @@ impl CatalogService {
                 .exec(&self.db)
                 .await?;
         }
-        Ok(page.into_iter().map(|s| shop::Model { stale: true, ..s }).collect())
+        Ok(page
+            .into_iter()
+            .map(|s| shop::Model { stale: true, ..s })
+            .collect())
     }
 
     pub async fn stored_shop(&self, id: i64) -> Result<Option<shop::Model>, DbErr> {
@@ -294,22 +310,43 @@ impl CatalogService {
             return Ok(None);
         };
         let fresh_enough = stored.detail_fetched_at.is_some_and(|t| {
-            Utc::now().signed_duration_since(t).to_std().unwrap_or_default() < self.detail_ttl
+            Utc::now()
+                .signed_duration_since(t)
+                .to_std()
+                .unwrap_or_default()
+                < self.detail_ttl
         });
         if fresh_enough && !force && !stored.stale {
-            return Ok(Some(Partial { data: stored, errors: vec![] }));
+            return Ok(Some(Partial {
+                data: stored,
+                errors: vec![],
+            }));
         }
         let Ok(provider) = stored.provider.parse::<ProviderId>() else {
-            return Ok(Some(Partial { data: stored, errors: vec![] }));
+            return Ok(Some(Partial {
+                data: stored,
+                errors: vec![],
+            }));
         };
         let Some(market) = self.registry.marketplace(provider) else {
-            return Ok(Some(Partial { data: stored, errors: vec![] }));
+            return Ok(Some(Partial {
+                data: stored,
+                errors: vec![],
+            }));
         };
-        match with_timeout(provider, market.timeout(), market.shop_detail(&stored.external_id)).await
+        match with_timeout(
+            provider,
+            market.timeout(),
+            market.shop_detail(&stored.external_id),
+        )
+        .await
         {
             Ok(detail) => {
                 let model = self.store_detail(stored, detail).await?;
-                Ok(Some(Partial { data: model, errors: vec![] }))
+                Ok(Some(Partial {
+                    data: model,
+                    errors: vec![],
+                }))
             }
             Err(e) => {
                 shop::Entity::update_many()
@@ -318,7 +355,10 @@ impl CatalogService {
                     .exec(&self.db)
                     .await?;
                 Ok(Some(Partial {
-                    data: shop::Model { stale: true, ..stored },
+                    data: shop::Model {
+                        stale: true,
+                        ..stored
+                    },
                     errors: vec![e],
                 }))
             }
@@ -340,7 +380,11 @@ impl CatalogService {
             start_time: Set(d.start_time),
             end_time: Set(d.end_time),
             available_days: Set(Some(
-                d.available_days.iter().map(u8::to_string).collect::<Vec<_>>().join(","),
+                d.available_days
+                    .iter()
+                    .map(u8::to_string)
+                    .collect::<Vec<_>>()
+                    .join(","),
             )),
             ahead_minutes: Set(Some(d.ahead_minutes)),
             fix_fee_fen: Set(Some(d.fix_fee.fen())),

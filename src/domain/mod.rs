@@ -172,8 +172,14 @@ mod tests {
 
     #[test]
     fn distance_is_plausible() {
-        let tiananmen = GeoPoint { lng: 116.404, lat: 39.915 };
-        let shanghai = GeoPoint { lng: 121.48, lat: 31.24 };
+        let tiananmen = GeoPoint {
+            lng: 116.404,
+            lat: 39.915,
+        };
+        let shanghai = GeoPoint {
+            lng: 121.48,
+            lat: 31.24,
+        };
         let d = tiananmen.distance_m(&shanghai);
         assert!((1_000_000.0..1_150_000.0).contains(&d), "{d}");
     }

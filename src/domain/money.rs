@@ -90,8 +90,14 @@ mod tests {
         assert_eq!("99".parse::<Money>(), Ok(Money::from_fen(9900)));
         assert_eq!(Money::from_fen(2340).to_string(), "23.40");
         assert_eq!(Money::from_fen(-5).to_string(), "-0.05");
-        assert!(matches!("1.001".parse::<Money>(), Err(MoneyError::TooPrecise(_))));
-        assert!(matches!("abc".parse::<Money>(), Err(MoneyError::NotANumber(_))));
+        assert!(matches!(
+            "1.001".parse::<Money>(),
+            Err(MoneyError::TooPrecise(_))
+        ));
+        assert!(matches!(
+            "abc".parse::<Money>(),
+            Err(MoneyError::NotANumber(_))
+        ));
     }
 
     #[test]

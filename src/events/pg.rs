@@ -17,14 +17,21 @@ use super::{EventBus, StatusChange};
 pub const CHANNEL: &str = "orderhub_status_changes";
 
 /// Queues the notification of `event_id` in the caller's transaction (PostgreSQL only).
-pub async fn notify(conn: &impl ConnectionTrait, bus: &EventBus, event_id: i64) -> Result<(), DbErr> {
+pub async fn notify(
+    conn: &impl ConnectionTrait,
+    bus: &EventBus,
+    event_id: i64,
+) -> Result<(), DbErr> {
     if conn.get_database_backend() != DbBackend::Postgres {
         return Ok(());
     }
     conn.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "SELECT pg_notify($1, $2)",
-        [CHANNEL.into(), format!("{}:{event_id}", bus.instance()).into()],
+        [
+            CHANNEL.into(),
+            format!("{}:{event_id}", bus.instance()).into(),
+        ],
     ))
     .await?;
     Ok(())
@@ -44,7 +51,11 @@ pub async fn listen(db: DatabaseConnection, bus: EventBus, shutdown: Cancellatio
     }
 }
 
-async fn run(db: &DatabaseConnection, bus: &EventBus, shutdown: &CancellationToken) -> Result<(), String> {
+async fn run(
+    db: &DatabaseConnection,
+    bus: &EventBus,
+    shutdown: &CancellationToken,
+) -> Result<(), String> {
     let mut listener = PgListener::connect_with(db.get_postgres_connection_pool())
         .await
         .map_err(|e| e.to_string())?;
@@ -54,7 +65,9 @@ async fn run(db: &DatabaseConnection, bus: &EventBus, shutdown: &CancellationTok
             _ = shutdown.cancelled() => return Ok(()),
             n = listener.recv() => n.map_err(|e| e.to_string())?,
         };
-        let Some((instance, id)) = n.payload().split_once(':') else { continue };
+        let Some((instance, id)) = n.payload().split_once(':') else {
+            continue;
+        };
         if instance == bus.instance() {
             continue;
         }
@@ -66,7 +79,9 @@ async fn run(db: &DatabaseConnection, bus: &EventBus, shutdown: &CancellationTok
                 }
             }
             Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, event_id = id, "event listener: reading the event failed"),
+            Err(e) => {
+                tracing::warn!(error = %e, event_id = id, "event listener: reading the event failed")
+            }
         }
     }
 }

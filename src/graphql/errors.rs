@@ -58,15 +58,18 @@ impl From<orders::UserError> for UserError {
 /// An unexpected failure: logged with its detail, reported without it.
 pub fn internal(e: impl std::fmt::Display) -> async_graphql::Error {
     tracing::error!(error = %e, "internal error");
-    async_graphql::Error::new("internal error").extend_with(|_, ext| ext.set("code", codes::INTERNAL))
+    async_graphql::Error::new("internal error")
+        .extend_with(|_, ext| ext.set("code", codes::INTERNAL))
 }
 
 pub fn not_found(what: &str) -> async_graphql::Error {
-    async_graphql::Error::new(format!("{what} not found")).extend_with(|_, ext| ext.set("code", codes::NOT_FOUND))
+    async_graphql::Error::new(format!("{what} not found"))
+        .extend_with(|_, ext| ext.set("code", codes::NOT_FOUND))
 }
 
 pub fn invalid(message: impl Into<String>) -> async_graphql::Error {
-    async_graphql::Error::new(message.into()).extend_with(|_, ext| ext.set("code", codes::INVALID_INPUT))
+    async_graphql::Error::new(message.into())
+        .extend_with(|_, ext| ext.set("code", codes::INVALID_INPUT))
 }
 
 /// A provider that could not answer: reported beside partial data.

@@ -33,9 +33,15 @@ pub fn decode_any(id: &str) -> Option<(Kind, i64)> {
     let raw = URL_SAFE_NO_PAD.decode(id.trim_end_matches('=')).ok()?;
     let text = std::str::from_utf8(&raw).ok()?;
     let (name, n) = text.split_once(':')?;
-    let kind = [Kind::Shop, Kind::Order, Kind::Category, Kind::Price, Kind::Event]
-        .into_iter()
-        .find(|k| k.name() == name)?;
+    let kind = [
+        Kind::Shop,
+        Kind::Order,
+        Kind::Category,
+        Kind::Price,
+        Kind::Event,
+    ]
+    .into_iter()
+    .find(|k| k.name() == name)?;
     Some((kind, n.parse().ok().filter(|n: &i64| *n > 0)?))
 }
 

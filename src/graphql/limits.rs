@@ -23,7 +23,9 @@ fn count(set: &SelectionSet) -> usize {
     set.items
         .iter()
         .map(|s| match &s.node {
-            Selection::Field(f) => usize::from(f.node.alias.is_some()) + count(&f.node.selection_set.node),
+            Selection::Field(f) => {
+                usize::from(f.node.alias.is_some()) + count(&f.node.selection_set.node)
+            }
             Selection::InlineFragment(f) => count(&f.node.selection_set.node),
             Selection::FragmentSpread(_) => 0,
         })

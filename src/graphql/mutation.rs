@@ -77,17 +77,28 @@ pub struct Mutation;
 #[Object]
 impl Mutation {
     /// Places a service order on the shop's marketplace (Daoway). The pre-paid account is charged.
-    async fn create_order(&self, ctx: &Context<'_>, input: CreateOrderInput) -> Result<CreateOrderPayload> {
+    async fn create_order(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateOrderInput,
+    ) -> Result<CreateOrderPayload> {
         let st = ctx.data::<AppState>()?;
         let mut errors = Vec::new();
         let shop_id = ids::decode(Kind::Shop, &input.shop_id);
         if shop_id.is_none() {
-            errors.push(orders::UserError::new(&["shopId"], UserErrorCode::InvalidInput, "shopId is not a shop id"));
+            errors.push(orders::UserError::new(
+                &["shopId"],
+                UserErrorCode::InvalidInput,
+                "shopId is not a shop id",
+            ));
         }
         let mut items = Vec::new();
         for (i, line) in input.items.iter().enumerate() {
             match ids::decode(Kind::Price, &line.price_id) {
-                Some(price_id) => items.push(LineInput { price_id, quantity: line.quantity }),
+                Some(price_id) => items.push(LineInput {
+                    price_id,
+                    quantity: line.quantity,
+                }),
                 None => errors.push(orders::UserError::new(
                     &["items", &i.to_string(), "priceId"],
                     UserErrorCode::InvalidInput,
@@ -96,7 +107,10 @@ impl Mutation {
             }
         }
         let (Some(shop_id), true) = (shop_id, errors.is_empty()) else {
-            return Ok(CreateOrderPayload { order: None, user_errors: refused(errors) });
+            return Ok(CreateOrderPayload {
+                order: None,
+                user_errors: refused(errors),
+            });
         };
         let request = CreateServiceOrder {
             shop_id,
@@ -111,25 +125,45 @@ impl Mutation {
             idempotency_key: input.idempotency_key,
         };
         match st.orders.create_service_order(request).await {
-            Ok(order) => Ok(CreateOrderPayload { order: Some(Order(order)), user_errors: vec![] }),
-            Err(OrderError::User(e)) => Ok(CreateOrderPayload { order: None, user_errors: refused(e) }),
+            Ok(order) => Ok(CreateOrderPayload {
+                order: Some(Order(order)),
+                user_errors: vec![],
+            }),
+            Err(OrderError::User(e)) => Ok(CreateOrderPayload {
+                order: None,
+                user_errors: refused(e),
+            }),
             Err(OrderError::Db(e)) => Err(internal(e)),
         }
     }
 
     /// Cancels an order on its platform, where the platform has a cancel API (see the
     /// provider's capabilities); otherwise a user error says how cancellation works there.
-    async fn cancel_order(&self, ctx: &Context<'_>, input: CancelOrderInput) -> Result<CancelOrderPayload> {
+    async fn cancel_order(
+        &self,
+        ctx: &Context<'_>,
+        input: CancelOrderInput,
+    ) -> Result<CancelOrderPayload> {
         let st = ctx.data::<AppState>()?;
         let Some(id) = ids::decode(Kind::Order, &input.order_id) else {
             return Ok(CancelOrderPayload {
                 order: None,
-                user_errors: refused(vec![orders::UserError::new(&["orderId"], UserErrorCode::InvalidInput, "orderId is not an order id")]),
+                user_errors: refused(vec![orders::UserError::new(
+                    &["orderId"],
+                    UserErrorCode::InvalidInput,
+                    "orderId is not an order id",
+                )]),
             });
         };
         match st.orders.cancel(id, input.reason).await {
-            Ok(order) => Ok(CancelOrderPayload { order: Some(Order(order)), user_errors: vec![] }),
-            Err(OrderError::User(e)) => Ok(CancelOrderPayload { order: None, user_errors: refused(e) }),
+            Ok(order) => Ok(CancelOrderPayload {
+                order: Some(Order(order)),
+                user_errors: vec![],
+            }),
+            Err(OrderError::User(e)) => Ok(CancelOrderPayload {
+                order: None,
+                user_errors: refused(e),
+            }),
             Err(OrderError::Db(e)) => Err(internal(e)),
         }
     }

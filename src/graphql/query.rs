@@ -61,7 +61,13 @@ fn page_size(ctx: &Context<'_>, first: Option<i32>) -> Result<usize> {
 impl Query {
     /// The platforms behind this API, what each is to us and what it supports.
     async fn providers(&self, ctx: &Context<'_>) -> Result<Vec<Provider>> {
-        Ok(state(ctx)?.registry.info.iter().cloned().map(Provider).collect())
+        Ok(state(ctx)?
+            .registry
+            .info
+            .iter()
+            .cloned()
+            .map(Provider)
+            .collect())
     }
 
     /// Service categories of every marketplace. A marketplace that cannot be reached adds a
@@ -88,7 +94,10 @@ impl Query {
         let limit = page_size(ctx, first)?;
         let offset = match after {
             Some(c) => {
-                let c = <OpaqueCursor<usize> as async_graphql::connection::CursorType>::decode_cursor(&c)
+                let c =
+                    <OpaqueCursor<usize> as async_graphql::connection::CursorType>::decode_cursor(
+                        &c,
+                    )
                     .map_err(|_| invalid("after is not a cursor of this list"))?;
                 c.0 + 1
             }
@@ -98,8 +107,14 @@ impl Query {
         let mut only = filter.provider.map(domain::ProviderId::from);
         let mut category = None;
         if let Some(id) = &filter.category {
-            let cid = ids::decode(Kind::Category, id).ok_or_else(|| invalid("category is not a category id"))?;
-            let cat = st.catalog.category(cid).await.map_err(internal)?.ok_or_else(|| invalid("unknown category"))?;
+            let cid = ids::decode(Kind::Category, id)
+                .ok_or_else(|| invalid("category is not a category id"))?;
+            let cat = st
+                .catalog
+                .category(cid)
+                .await
+                .map_err(internal)?
+                .ok_or_else(|| invalid("unknown category"))?;
             let provider: domain::ProviderId = super::types::parse(&cat.provider)?;
             if only.is_some_and(|p| p != provider) {
                 return Ok(Connection::new(false, false));
@@ -108,7 +123,10 @@ impl Query {
             category = Some(cat.external_id);
         }
         let near = match filter.near {
-            Some(p) => Some(domain::GeoPoint::new(p.lng, p.lat).ok_or_else(|| invalid("near is not a valid coordinate"))?),
+            Some(p) => Some(
+                domain::GeoPoint::new(p.lng, p.lat)
+                    .ok_or_else(|| invalid("near is not a valid coordinate"))?,
+            ),
             None => None,
         };
         let nonblank = |s: Option<String>| s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
@@ -120,7 +138,11 @@ impl Query {
             offset,
             limit,
         };
-        let got = st.catalog.search_shops(only, &query).await.map_err(internal)?;
+        let got = st
+            .catalog
+            .search_shops(only, &query)
+            .await
+            .map_err(internal)?;
         for e in &got.errors {
             ctx.add_error(provider_error(e));
         }
@@ -139,7 +161,12 @@ impl Query {
     /// the configured TTL; served stale with an error when the platform fails).
     async fn shop(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Shop>> {
         let sid = ids::decode(Kind::Shop, &id).ok_or_else(|| invalid("id is not a shop id"))?;
-        let Some(got) = state(ctx)?.catalog.shop(sid, false).await.map_err(internal)? else {
+        let Some(got) = state(ctx)?
+            .catalog
+            .shop(sid, false)
+            .await
+            .map_err(internal)?
+        else {
             return Ok(None);
         };
         for e in &got.errors {
@@ -153,9 +180,24 @@ impl Query {
         let (kind, n) = ids::decode_any(&id).ok_or_else(|| invalid("malformed id"))?;
         let st = state(ctx)?;
         Ok(match kind {
-            Kind::Shop => st.catalog.stored_shop(n).await.map_err(internal)?.map(|s| Node::Shop(Shop(s))),
-            Kind::Order => st.orders.get(n).await.map_err(internal)?.map(|o| Node::Order(Order(o))),
-            Kind::Category => st.catalog.category(n).await.map_err(internal)?.map(|c| Node::Category(Category(c))),
+            Kind::Shop => st
+                .catalog
+                .stored_shop(n)
+                .await
+                .map_err(internal)?
+                .map(|s| Node::Shop(Shop(s))),
+            Kind::Order => st
+                .orders
+                .get(n)
+                .await
+                .map_err(internal)?
+                .map(|o| Node::Order(Order(o))),
+            Kind::Category => st
+                .catalog
+                .category(n)
+                .await
+                .map_err(internal)?
+                .map(|c| Node::Category(Category(c))),
             Kind::Price | Kind::Event => None,
         })
     }
@@ -180,25 +222,44 @@ impl Query {
         };
         let filter = filter.unwrap_or_default();
         let shop_id = match &filter.shop_id {
-            Some(id) => Some(ids::decode(Kind::Shop, id).ok_or_else(|| invalid("shopId is not a shop id"))?),
+            Some(id) => Some(
+                ids::decode(Kind::Shop, id).ok_or_else(|| invalid("shopId is not a shop id"))?,
+            ),
             None => None,
         };
         let f = ServiceOrderFilter {
             provider: filter.provider.map(Into::into),
-            statuses: filter.statuses.unwrap_or_default().into_iter().map(Into::into).collect(),
+            statuses: filter
+                .statuses
+                .unwrap_or_default()
+                .into_iter()
+                .map(Into::into)
+                .collect(),
             shop_id,
         };
-        let mut rows = st.orders.list(&f, before, limit as u64 + 1).await.map_err(internal)?;
+        let mut rows = st
+            .orders
+            .list(&f, before, limit as u64 + 1)
+            .await
+            .map_err(internal)?;
         let has_next = rows.len() > limit;
         rows.truncate(limit);
         let mut conn = Connection::new(before.is_some(), has_next);
-        conn.edges.extend(rows.into_iter().map(|o| Edge::new(OpaqueCursor(o.id), Order(o))));
+        conn.edges.extend(
+            rows.into_iter()
+                .map(|o| Edge::new(OpaqueCursor(o.id), Order(o))),
+        );
         Ok(conn)
     }
 
     /// One order with its status timeline.
     async fn order(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Order>> {
         let oid = ids::decode(Kind::Order, &id).ok_or_else(|| invalid("id is not an order id"))?;
-        Ok(state(ctx)?.orders.get(oid).await.map_err(internal)?.map(Order))
+        Ok(state(ctx)?
+            .orders
+            .get(oid)
+            .await
+            .map_err(internal)?
+            .map(Order))
     }
 }

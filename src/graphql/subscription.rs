@@ -74,14 +74,25 @@ impl Subscription {
         let f = filter.unwrap_or_default();
         let filter = Filter {
             order_id: match &f.order_id {
-                Some(id) => Some(ids::decode(Kind::Order, id).ok_or_else(|| invalid("orderId is not an order id"))?),
+                Some(id) => Some(
+                    ids::decode(Kind::Order, id)
+                        .ok_or_else(|| invalid("orderId is not an order id"))?,
+                ),
                 None => None,
             },
             provider: f.provider.map(Into::into),
-            statuses: f.statuses.unwrap_or_default().into_iter().map(Into::into).collect(),
+            statuses: f
+                .statuses
+                .unwrap_or_default()
+                .into_iter()
+                .map(Into::into)
+                .collect(),
         };
         let after = match &after_event_id {
-            Some(id) => Some(ids::decode(Kind::Event, id).ok_or_else(|| invalid("afterEventId is not an event id"))?),
+            Some(id) => Some(
+                ids::decode(Kind::Event, id)
+                    .ok_or_else(|| invalid("afterEventId is not an event id"))?,
+            ),
             None => None,
         };
         // Subscribe before reading the database, so nothing falls between the two.

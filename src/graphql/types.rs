@@ -484,6 +484,7 @@ impl OrderItem {
 pub struct StatusEvent(pub order_event::Model);
 
 #[Object]
+#[allow(clippy::wrong_self_convention)] // `fromStatus` is a GraphQL field, not a conversion
 impl StatusEvent {
     async fn id(&self) -> ID {
         encode(Kind::Event, self.0.id)
@@ -524,7 +525,8 @@ impl StatusEvent {
 impl OrderStatusChange {
     /// The order as it is now.
     async fn order(&self, ctx: &Context<'_>) -> Result<Option<Order>> {
-        let id = super::ids::decode(Kind::Order, &self.order_id).ok_or_else(|| internal("bad order id"))?;
+        let id = super::ids::decode(Kind::Order, &self.order_id)
+            .ok_or_else(|| internal("bad order id"))?;
         Ok(ctx.data::<Loaders>()?.orders.load_one(id).await?.map(Order))
     }
 }

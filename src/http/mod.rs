@@ -42,7 +42,10 @@ pub fn router(state: AppState, schema: AppSchema, sandboxes: Router) -> Router {
         .layer(RequestBodyLimitLayer::new(limits.graphql_body_bytes))
         .with_state(schema.clone());
     let callbacks = Router::new()
-        .route("/callbacks/daoway/cancel", post(daoway::callback::cancel_notify))
+        .route(
+            "/callbacks/daoway/cancel",
+            post(daoway::callback::cancel_notify),
+        )
         .layer(RequestBodyLimitLayer::new(limits.callback_body_bytes))
         .with_state(state.clone());
     let ops = Router::new()
@@ -80,14 +83,26 @@ pub fn router(state: AppState, schema: AppSchema, sandboxes: Router) -> Router {
 
 /// A GraphQL-shaped error for requests refused before execution.
 fn http_error(status: StatusCode, code: &str, message: &str) -> Response {
-    (status, Json(json!({ "errors": [{ "message": message, "extensions": { "code": code } }] }))).into_response()
+    (
+        status,
+        Json(json!({ "errors": [{ "message": message, "extensions": { "code": code } }] })),
+    )
+        .into_response()
 }
 
-async fn graphql_post(State(schema): State<AppSchema>, headers: HeaderMap, body: Bytes) -> Response {
+async fn graphql_post(
+    State(schema): State<AppSchema>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/json"));
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("application/json")
+        });
     if !json {
         return http_error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -98,7 +113,11 @@ async fn graphql_post(State(schema): State<AppSchema>, headers: HeaderMap, body:
     let request: async_graphql::Request = match serde_json::from_slice(&body) {
         Ok(r) => r,
         Err(e) => {
-            return http_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", &format!("body is not a GraphQL request: {e}"));
+            return http_error(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                &format!("body is not a GraphQL request: {e}"),
+            );
         }
     };
     Json(schema.execute(request).await).into_response()
@@ -112,10 +131,17 @@ async fn graphql_get(State(schema): State<AppSchema>, req: Request) -> Response 
     };
     if let Ok(doc) = async_graphql::parser::parse_query(&request.query) {
         let op = match &request.operation_name {
-            Some(name) => doc.operations.iter().find(|(n, _)| n.is_some_and(|n| n.as_str() == name)).map(|(_, o)| o.node.ty),
+            Some(name) => doc
+                .operations
+                .iter()
+                .find(|(n, _)| n.is_some_and(|n| n.as_str() == name))
+                .map(|(_, o)| o.node.ty),
             None => doc.operations.iter().next().map(|(_, o)| o.node.ty),
         };
-        if matches!(op, Some(OperationType::Mutation | OperationType::Subscription)) {
+        if matches!(
+            op,
+            Some(OperationType::Mutation | OperationType::Subscription)
+        ) {
             return http_error(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "METHOD_NOT_ALLOWED",
@@ -147,14 +173,22 @@ async fn healthz(State(state): State<AppState>) -> Response {
         Ok(_) => Json(json!({ "status": "ok" })).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check: database unreachable");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "database unavailable" }))).into_response()
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "status": "database unavailable" })),
+            )
+                .into_response()
         }
     }
 }
 
 /// Prometheus text: the process-wide metrics plus this instance's SQL statement count.
 async fn metrics_text(State(state): State<AppState>) -> Response {
-    let mut body = state.metrics.as_ref().map(|h| h.render()).unwrap_or_default();
+    let mut body = state
+        .metrics
+        .as_ref()
+        .map(|h| h.render())
+        .unwrap_or_default();
     body.push_str(&format!(
         "# TYPE orderhub_db_statements_total counter\norderhub_db_statements_total {}\n",
         state.statements.load(std::sync::atomic::Ordering::Relaxed)
@@ -173,6 +207,7 @@ async fn record_metrics(req: Request, next: Next) -> Response {
     let resp = next.run(req).await;
     let status = resp.status().as_u16().to_string();
     metrics::counter!("orderhub_http_requests_total", "method" => method.clone(), "path" => path.clone(), "status" => status).increment(1);
-    metrics::histogram!("orderhub_http_request_seconds", "method" => method, "path" => path).record(started.elapsed().as_secs_f64());
+    metrics::histogram!("orderhub_http_request_seconds", "method" => method, "path" => path)
+        .record(started.elapsed().as_secs_f64());
     resp
 }

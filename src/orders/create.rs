@@ -13,11 +13,10 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Datelike, NaiveDateTime, NaiveTime, Utc};
 use entity::{idempotency_key, order_event, order_item, orders, price, shop};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, DbErr, EntityTrait,
-    TransactionTrait, sea_query::OnConflict,
-};
 use rust_decimal::Decimal;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, DbErr, EntityTrait, TransactionTrait, sea_query::OnConflict,
+};
 use sha2::{Digest, Sha256};
 
 use super::{OrderError, OrderService, UserError, UserErrorCode, provider_user_error};
@@ -53,7 +52,11 @@ impl CreateServiceOrder {
     /// Stable digest of the request: the same key must come with the same request.
     fn digest(&self) -> String {
         let mut h = Sha256::new();
-        let mut lines: Vec<(i64, i32)> = self.items.iter().map(|l| (l.price_id, l.quantity)).collect();
+        let mut lines: Vec<(i64, i32)> = self
+            .items
+            .iter()
+            .map(|l| (l.price_id, l.quantity))
+            .collect();
         lines.sort_unstable();
         let text = format!(
             "{}|{:?}|{}|{}|{}|{}|{}|{}|{}",
@@ -116,15 +119,22 @@ impl OrderService {
         };
 
         // The rules come from the shop's current detail (fetched when older than the TTL).
-        let fresh = self
-            .catalog
-            .shop(shop.id, false)
-            .await?
-            .ok_or_else(|| UserError::new(&["shopId"], UserErrorCode::NotFound, "no such shop"))?;
+        let fresh =
+            self.catalog.shop(shop.id, false).await?.ok_or_else(|| {
+                UserError::new(&["shopId"], UserErrorCode::NotFound, "no such shop")
+            })?;
         if fresh.data.detail_fetched_at.is_none() {
-            let e = fresh.errors.first().map(provider_user_error).unwrap_or_else(|| {
-                UserError::new(&["shopId"], UserErrorCode::ProviderUnavailable, "shop detail unavailable")
-            });
+            let e = fresh
+                .errors
+                .first()
+                .map(provider_user_error)
+                .unwrap_or_else(|| {
+                    UserError::new(
+                        &["shopId"],
+                        UserErrorCode::ProviderUnavailable,
+                        "shop detail unavailable",
+                    )
+                });
             return Err(e.into());
         }
         let shop = fresh.data;
@@ -133,12 +143,23 @@ impl OrderService {
         let items_total = lines
             .iter()
             .try_fold(Money::ZERO, |acc, l| acc.checked_add(l.amount))
-            .ok_or_else(|| UserError::new(&["items"], UserErrorCode::InvalidInput, "amount out of range"))?;
+            .ok_or_else(|| {
+                UserError::new(
+                    &["items"],
+                    UserErrorCode::InvalidInput,
+                    "amount out of range",
+                )
+            })?;
         check_shop_rules(&shop, items_total, input.appoint_time, Utc::now())?;
 
-        let draft = self.insert_draft(&input, &digest, provider, &shop, &lines, items_total).await?;
+        let draft = self
+            .insert_draft(&input, &digest, provider, &shop, &lines, items_total)
+            .await?;
 
-        let local_time = input.appoint_time.with_timezone(&china_offset()).naive_local();
+        let local_time = input
+            .appoint_time
+            .with_timezone(&china_offset())
+            .naive_local();
         let request = PlaceServiceOrder {
             shop_external_id: shop.external_id.clone(),
             items: lines
@@ -156,7 +177,12 @@ impl OrderService {
             appoint_time: local_time,
             note: input.note.clone(),
         };
-        let placed = crate::providers::with_timeout(provider, market.timeout(), market.place_order(&request)).await;
+        let placed = crate::providers::with_timeout(
+            provider,
+            market.timeout(),
+            market.place_order(&request),
+        )
+        .await;
         match placed {
             Ok(placed) => {
                 let now = Utc::now();
@@ -189,7 +215,8 @@ impl OrderService {
                 .await?;
                 crate::events::pg::notify(&txn, &self.bus, event.id).await?;
                 txn.commit().await?;
-                metrics::counter!("orderhub_orders_created_total", "provider" => provider.as_str()).increment(1);
+                metrics::counter!("orderhub_orders_created_total", "provider" => provider.as_str())
+                    .increment(1);
                 self.bus.publish(StatusChange {
                     event_id: event.id,
                     order_id: order.id,
@@ -203,11 +230,17 @@ impl OrderService {
                 });
                 Ok(order)
             }
-            Err(e @ ProviderError::Unavailable { outcome_unknown: true, .. }) => {
+            Err(
+                e @ ProviderError::Unavailable {
+                    outcome_unknown: true,
+                    ..
+                },
+            ) => {
                 // The platform may have taken the order: keep it visible, never silently drop.
                 let now = Utc::now();
                 let txn = self.db.begin().await?;
-                let reason = format!("outcome unknown ({e}); check the {provider} account before retrying");
+                let reason =
+                    format!("outcome unknown ({e}); check the {provider} account before retrying");
                 let mut am: orders::ActiveModel = draft.into();
                 am.status = Set(OrderStatus::Failed.as_str().to_owned());
                 am.raw_status = Set("SUBMIT_UNKNOWN".into());
@@ -255,7 +288,9 @@ impl OrderService {
                 let txn = self.db.begin().await?;
                 orders::Entity::delete_by_id(draft.id).exec(&txn).await?;
                 if let Some(key) = &input.idempotency_key {
-                    idempotency_key::Entity::delete_by_id(key.clone()).exec(&txn).await?;
+                    idempotency_key::Entity::delete_by_id(key.clone())
+                        .exec(&txn)
+                        .await?;
                 }
                 txn.commit().await?;
                 Err(provider_user_error(&e).into())
@@ -266,7 +301,9 @@ impl OrderService {
     /// The order an earlier request with this key created, or a refusal when the key was
     /// used for another request or is still being processed.
     async fn replay(&self, key: &str, digest: &str) -> Result<Option<orders::Model>, OrderError> {
-        let Some(row) = idempotency_key::Entity::find_by_id(key.to_owned()).one(&self.db).await?
+        let Some(row) = idempotency_key::Entity::find_by_id(key.to_owned())
+            .one(&self.db)
+            .await?
         else {
             return Ok(None);
         };
@@ -330,7 +367,11 @@ impl OrderService {
                 order_id: Set(Some(draft.id)),
                 created_at: Set(now),
             })
-            .on_conflict(OnConflict::column(idempotency_key::Column::Key).do_nothing().to_owned())
+            .on_conflict(
+                OnConflict::column(idempotency_key::Column::Key)
+                    .do_nothing()
+                    .to_owned(),
+            )
             .exec_without_returning(&txn)
             .await?;
             if claimed == 0 {
@@ -350,7 +391,9 @@ impl OrderService {
             amount_fen: Set(l.amount.fen()),
             ..Default::default()
         });
-        order_item::Entity::insert_many(items).exec_without_returning(&txn).await?;
+        order_item::Entity::insert_many(items)
+            .exec_without_returning(&txn)
+            .await?;
         txn.commit().await?;
         Ok(draft)
     }
@@ -378,64 +421,129 @@ fn validate_fields(input: &CreateServiceOrder) -> Result<(), OrderError> {
     for (path, value) in required {
         let name = path.join(".");
         if value.trim().is_empty() {
-            errors.push(UserError::new(path, UserErrorCode::InvalidInput, format!("{name} is required")));
+            errors.push(UserError::new(
+                path,
+                UserErrorCode::InvalidInput,
+                format!("{name} is required"),
+            ));
         } else if value.chars().count() > 200 {
-            errors.push(UserError::new(path, UserErrorCode::InvalidInput, format!("{name} is too long")));
+            errors.push(UserError::new(
+                path,
+                UserErrorCode::InvalidInput,
+                format!("{name} is too long"),
+            ));
         }
     }
-    let digits: String = input.phone.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
-    if !input.phone.trim().is_empty()
-        && !(digits.len() >= 5 && digits.len() <= 20 && digits.trim_start_matches('+').chars().all(|c| c.is_ascii_digit()))
-    {
-        errors.push(UserError::new(&["contact", "phone"], UserErrorCode::InvalidInput, "phone must be a telephone number"));
+    let digits: String = input
+        .phone
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-'))
+        .collect();
+    let phone_ok = (5..=20).contains(&digits.len())
+        && digits
+            .trim_start_matches('+')
+            .chars()
+            .all(|c| c.is_ascii_digit());
+    if !input.phone.trim().is_empty() && !phone_ok {
+        errors.push(UserError::new(
+            &["contact", "phone"],
+            UserErrorCode::InvalidInput,
+            "phone must be a telephone number",
+        ));
     }
     if input.note.as_ref().is_some_and(|n| n.chars().count() > 500) {
-        errors.push(UserError::new(&["note"], UserErrorCode::InvalidInput, "note is too long (500 characters at most)"));
+        errors.push(UserError::new(
+            &["note"],
+            UserErrorCode::InvalidInput,
+            "note is too long (500 characters at most)",
+        ));
     }
     if input.items.is_empty() {
-        errors.push(UserError::new(&["items"], UserErrorCode::InvalidInput, "at least one item is required"));
+        errors.push(UserError::new(
+            &["items"],
+            UserErrorCode::InvalidInput,
+            "at least one item is required",
+        ));
     }
     let mut seen = HashSet::new();
     for (i, line) in input.items.iter().enumerate() {
         let idx = i.to_string();
         if line.quantity < 1 || line.quantity > 999 {
-            errors.push(UserError::new(&["items", &idx, "quantity"], UserErrorCode::InvalidInput, "quantity must be between 1 and 999"));
+            errors.push(UserError::new(
+                &["items", &idx, "quantity"],
+                UserErrorCode::InvalidInput,
+                "quantity must be between 1 and 999",
+            ));
         }
         if !seen.insert(line.price_id) {
-            errors.push(UserError::new(&["items", &idx, "priceId"], UserErrorCode::InvalidInput, "the same price appears twice; raise its quantity instead"));
+            errors.push(UserError::new(
+                &["items", &idx, "priceId"],
+                UserErrorCode::InvalidInput,
+                "the same price appears twice; raise its quantity instead",
+            ));
         }
     }
     if let Some(key) = &input.idempotency_key
         && (key.is_empty() || key.len() > 200)
     {
-        errors.push(UserError::new(&["idempotencyKey"], UserErrorCode::InvalidInput, "idempotencyKey must be 1 to 200 characters"));
+        errors.push(UserError::new(
+            &["idempotencyKey"],
+            UserErrorCode::InvalidInput,
+            "idempotencyKey must be 1 to 200 characters",
+        ));
     }
-    if errors.is_empty() { Ok(()) } else { Err(OrderError::User(errors)) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(OrderError::User(errors))
+    }
 }
 
-fn check_lines(input: &CreateServiceOrder, prices: &[price::Model]) -> Result<Vec<PricedLine>, OrderError> {
+fn check_lines(
+    input: &CreateServiceOrder,
+    prices: &[price::Model],
+) -> Result<Vec<PricedLine>, OrderError> {
     let mut errors = Vec::new();
     let mut lines = Vec::new();
     for (i, line) in input.items.iter().enumerate() {
         let idx = i.to_string();
         let Some(price) = prices.iter().find(|p| p.id == line.price_id) else {
-            errors.push(UserError::new(&["items", &idx, "priceId"], UserErrorCode::UnknownPrice, "this price is not offered by the shop"));
+            errors.push(UserError::new(
+                &["items", &idx, "priceId"],
+                UserErrorCode::UnknownPrice,
+                "this price is not offered by the shop",
+            ));
             continue;
         };
         if line.quantity < price.min_buy_num {
             errors.push(UserError::new(
                 &["items", &idx, "quantity"],
                 UserErrorCode::BelowMinimumQuantity,
-                format!("{} must be ordered at least {} at a time", price.name, price.min_buy_num),
+                format!(
+                    "{} must be ordered at least {} at a time",
+                    price.name, price.min_buy_num
+                ),
             ));
             continue;
         }
         match Money::from_fen(price.amount_fen).checked_mul(i64::from(line.quantity)) {
-            Some(amount) => lines.push(PricedLine { price: price.clone(), quantity: line.quantity, amount }),
-            None => errors.push(UserError::new(&["items", &idx, "quantity"], UserErrorCode::InvalidInput, "amount out of range")),
+            Some(amount) => lines.push(PricedLine {
+                price: price.clone(),
+                quantity: line.quantity,
+                amount,
+            }),
+            None => errors.push(UserError::new(
+                &["items", &idx, "quantity"],
+                UserErrorCode::InvalidInput,
+                "amount out of range",
+            )),
         }
     }
-    if errors.is_empty() { Ok(lines) } else { Err(OrderError::User(errors)) }
+    if errors.is_empty() {
+        Ok(lines)
+    } else {
+        Err(OrderError::User(errors))
+    }
 }
 
 /// The shop's minimum amount, notice period, hours and days, as Daoway's page states them.
@@ -452,7 +560,11 @@ fn check_shop_rules(
         errors.push(UserError::new(
             &["items"],
             UserErrorCode::BelowMinimumAmount,
-            format!("the shop's minimum order is {} yuan; this order is {} yuan", Money::from_fen(min), items_total),
+            format!(
+                "the shop's minimum order is {} yuan; this order is {} yuan",
+                Money::from_fen(min),
+                items_total
+            ),
         ));
     }
     let ahead = i64::from(shop.ahead_minutes.unwrap_or(0));
@@ -460,7 +572,12 @@ fn check_shop_rules(
         errors.push(UserError::new(
             &["appointTime"],
             UserErrorCode::AppointmentTooSoon,
-            format!("the shop needs {} hours' notice", (Decimal::from(ahead) / Decimal::from(60)).round_dp(2).normalize()),
+            format!(
+                "the shop needs {} hours' notice",
+                (Decimal::from(ahead) / Decimal::from(60))
+                    .round_dp(2)
+                    .normalize()
+            ),
         ));
     }
     let local: NaiveDateTime = appoint.with_timezone(&china_offset()).naive_local();
@@ -469,7 +586,10 @@ fn check_shop_rules(
         .available_days
         .as_deref()
         .is_none_or(|d| d.split(',').any(|x| x.trim().parse::<u8>() == Ok(weekday)));
-    let parse = |t: &Option<String>| t.as_deref().and_then(|t| NaiveTime::parse_from_str(t, "%H:%M").ok());
+    let parse = |t: &Option<String>| {
+        t.as_deref()
+            .and_then(|t| NaiveTime::parse_from_str(t, "%H:%M").ok())
+    };
     let in_hours = match (parse(&shop.start_time), parse(&shop.end_time)) {
         (Some(start), Some(end)) => local.time() >= start && local.time() < end,
         _ => true,
@@ -486,7 +606,11 @@ fn check_shop_rules(
             ),
         ));
     }
-    if errors.is_empty() { Ok(()) } else { Err(OrderError::User(errors)) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(OrderError::User(errors))
+    }
 }
 
 #[cfg(test)]
@@ -540,12 +664,55 @@ mod tests {
     fn shop_rules() {
         let now = at("2026-11-23 09:00:00"); // a Monday
         let s = shop();
-        assert_eq!(codes(check_shop_rules(&s, Money::from_fen(5000), at("2026-11-24 10:00:00"), now)), vec![]);
-        assert_eq!(codes(check_shop_rules(&s, Money::from_fen(4999), at("2026-11-24 10:00:00"), now)), vec![UserErrorCode::BelowMinimumAmount]);
-        assert_eq!(codes(check_shop_rules(&s, Money::from_fen(5000), at("2026-11-23 20:00:00"), now)), vec![UserErrorCode::AppointmentTooSoon, UserErrorCode::OutsideServiceHours]);
+        assert_eq!(
+            codes(check_shop_rules(
+                &s,
+                Money::from_fen(5000),
+                at("2026-11-24 10:00:00"),
+                now
+            )),
+            vec![]
+        );
+        assert_eq!(
+            codes(check_shop_rules(
+                &s,
+                Money::from_fen(4999),
+                at("2026-11-24 10:00:00"),
+                now
+            )),
+            vec![UserErrorCode::BelowMinimumAmount]
+        );
+        assert_eq!(
+            codes(check_shop_rules(
+                &s,
+                Money::from_fen(5000),
+                at("2026-11-23 20:00:00"),
+                now
+            )),
+            vec![
+                UserErrorCode::AppointmentTooSoon,
+                UserErrorCode::OutsideServiceHours
+            ]
+        );
         // Saturday is not among the days.
-        assert_eq!(codes(check_shop_rules(&s, Money::from_fen(5000), at("2026-11-28 10:00:00"), now)), vec![UserErrorCode::OutsideServiceHours]);
+        assert_eq!(
+            codes(check_shop_rules(
+                &s,
+                Money::from_fen(5000),
+                at("2026-11-28 10:00:00"),
+                now
+            )),
+            vec![UserErrorCode::OutsideServiceHours]
+        );
         // End time is exclusive.
-        assert_eq!(codes(check_shop_rules(&s, Money::from_fen(5000), at("2026-11-24 18:00:00"), now)), vec![UserErrorCode::OutsideServiceHours]);
+        assert_eq!(
+            codes(check_shop_rules(
+                &s,
+                Money::from_fen(5000),
+                at("2026-11-24 18:00:00"),
+                now
+            )),
+            vec![UserErrorCode::OutsideServiceHours]
+        );
     }
 }

@@ -186,7 +186,8 @@ impl OrderService {
             cond = cond.add(orders::Column::Provider.eq(p.as_str()));
         }
         if !filter.statuses.is_empty() {
-            cond = cond.add(orders::Column::Status.is_in(filter.statuses.iter().map(|s| s.as_str())));
+            cond =
+                cond.add(orders::Column::Status.is_in(filter.statuses.iter().map(|s| s.as_str())));
         }
         if let Some(shop) = filter.shop_id {
             cond = cond.add(orders::Column::ShopId.eq(shop));
@@ -211,7 +212,11 @@ impl OrderService {
     }
 
     /// Applied events after `after_id`, oldest first: the replay of a resuming subscriber.
-    pub async fn events_after(&self, after_id: i64, limit: u64) -> Result<Vec<order_event::Model>, DbErr> {
+    pub async fn events_after(
+        &self,
+        after_id: i64,
+        limit: u64,
+    ) -> Result<Vec<order_event::Model>, DbErr> {
         order_event::Entity::find()
             .filter(order_event::Column::Id.gt(after_id))
             .filter(order_event::Column::Applied.eq(true))
@@ -238,11 +243,14 @@ impl OrderService {
     }
 
     /// Cancelling needs a platform cancel API; providers without one say so.
-    pub async fn cancel(&self, id: i64, _reason: Option<String>) -> Result<orders::Model, OrderError> {
-        let order = self
-            .get(id)
-            .await?
-            .ok_or_else(|| UserError::new(&["orderId"], UserErrorCode::NotFound, "no such order"))?;
+    pub async fn cancel(
+        &self,
+        id: i64,
+        _reason: Option<String>,
+    ) -> Result<orders::Model, OrderError> {
+        let order = self.get(id).await?.ok_or_else(|| {
+            UserError::new(&["orderId"], UserErrorCode::NotFound, "no such order")
+        })?;
         let provider = order.provider.parse::<ProviderId>().ok();
         let name = provider
             .and_then(|p| self.registry.info(p))

@@ -200,10 +200,20 @@ pub struct ObservedStatus {
 pub trait Marketplace: Send + Sync {
     fn id(&self) -> ProviderId;
     fn categories(&self) -> BoxFuture<'_, ProviderResult<Vec<CategoryData>>>;
-    fn search_shops<'a>(&'a self, query: &'a ShopQuery) -> BoxFuture<'a, ProviderResult<Vec<ShopSummary>>>;
-    fn shop_detail<'a>(&'a self, external_id: &'a str) -> BoxFuture<'a, ProviderResult<ShopDetail>>;
-    fn place_order<'a>(&'a self, order: &'a PlaceServiceOrder) -> BoxFuture<'a, ProviderResult<PlacedOrder>>;
-    fn order_status<'a>(&'a self, external_id: &'a str) -> BoxFuture<'a, ProviderResult<ObservedStatus>>;
+    fn search_shops<'a>(
+        &'a self,
+        query: &'a ShopQuery,
+    ) -> BoxFuture<'a, ProviderResult<Vec<ShopSummary>>>;
+    fn shop_detail<'a>(&'a self, external_id: &'a str)
+    -> BoxFuture<'a, ProviderResult<ShopDetail>>;
+    fn place_order<'a>(
+        &'a self,
+        order: &'a PlaceServiceOrder,
+    ) -> BoxFuture<'a, ProviderResult<PlacedOrder>>;
+    fn order_status<'a>(
+        &'a self,
+        external_id: &'a str,
+    ) -> BoxFuture<'a, ProviderResult<ObservedStatus>>;
     /// How long a fan-out waits for this provider before reporting it unavailable.
     fn timeout(&self) -> Duration;
 }

@@ -12,7 +12,9 @@ const ORDER: &str = "query($id: ID!) { order(id: $id) { status rawStatus cancelR
 
 async fn place(app: &TestApp) -> Value {
     let shop = find_shop(app, plain_shop).await;
-    let p = app.gql_ok(CREATE_ORDER, json!({"input": order_input(&shop, None)})).await;
+    let p = app
+        .gql_ok(CREATE_ORDER, json!({"input": order_input(&shop, None)}))
+        .await;
     p["createOrder"]["order"].clone()
 }
 
@@ -23,8 +25,14 @@ async fn order(app: &TestApp, id: &Value) -> Value {
 async fn cancellation_arrives_once_even_when_sent_twice(app: TestApp) {
     let o = place(&app).await;
     let ext = o["externalId"].as_str().unwrap().to_owned();
-    app.control_put("/_control/faults", json!({"duplicateCallbackRate": 1.0})).await;
-    let r = app.control_post(&format!("/_control/orders/{ext}/cancel"), json!({"reason": "师傅临时有事"})).await;
+    app.control_put("/_control/faults", json!({"duplicateCallbackRate": 1.0}))
+        .await;
+    let r = app
+        .control_post(
+            &format!("/_control/orders/{ext}/cancel"),
+            json!({"reason": "师傅临时有事"}),
+        )
+        .await;
     assert!(r.status().is_success());
     let done = app
         .eventually(10, || async {
@@ -39,17 +47,35 @@ async fn cancellation_arrives_once_even_when_sent_twice(app: TestApp) {
     // Wait for the duplicate delivery too, then check that it changed nothing.
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let got = order(&app, &o["id"]).await;
-    let cancels: Vec<&Value> = got["events"].as_array().unwrap().iter().filter(|e| e["toStatus"] == "CANCELLED").collect();
-    assert_eq!(cancels.len(), 1, "one cancellation in the timeline: {got:#}");
-    assert!(app.metric("orderhub_callbacks_total{provider=\"DAOWAY\",outcome=\"duplicate\"}").await >= 1.0);
+    let cancels: Vec<&Value> = got["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["toStatus"] == "CANCELLED")
+        .collect();
+    assert_eq!(
+        cancels.len(),
+        1,
+        "one cancellation in the timeline: {got:#}"
+    );
+    assert!(
+        app.metric("orderhub_callbacks_total{provider=\"DAOWAY\",outcome=\"duplicate\"}")
+            .await
+            >= 1.0
+    );
 }
-on_every_backend!(duplicate_cancellation_test, cancellation_arrives_once_even_when_sent_twice);
+on_every_backend!(
+    duplicate_cancellation_test,
+    cancellation_arrives_once_even_when_sent_twice
+);
 
 async fn lost_cancellation_is_found_by_polling(app: TestApp) {
     let o = place(&app).await;
     let ext = o["externalId"].as_str().unwrap().to_owned();
-    app.control_put("/_control/faults", json!({"dropCallbackRate": 1.0})).await;
-    app.control_post(&format!("/_control/orders/{ext}/cancel"), json!({})).await;
+    app.control_put("/_control/faults", json!({"dropCallbackRate": 1.0}))
+        .await;
+    app.control_post(&format!("/_control/orders/{ext}/cancel"), json!({}))
+        .await;
     let got = app
         .eventually(10, || async {
             let v = order(&app, &o["id"]).await;
@@ -60,29 +86,51 @@ async fn lost_cancellation_is_found_by_polling(app: TestApp) {
     assert_eq!(last["source"], "POLL");
     assert_eq!(last["rawStatus"], "CANCELLED");
 }
-on_every_backend!(lost_cancellation_test, lost_cancellation_is_found_by_polling);
+on_every_backend!(
+    lost_cancellation_test,
+    lost_cancellation_is_found_by_polling
+);
 
 async fn status_moves_are_polled(app: TestApp) {
     let o = place(&app).await;
     let ext = o["externalId"].as_str().unwrap().to_owned();
-    app.control_post(&format!("/_control/orders/{ext}/confirm"), json!({})).await;
-    app.eventually(10, || async { (order(&app, &o["id"]).await["status"] == "ACCEPTED").then_some(()) }).await;
-    app.control_post(&format!("/_control/orders/{ext}/complete"), json!({})).await;
-    let got = app.eventually(10, || async {
-        let v = order(&app, &o["id"]).await;
-        (v["status"] == "COMPLETED").then_some(v)
+    app.control_post(&format!("/_control/orders/{ext}/confirm"), json!({}))
+        .await;
+    app.eventually(10, || async {
+        (order(&app, &o["id"]).await["status"] == "ACCEPTED").then_some(())
     })
     .await;
-    let path: Vec<&str> = got["events"].as_array().unwrap().iter().map(|e| e["toStatus"].as_str().unwrap()).collect();
+    app.control_post(&format!("/_control/orders/{ext}/complete"), json!({}))
+        .await;
+    let got = app
+        .eventually(10, || async {
+            let v = order(&app, &o["id"]).await;
+            (v["status"] == "COMPLETED").then_some(v)
+        })
+        .await;
+    let path: Vec<&str> = got["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["toStatus"].as_str().unwrap())
+        .collect();
     assert_eq!(path, ["PENDING", "ACCEPTED", "COMPLETED"]);
     // A late cancel notification for a completed order is recorded, acknowledged, and does not move it.
-    let r = notify(&app, &form(&ext, "90.00"), "application/x-www-form-urlencoded").await;
+    let r = notify(
+        &app,
+        &form(&ext, "90.00"),
+        "application/x-www-form-urlencoded",
+    )
+    .await;
     assert_eq!(r.0, 200);
     assert_eq!(r.1["result"], "0");
     let got = order(&app, &o["id"]).await;
     assert_eq!(got["status"], "COMPLETED");
     let last = got["events"].as_array().unwrap().last().unwrap().clone();
-    assert_eq!((last["toStatus"].as_str(), last["applied"].as_bool()), (Some("CANCELLED"), Some(false)));
+    assert_eq!(
+        (last["toStatus"].as_str(), last["applied"].as_bool()),
+        (Some("CANCELLED"), Some(false))
+    );
 }
 on_every_backend!(status_moves_are_polled_test, status_moves_are_polled);
 
@@ -99,8 +147,8 @@ fn form(order_id: &str, money: &str) -> String {
 }
 
 async fn notify(app: &TestApp, body: &str, content_type: &str) -> (u16, Value) {
-    let r = app
-        .http
+    // A fresh connection each time: an oversized body makes the server close its connection.
+    let r = reqwest::Client::new()
         .post(format!("{}/callbacks/daoway/cancel", app.base))
         .header("content-type", content_type)
         .body(body.to_owned())
@@ -117,19 +165,38 @@ async fn bad_notifications_change_nothing(app: TestApp) {
     let cases: Vec<(String, &str)> = vec![
         ("{not json".into(), "application/json"),
         ("%%%=&&".into(), "application/x-www-form-urlencoded"),
-        (format!("channel=orderhub&orderId={ext}"), "application/x-www-form-urlencoded"),
+        (
+            format!("channel=orderhub&orderId={ext}"),
+            "application/x-www-form-urlencoded",
+        ),
         (form(&ext, "abc"), "application/x-www-form-urlencoded"),
-        (form(&ext, "90").replace("channel=orderhub", "channel=someone-else"), "application/x-www-form-urlencoded"),
-        (form("no-such-order", "90"), "application/x-www-form-urlencoded"),
-        (json!({"channel": "orderhub", "orderId": ext, "consumedMoney": 12}).to_string(), "application/json"),
+        (
+            form(&ext, "90").replace("channel=orderhub", "channel=someone-else"),
+            "application/x-www-form-urlencoded",
+        ),
+        (
+            form("no-such-order", "90"),
+            "application/x-www-form-urlencoded",
+        ),
+        (
+            json!({"channel": "orderhub", "orderId": ext, "consumedMoney": 12}).to_string(),
+            "application/json",
+        ),
         ("x".repeat(64 * 1024), "application/x-www-form-urlencoded"),
     ];
     for (body, ct) in cases {
         let (status, reply) = notify(&app, &body, ct).await;
-        assert!(status >= 400, "{status} for {}", &body[..body.len().min(80)]);
+        assert!(
+            status >= 400,
+            "{status} for {}",
+            &body[..body.len().min(80)]
+        );
         if status != 413 {
             assert_ne!(reply["result"], "0", "{reply}");
-            assert!(reply["message"].as_str().is_some_and(|m| !m.is_empty()), "{reply}");
+            assert!(
+                reply["message"].as_str().is_some_and(|m| !m.is_empty()),
+                "{reply}"
+            );
         }
     }
     let got = order(&app, &o["id"]).await;

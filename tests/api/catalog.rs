@@ -15,7 +15,12 @@ async fn providers_and_categories(app: TestApp) {
     assert_eq!(daoway["id"], "DAOWAY");
     assert_eq!(daoway["role"], "SERVICE_MARKETPLACE");
     assert_eq!(daoway["sandbox"], true);
-    let caps: Vec<&str> = daoway["capabilities"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+    let caps: Vec<&str> = daoway["capabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
     assert!(caps.contains(&"CREATE_ORDER"));
     assert!(!caps.contains(&"CANCEL_ORDER"), "Daoway has no cancel API");
     let cats = data["categories"].as_array().unwrap();
@@ -23,7 +28,12 @@ async fn providers_and_categories(app: TestApp) {
     assert!(cats.iter().all(|c| c["provider"] == "DAOWAY"));
     // Global ids resolve through node().
     let id = cats[0]["id"].as_str().unwrap();
-    let node = app.gql_ok("query($id: ID!) { node(id: $id) { id ... on Category { name } } }", json!({"id": id})).await;
+    let node = app
+        .gql_ok(
+            "query($id: ID!) { node(id: $id) { id ... on Category { name } } }",
+            json!({"id": id}),
+        )
+        .await;
     assert_eq!(node["node"]["name"], cats[0]["name"]);
 }
 on_every_backend!(providers_and_categories_test, providers_and_categories);
@@ -32,21 +42,49 @@ async fn shops_filter_and_page(app: TestApp) {
     let q = "query($f: ShopFilter, $first: Int, $after: String) { shops(filter: $f, first: $first, after: $after) {
         pageInfo { hasNextPage hasPreviousPage endCursor } edges { cursor node { id title city provider prices { name amount { fen } } } } } }";
     let all = shop_ids(&app, "北京", None).await;
-    assert!(all.len() >= 4, "the sandbox seeds several shops in Beijing: {all:?}");
-    let page1 = app.gql_ok(q, json!({"f": {"city": "北京"}, "first": 2})).await;
+    assert!(
+        all.len() >= 4,
+        "the sandbox seeds several shops in Beijing: {all:?}"
+    );
+    let page1 = app
+        .gql_ok(q, json!({"f": {"city": "北京"}, "first": 2}))
+        .await;
     let conn = &page1["shops"];
     assert_eq!(conn["pageInfo"]["hasNextPage"], true);
     assert_eq!(conn["edges"].as_array().unwrap().len(), 2);
     assert_eq!(conn["edges"][0]["node"]["city"], "北京");
-    assert!(!conn["edges"][0]["node"]["prices"].as_array().unwrap().is_empty(), "the main price comes with the list");
-    let page2 = app.gql_ok(q, json!({"f": {"city": "北京"}, "first": 2, "after": conn["pageInfo"]["endCursor"]})).await;
+    assert!(
+        !conn["edges"][0]["node"]["prices"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "the main price comes with the list"
+    );
+    let page2 = app
+        .gql_ok(
+            q,
+            json!({"f": {"city": "北京"}, "first": 2, "after": conn["pageInfo"]["endCursor"]}),
+        )
+        .await;
     let ids = |v: &serde_json::Value| -> Vec<String> {
-        v["shops"]["edges"].as_array().unwrap().iter().map(|e| e["node"]["id"].as_str().unwrap().to_owned()).collect()
+        v["shops"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["id"].as_str().unwrap().to_owned())
+            .collect()
     };
     assert_eq!(page2["shops"]["pageInfo"]["hasPreviousPage"], true);
     let (a, b) = (ids(&page1), ids(&page2));
-    assert!(a.iter().all(|id| !b.contains(id)), "pages overlap: {a:?} {b:?}");
-    assert_eq!([a, b].concat(), all[..4].to_vec(), "pages follow the platform's order");
+    assert!(
+        a.iter().all(|id| !b.contains(id)),
+        "pages overlap: {a:?} {b:?}"
+    );
+    assert_eq!(
+        [a, b].concat(),
+        all[..4].to_vec(),
+        "pages follow the platform's order"
+    );
 
     // Search narrows; another city gives other shops.
     let cleaning = shop_ids(&app, "北京", Some("保洁")).await;
@@ -55,10 +93,17 @@ async fn shops_filter_and_page(app: TestApp) {
     assert!(shanghai.iter().all(|id| !all.contains(id)));
 
     // Category filter (a category id from `categories`).
-    let cats = app.gql_ok("{ categories { id externalId } }", json!({})).await;
+    let cats = app
+        .gql_ok("{ categories { id externalId } }", json!({}))
+        .await;
     let mut some_category_matched = false;
     for c in cats["categories"].as_array().unwrap() {
-        let d = app.gql_ok(q, json!({"f": {"city": "北京", "category": c["id"]}, "first": 50})).await;
+        let d = app
+            .gql_ok(
+                q,
+                json!({"f": {"city": "北京", "category": c["id"]}, "first": 50}),
+            )
+            .await;
         let n = d["shops"]["edges"].as_array().unwrap().len();
         some_category_matched |= n > 0 && n < all.len();
     }
@@ -70,8 +115,17 @@ async fn near_orders_by_distance(app: TestApp) {
     let ids = shop_ids(&app, "北京", None).await;
     let mut located = Vec::new();
     for id in &ids {
-        let d = app.gql_ok("query($id: ID!) { shop(id: $id) { id location { lng lat } } }", json!({"id": id})).await;
-        located.push((id.clone(), d["shop"]["location"]["lng"].as_f64().unwrap(), d["shop"]["location"]["lat"].as_f64().unwrap()));
+        let d = app
+            .gql_ok(
+                "query($id: ID!) { shop(id: $id) { id location { lng lat } } }",
+                json!({"id": id}),
+            )
+            .await;
+        located.push((
+            id.clone(),
+            d["shop"]["location"]["lng"].as_f64().unwrap(),
+            d["shop"]["location"]["lat"].as_f64().unwrap(),
+        ));
     }
     // Stand at the last shop: it must come first.
     let (target, lng, lat) = located.last().unwrap().clone();
@@ -89,7 +143,12 @@ async fn near_orders_by_distance(app: TestApp) {
         let y = e["node"]["location"]["lat"].as_f64().unwrap() - lat;
         x * x + y * y
     };
-    assert!(edges.windows(2).all(|w| dist(&w[0]) <= dist(&w[1]) * 1.001 + 1e-12), "not ordered by distance");
+    assert!(
+        edges
+            .windows(2)
+            .all(|w| dist(&w[0]) <= dist(&w[1]) * 1.001 + 1e-12),
+        "not ordered by distance"
+    );
 }
 on_every_backend!(near_orders_by_distance_test, near_orders_by_distance);
 
@@ -103,8 +162,20 @@ async fn shop_detail_has_prices_hours_fees(app: TestApp) {
     assert!(d["fees"]["fixFee"]["fen"].is_i64());
     let prices = d["prices"].as_array().unwrap();
     assert!(!prices.is_empty());
-    assert!(prices.iter().all(|p| p["amount"]["fen"].as_i64().unwrap() > 0));
-    assert_eq!(prices[0]["amount"]["yuan"].as_str().unwrap().split('.').nth(1).map(str::len), Some(2));
+    assert!(
+        prices
+            .iter()
+            .all(|p| p["amount"]["fen"].as_i64().unwrap() > 0)
+    );
+    assert_eq!(
+        prices[0]["amount"]["yuan"]
+            .as_str()
+            .unwrap()
+            .split('.')
+            .nth(1)
+            .map(str::len),
+        Some(2)
+    );
 }
 on_every_backend!(shop_detail_test, shop_detail_has_prices_hours_fees);
 
@@ -112,12 +183,15 @@ async fn platform_down_serves_stale(app: TestApp) {
     let before = shop_ids(&app, "北京", None).await;
     let id = before[0].clone();
     shop_detail(&app, &id).await;
-    app.control_put("/_control/faults", json!({"errorRate": 1.0})).await;
+    app.control_put("/_control/faults", json!({"errorRate": 1.0}))
+        .await;
 
     let v = app
         .gql("query($f: ShopFilter) { shops(filter: $f, first: 50) { edges { node { id stale } } } }", json!({"f": {"city": "北京"}}))
         .await;
-    let errors = v["errors"].as_array().expect("a provider error beside the data");
+    let errors = v["errors"]
+        .as_array()
+        .expect("a provider error beside the data");
     assert_eq!(errors[0]["extensions"]["code"], "PROVIDER_UNAVAILABLE");
     assert_eq!(errors[0]["extensions"]["provider"], "DAOWAY");
     let edges = v["data"]["shops"]["edges"].as_array().unwrap();
@@ -125,7 +199,12 @@ async fn platform_down_serves_stale(app: TestApp) {
     assert!(edges.iter().all(|e| e["node"]["stale"] == true));
 
     // A forced refresh of the detail fails too: the stored copy, marked stale.
-    let v = app.gql(r#"query($id: ID!) { shop(id: $id) { id stale prices { id } } }"#, json!({"id": id})).await;
+    let v = app
+        .gql(
+            r#"query($id: ID!) { shop(id: $id) { id stale prices { id } } }"#,
+            json!({"id": id}),
+        )
+        .await;
     assert_eq!(v["data"]["shop"]["stale"], true);
     assert!(!v["data"]["shop"]["prices"].as_array().unwrap().is_empty());
 
@@ -134,7 +213,8 @@ async fn platform_down_serves_stale(app: TestApp) {
     assert_eq!(v["errors"][0]["extensions"]["code"], "PROVIDER_UNAVAILABLE");
 
     // Back up: fresh again.
-    app.control_put("/_control/faults", json!({"errorRate": 0.0})).await;
+    app.control_put("/_control/faults", json!({"errorRate": 0.0}))
+        .await;
     let d = shop_detail(&app, &id).await;
     assert_eq!(d["stale"], false);
 }

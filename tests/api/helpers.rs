@@ -29,7 +29,8 @@ macro_rules! on_every_backend {
             use super::*;
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                $body($crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await).await;
+                $body($crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await)
+                    .await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
@@ -37,7 +38,8 @@ macro_rules! on_every_backend {
                     eprintln!("skipped: {} is not set", $crate::helpers::PG_ENV);
                     return;
                 }
-                $body($crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await).await;
+                $body($crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await)
+                    .await;
             }
         }
     };
@@ -75,7 +77,9 @@ async fn database_url(backend: Backend, dir: &std::path::Path) -> String {
         Backend::Postgres => {
             let admin = std::env::var(PG_ENV).expect("checked by the macro");
             let name = format!("orderhub_test_{}", uuid::Uuid::new_v4().simple());
-            let conn = Database::connect(&admin).await.expect("connect to the test server");
+            let conn = Database::connect(&admin)
+                .await
+                .expect("connect to the test server");
             conn.execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
                 .await
                 .expect("create test database");
@@ -116,7 +120,9 @@ impl TestApp {
         let started = std::time::Instant::now();
         self.shutdown.cancel();
         if let Some(h) = self.handle.take() {
-            h.await.expect("server task").expect("server stopped cleanly");
+            h.await
+                .expect("server task")
+                .expect("server stopped cleanly");
         }
         started.elapsed()
     }
@@ -144,27 +150,58 @@ impl TestApp {
     }
 
     pub async fn control_post(&self, path: &str, body: Value) -> reqwest::Response {
-        self.http.post(self.sandbox(path)).json(&body).send().await.expect("control route")
+        self.http
+            .post(self.sandbox(path))
+            .json(&body)
+            .send()
+            .await
+            .expect("control route")
     }
 
     pub async fn control_put(&self, path: &str, body: Value) -> Value {
-        let r = self.http.put(self.sandbox(path)).json(&body).send().await.expect("control route");
+        let r = self
+            .http
+            .put(self.sandbox(path))
+            .json(&body)
+            .send()
+            .await
+            .expect("control route");
         assert!(r.status().is_success(), "PUT {path}: {}", r.status());
         r.json().await.unwrap_or(Value::Null)
     }
 
     pub async fn control_get(&self, path: &str) -> Value {
-        self.http.get(self.sandbox(path)).send().await.expect("control route").json().await.expect("json")
+        self.http
+            .get(self.sandbox(path))
+            .send()
+            .await
+            .expect("control route")
+            .json()
+            .await
+            .expect("json")
     }
 
     pub async fn balance_fen(&self) -> i64 {
-        self.control_get("/_control/accounts/apitest").await["balanceFen"].as_i64().expect("balanceFen")
+        self.control_get("/_control/accounts/apitest").await["balanceFen"]
+            .as_i64()
+            .expect("balanceFen")
     }
 
     pub async fn metric(&self, name: &str) -> f64 {
-        let text = self.http.get(format!("{}/metrics", self.base)).send().await.unwrap().text().await.unwrap();
+        let text = self
+            .http
+            .get(format!("{}/metrics", self.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         text.lines()
-            .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.trim().parse().ok()))
+            .find_map(|l| {
+                l.strip_prefix(name)
+                    .and_then(|rest| rest.trim().parse().ok())
+            })
             .unwrap_or(0.0)
     }
 
@@ -179,7 +216,10 @@ impl TestApp {
             if let Some(v) = check().await {
                 return v;
             }
-            assert!(tokio::time::Instant::now() < deadline, "condition not met within {secs}s");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "condition not met within {secs}s"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -197,16 +237,27 @@ impl Drop for TestApp {
 
 /// A graphql-ws (graphql-transport-ws) subscription.
 pub struct Subscription {
-    ws: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    ws: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
 }
 
 impl Subscription {
     pub async fn open(base: &str, query: &str, variables: Value) -> Self {
         let url = format!("{}/graphql/ws", base.replacen("http", "ws", 1));
         let mut req = url.into_client_request().unwrap();
-        req.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().unwrap());
-        let (mut ws, _) = tokio_tungstenite::connect_async(req).await.expect("ws connect");
-        ws.send(Message::text(json!({"type": "connection_init"}).to_string())).await.unwrap();
+        req.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            "graphql-transport-ws".parse().unwrap(),
+        );
+        let (mut ws, _) = tokio_tungstenite::connect_async(req)
+            .await
+            .expect("ws connect");
+        ws.send(Message::text(
+            json!({"type": "connection_init"}).to_string(),
+        ))
+        .await
+        .unwrap();
         let ack = next_json(&mut ws).await;
         assert_eq!(ack["type"], "connection_ack", "{ack}");
         ws.send(Message::text(
@@ -227,36 +278,41 @@ impl Subscription {
 
     /// The next `next` payload's data, within `secs`.
     pub async fn next(&mut self, secs: u64) -> Value {
-        let msg = tokio::time::timeout(Duration::from_secs(secs), async {
+        tokio::time::timeout(Duration::from_secs(secs), async {
             loop {
                 let m = next_json(&mut self.ws).await;
                 match m["type"].as_str() {
                     Some("next") => return m["payload"].clone(),
                     Some("ping") => {
-                        let _ = self.ws.send(Message::text(json!({"type": "pong"}).to_string())).await;
+                        let _ = self
+                            .ws
+                            .send(Message::text(json!({"type": "pong"}).to_string()))
+                            .await;
                     }
-                    Some("error") | Some("complete") => return m,
+                    Some("error") | Some("complete") | Some("closed") => return m,
                     _ => {}
                 }
             }
         })
         .await
-        .expect("subscription event in time");
-        msg
+        .expect("subscription event in time")
     }
 
     /// Nothing arrives within `ms`.
     pub async fn assert_quiet(&mut self, ms: u64) {
-        if let Ok(m) = tokio::time::timeout(Duration::from_millis(ms), next_json(&mut self.ws)).await {
-            if m["type"] != "ping" {
-                panic!("unexpected message: {m}");
-            }
+        if let Ok(m) =
+            tokio::time::timeout(Duration::from_millis(ms), next_json(&mut self.ws)).await
+            && m["type"] != "ping"
+        {
+            panic!("unexpected message: {m}");
         }
     }
 }
 
 async fn next_json(
-    ws: &mut tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    ws: &mut tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
 ) -> Value {
     loop {
         match ws.next().await {
@@ -273,12 +329,21 @@ async fn next_json(
 pub fn next_slot(hours: &Value) -> DateTime<Utc> {
     let tz = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
     let ahead = hours["aheadMinutes"].as_i64().unwrap_or(0);
-    let start = NaiveTime::parse_from_str(hours["start"].as_str().unwrap_or("08:00"), "%H:%M").unwrap();
-    let days: Vec<u32> = hours["days"].as_array().unwrap().iter().map(|d| d.as_u64().unwrap() as u32).collect();
+    let start =
+        NaiveTime::parse_from_str(hours["start"].as_str().unwrap_or("08:00"), "%H:%M").unwrap();
+    let days: Vec<u32> = hours["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_u64().unwrap() as u32)
+        .collect();
     let earliest = (Utc::now() + ChronoDuration::minutes(ahead + 60)).with_timezone(&tz);
     let mut date = earliest.date_naive();
     loop {
-        let at = date.and_time(start + ChronoDuration::hours(1)).and_local_timezone(tz).unwrap();
+        let at = date
+            .and_time(start + ChronoDuration::hours(1))
+            .and_local_timezone(tz)
+            .unwrap();
         if at >= earliest && days.contains(&date.weekday().num_days_from_monday()) {
             return at.with_timezone(&Utc);
         }
@@ -307,7 +372,12 @@ pub async fn shop_ids(app: &TestApp, city: &str, search: Option<&str>) -> Vec<St
             json!({"f": {"city": city, "search": search}}),
         )
         .await;
-    data["shops"]["edges"].as_array().unwrap().iter().map(|e| e["node"]["id"].as_str().unwrap().to_owned()).collect()
+    data["shops"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["id"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 /// A shop's detail (hours, fees, prices).

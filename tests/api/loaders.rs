@@ -13,8 +13,13 @@ async fn statements_for(app: &TestApp, n: usize) -> f64 {
     let before = app.metric("orderhub_db_statements_total").await;
     let v = app.gql_ok(PAGE, json!({"n": n})).await;
     let after = app.metric("orderhub_db_statements_total").await;
+    eprintln!("{n} orders: {} statements", after - before);
     assert_eq!(v["orders"]["edges"].as_array().unwrap().len(), n);
-    assert!(v["orders"]["edges"][0]["node"]["shop"]["prices"].as_array().is_some());
+    assert!(
+        v["orders"]["edges"][0]["node"]["shop"]["prices"]
+            .as_array()
+            .is_some()
+    );
     after - before
 }
 
@@ -22,7 +27,11 @@ async fn page_costs_constant_statements(app: TestApp) {
     // Orders across several shops, so the shop and price loaders see many keys.
     let mut shops = Vec::new();
     for city in ["北京", "上海"] {
-        for id in crate::helpers::shop_ids(&app, city, None).await.into_iter().take(3) {
+        for id in crate::helpers::shop_ids(&app, city, None)
+            .await
+            .into_iter()
+            .take(3)
+        {
             let d = crate::helpers::shop_detail(&app, &id).await;
             if plain_shop(&d) {
                 shops.push(d);
@@ -34,12 +43,17 @@ async fn page_costs_constant_statements(app: TestApp) {
     }
     for i in 0..50 {
         let shop = &shops[i % shops.len()];
-        let p = app.gql_ok(CREATE_ORDER, json!({"input": order_input(shop, None)})).await;
+        let p = app
+            .gql_ok(CREATE_ORDER, json!({"input": order_input(shop, None)}))
+            .await;
         assert!(p["createOrder"]["order"]["id"].is_string(), "{p:#}");
     }
     let small = statements_for(&app, 5).await;
     let large = statements_for(&app, 50).await;
-    assert_eq!(small, large, "5 orders cost {small} statements, 50 cost {large}");
+    assert_eq!(
+        small, large,
+        "5 orders cost {small} statements, 50 cost {large}"
+    );
     assert!(large <= 8.0, "{large} statements for a page");
 }
 /// Nothing else may run SQL while statements are counted: the status poller is slowed down.

@@ -9,12 +9,20 @@ use crate::{
 };
 
 async fn order_count(app: &TestApp) -> usize {
-    let d = app.gql_ok("{ orders(first: 100) { edges { node { id } } } }", json!({})).await;
+    let d = app
+        .gql_ok(
+            "{ orders(first: 100) { edges { node { id } } } }",
+            json!({}),
+        )
+        .await;
     d["orders"]["edges"].as_array().unwrap().len()
 }
 
 async fn sandbox_order_count(app: &TestApp) -> usize {
-    app.control_get("/_control/orders").await.as_array().map_or(0, Vec::len)
+    app.control_get("/_control/orders")
+        .await
+        .as_array()
+        .map_or(0, Vec::len)
 }
 
 async fn create(app: &TestApp, input: Value) -> Value {
@@ -22,7 +30,12 @@ async fn create(app: &TestApp, input: Value) -> Value {
 }
 
 fn codes(payload: &Value) -> Vec<String> {
-    payload["userErrors"].as_array().unwrap().iter().map(|e| e["code"].as_str().unwrap().to_owned()).collect()
+    payload["userErrors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["code"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 async fn creates_an_order(app: TestApp) {
@@ -38,16 +51,28 @@ async fn creates_an_order(app: TestApp) {
     assert_eq!(order["kind"], "SERVICE");
     assert_eq!(order["shop"]["id"], shop["id"]);
     let price = &shop["prices"][0];
-    let items_total = price["amount"]["fen"].as_i64().unwrap() * price["minBuyNum"].as_i64().unwrap();
+    let items_total =
+        price["amount"]["fen"].as_i64().unwrap() * price["minBuyNum"].as_i64().unwrap();
     assert_eq!(order["amounts"]["itemsTotal"]["fen"], items_total);
     // The call-out fee rule: charged unless a positive threshold is reached.
     let fix = shop["fees"]["fixFee"]["fen"].as_i64().unwrap();
     let free_from = shop["fees"]["noFixFeePrice"]["fen"].as_i64().unwrap();
-    let fee = if free_from > 0 && items_total >= free_from { 0 } else { fix };
+    let fee = if free_from > 0 && items_total >= free_from {
+        0
+    } else {
+        fix
+    };
     assert_eq!(order["amounts"]["fee"]["fen"], fee);
     assert_eq!(order["amounts"]["total"]["fen"], items_total + fee);
-    assert_eq!(order["amounts"]["balanceAfter"]["fen"], balance - items_total - fee);
-    assert_eq!(app.balance_fen().await, balance - items_total - fee, "the pre-paid account was debited");
+    assert_eq!(
+        order["amounts"]["balanceAfter"]["fen"],
+        balance - items_total - fee
+    );
+    assert_eq!(
+        app.balance_fen().await,
+        balance - items_total - fee,
+        "the pre-paid account was debited"
+    );
     assert_eq!(order["events"][0]["toStatus"], "PENDING");
     assert_eq!(order["events"][0]["source"], "CREATE");
     // The sandbox has it, under the same id.
@@ -64,7 +89,9 @@ on_every_backend!(creates_an_order_test, creates_an_order);
 async fn fee_rules(app: TestApp) {
     // A shop with a call-out fee waived above a threshold: below it the fee is charged.
     let shop = find_shop(&app, |d| {
-        plain_shop(d) && d["fees"]["fixFee"]["fen"].as_i64() > Some(0) && d["fees"]["noFixFeePrice"]["fen"].as_i64() > Some(0)
+        plain_shop(d)
+            && d["fees"]["fixFee"]["fen"].as_i64() > Some(0)
+            && d["fees"]["noFixFeePrice"]["fen"].as_i64() > Some(0)
     })
     .await;
     let fix = shop["fees"]["fixFee"]["fen"].as_i64().unwrap();
@@ -76,7 +103,10 @@ async fn fee_rules(app: TestApp) {
     let small = create(&app, input.clone()).await;
     let small_total = unit * min;
     let expect_fee = if small_total >= threshold { 0 } else { fix };
-    assert_eq!(small["order"]["amounts"]["fee"]["fen"], expect_fee, "{small:#}");
+    assert_eq!(
+        small["order"]["amounts"]["fee"]["fen"], expect_fee,
+        "{small:#}"
+    );
     // Enough to reach the threshold: no fee.
     let qty = (threshold + unit - 1) / unit;
     input["items"][0]["quantity"] = json!(qty.max(min));
@@ -91,21 +121,33 @@ async fn idempotency_key(app: TestApp) {
     let first = create(&app, input.clone()).await;
     let second = create(&app, input.clone()).await;
     assert_eq!(first["order"]["id"], second["order"]["id"]);
-    assert_eq!(sandbox_order_count(&app).await, 1, "the platform saw one order");
+    assert_eq!(
+        sandbox_order_count(&app).await,
+        1,
+        "the platform saw one order"
+    );
     // Same key, different request.
     let mut other = input.clone();
     other["note"] = json!("另一个请求");
     let third = create(&app, other).await;
     assert_eq!(codes(&third), ["IDEMPOTENCY_KEY_REUSED"]);
-    assert_eq!(third["userErrors"][0]["field"], json!(["input", "idempotencyKey"]));
+    assert_eq!(
+        third["userErrors"][0]["field"],
+        json!(["input", "idempotencyKey"])
+    );
     // Concurrent requests with one key: one order.
     let key_input = order_input(&shop, Some("order-abc-2"));
     let results = futures::future::join_all((0..4).map(|_| create(&app, key_input.clone()))).await;
-    let ids: std::collections::HashSet<String> =
-        results.iter().filter_map(|r| r["order"]["id"].as_str().map(str::to_owned)).collect();
+    let ids: std::collections::HashSet<String> = results
+        .iter()
+        .filter_map(|r| r["order"]["id"].as_str().map(str::to_owned))
+        .collect();
     assert_eq!(ids.len(), 1, "{results:#?}");
     for r in &results {
-        assert!(r["order"]["id"].is_string() || codes(r) == ["IDEMPOTENCY_KEY_IN_USE"], "{r:#}");
+        assert!(
+            r["order"]["id"].is_string() || codes(r) == ["IDEMPOTENCY_KEY_IN_USE"],
+            "{r:#}"
+        );
     }
     assert_eq!(sandbox_order_count(&app).await, 2);
 }
@@ -125,10 +167,18 @@ async fn refusals_change_nothing(app: TestApp) {
     cases.push((v, "NOT_FOUND", json!(["input", "shopId"])));
     let mut v = good.clone();
     v["items"][0]["priceId"] = json!("UHJpY2U6OTk5OTk5"); // Price:999999
-    cases.push((v, "UNKNOWN_PRICE", json!(["input", "items", "0", "priceId"])));
+    cases.push((
+        v,
+        "UNKNOWN_PRICE",
+        json!(["input", "items", "0", "priceId"]),
+    ));
     let mut v = good.clone();
     v["items"][0]["quantity"] = json!(0);
-    cases.push((v, "INVALID_INPUT", json!(["input", "items", "0", "quantity"])));
+    cases.push((
+        v,
+        "INVALID_INPUT",
+        json!(["input", "items", "0", "quantity"]),
+    ));
     let mut v = good.clone();
     v["items"] = json!([]);
     cases.push((v, "INVALID_INPUT", json!(["input", "items"])));
@@ -146,13 +196,30 @@ async fn refusals_change_nothing(app: TestApp) {
         let p = create(&app, input.clone()).await;
         assert!(p["order"].is_null(), "{p:#}");
         assert!(codes(&p).contains(&code.to_owned()), "{input} → {p:#}");
-        let e = p["userErrors"].as_array().unwrap().iter().find(|e| e["code"] == code).unwrap();
+        let e = p["userErrors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["code"] == code)
+            .unwrap();
         assert_eq!(e["field"], field, "{p:#}");
     }
 
     // Below a price's minimum quantity.
-    let multi = find_shop(&app, |d| d["prices"].as_array().unwrap().iter().any(|p| p["minBuyNum"].as_i64() >= Some(2))).await;
-    let idx = multi["prices"].as_array().unwrap().iter().position(|p| p["minBuyNum"].as_i64() >= Some(2)).unwrap();
+    let multi = find_shop(&app, |d| {
+        d["prices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["minBuyNum"].as_i64() >= Some(2))
+    })
+    .await;
+    let idx = multi["prices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|p| p["minBuyNum"].as_i64() >= Some(2))
+        .unwrap();
     let mut v = order_input(&multi, None);
     v["items"] = json!([{"priceId": multi["prices"][idx]["id"], "quantity": 1}]);
     assert!(codes(&create(&app, v).await).contains(&"BELOW_MINIMUM_QUANTITY".to_owned()));
@@ -160,45 +227,79 @@ async fn refusals_change_nothing(app: TestApp) {
     // Below the shop's minimum amount.
     let min_shop = find_shop(&app, |d| {
         let min = d["fees"]["minBuyPrice"]["fen"].as_i64().unwrap_or(0);
-        min > 0 && d["prices"].as_array().unwrap().iter().any(|p| p["amount"]["fen"].as_i64().unwrap() * p["minBuyNum"].as_i64().unwrap() < min)
+        min > 0
+            && d["prices"].as_array().unwrap().iter().any(|p| {
+                p["amount"]["fen"].as_i64().unwrap() * p["minBuyNum"].as_i64().unwrap() < min
+            })
     })
     .await;
     let min = min_shop["fees"]["minBuyPrice"]["fen"].as_i64().unwrap();
-    let p = min_shop["prices"].as_array().unwrap().iter().find(|p| p["amount"]["fen"].as_i64().unwrap() * p["minBuyNum"].as_i64().unwrap() < min).unwrap();
+    let p = min_shop["prices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["amount"]["fen"].as_i64().unwrap() * p["minBuyNum"].as_i64().unwrap() < min)
+        .unwrap();
     let mut v = order_input(&min_shop, None);
     v["items"] = json!([{"priceId": p["id"], "quantity": p["minBuyNum"]}]);
     assert!(codes(&create(&app, v).await).contains(&"BELOW_MINIMUM_AMOUNT".to_owned()));
 
     // Outside the service hours, and on a closed day.
     let mut v = good.clone();
-    let slot: chrono::DateTime<chrono::Utc> = good["appointTime"].as_str().unwrap().parse().unwrap();
+    let slot: chrono::DateTime<chrono::Utc> =
+        good["appointTime"].as_str().unwrap().parse().unwrap();
     v["appointTime"] = json!((slot + chrono::Duration::hours(15)).to_rfc3339()); // 00:00–04:00 China time
     assert!(codes(&create(&app, v).await).contains(&"OUTSIDE_SERVICE_HOURS".to_owned()));
-    let weekdays = find_shop(&app, |d| plain_shop(d) && d["hours"]["days"].as_array().unwrap().len() < 7).await;
-    let open: Vec<i64> = weekdays["hours"]["days"].as_array().unwrap().iter().map(|d| d.as_i64().unwrap()).collect();
+    let weekdays = find_shop(&app, |d| {
+        plain_shop(d) && d["hours"]["days"].as_array().unwrap().len() < 7
+    })
+    .await;
+    let open: Vec<i64> = weekdays["hours"]["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_i64().unwrap())
+        .collect();
     let mut v = order_input(&weekdays, None);
     let mut t: chrono::DateTime<chrono::Utc> = v["appointTime"].as_str().unwrap().parse().unwrap();
     use chrono::Datelike;
-    while open.contains(&(t.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap()).weekday().num_days_from_monday() as i64)) {
+    while open.contains(
+        &(t.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap())
+            .weekday()
+            .num_days_from_monday() as i64),
+    ) {
         t += chrono::Duration::days(1);
     }
     v["appointTime"] = json!(t.to_rfc3339());
     assert!(codes(&create(&app, v).await).contains(&"OUTSIDE_SERVICE_HOURS".to_owned()));
 
     // Short balance: the platform refuses, its message is kept.
-    app.control_put("/_control/accounts/apitest", json!({"balanceFen": 100})).await;
+    app.control_put("/_control/accounts/apitest", json!({"balanceFen": 100}))
+        .await;
     let p = create(&app, good.clone()).await;
     assert_eq!(codes(&p), ["INSUFFICIENT_BALANCE"], "{p:#}");
-    assert!(p["userErrors"][0]["message"].as_str().unwrap().contains("余额不足"));
-    app.control_put("/_control/accounts/apitest", json!({"balanceFen": balance})).await;
+    assert!(
+        p["userErrors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("余额不足")
+    );
+    app.control_put("/_control/accounts/apitest", json!({"balanceFen": balance}))
+        .await;
 
     // Platform down: a clear error, no order.
-    app.control_put("/_control/faults", json!({"errorRate": 1.0})).await;
+    app.control_put("/_control/faults", json!({"errorRate": 1.0}))
+        .await;
     let p = create(&app, good.clone()).await;
     assert_eq!(codes(&p), ["PROVIDER_UNAVAILABLE"], "{p:#}");
-    app.control_put("/_control/faults", json!({"errorRate": 0.0})).await;
+    app.control_put("/_control/faults", json!({"errorRate": 0.0}))
+        .await;
 
-    assert_eq!(order_count(&app).await, 0, "no refusal left an order behind");
+    assert_eq!(
+        order_count(&app).await,
+        0,
+        "no refusal left an order behind"
+    );
     assert_eq!(sandbox_order_count(&app).await, 0);
     assert_eq!(app.balance_fen().await, balance);
 }
@@ -208,14 +309,36 @@ async fn cancel_is_unsupported_on_daoway(app: TestApp) {
     let shop = find_shop(&app, plain_shop).await;
     let order = create(&app, order_input(&shop, None)).await["order"].clone();
     let q = "mutation($i: CancelOrderInput!) { cancelOrder(input: $i) { order { id } userErrors { field code message } } }";
-    let p = app.gql_ok(q, json!({"i": {"orderId": order["id"], "reason": "不需要了"}})).await["cancelOrder"].clone();
-    assert_eq!(p["userErrors"][0]["code"], "UNSUPPORTED_BY_PROVIDER", "{p:#}");
-    assert!(p["userErrors"][0]["message"].as_str().unwrap().contains("notification"));
+    let p = app
+        .gql_ok(
+            q,
+            json!({"i": {"orderId": order["id"], "reason": "不需要了"}}),
+        )
+        .await["cancelOrder"]
+        .clone();
+    assert_eq!(
+        p["userErrors"][0]["code"], "UNSUPPORTED_BY_PROVIDER",
+        "{p:#}"
+    );
+    assert!(
+        p["userErrors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("notification")
+    );
     let p = app.gql_ok(q, json!({"i": {"orderId": "nope"}})).await["cancelOrder"].clone();
     assert_eq!(p["userErrors"][0]["code"], "INVALID_INPUT");
-    let p = app.gql_ok(q, json!({"i": {"orderId": "T3JkZXI6OTk5OTk"}})).await["cancelOrder"].clone();
+    let p = app
+        .gql_ok(q, json!({"i": {"orderId": "T3JkZXI6OTk5OTk"}}))
+        .await["cancelOrder"]
+        .clone();
     assert_eq!(p["userErrors"][0]["code"], "NOT_FOUND");
-    let still = app.gql_ok("query($id: ID!) { order(id: $id) { status } }", json!({"id": order["id"]})).await;
+    let still = app
+        .gql_ok(
+            "query($id: ID!) { order(id: $id) { status } }",
+            json!({"id": order["id"]}),
+        )
+        .await;
     assert_eq!(still["order"]["status"], "PENDING");
 }
 on_every_backend!(cancel_is_unsupported_test, cancel_is_unsupported_on_daoway);

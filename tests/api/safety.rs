@@ -26,25 +26,66 @@ async fn post_raw(app: &TestApp, body: &str, content_type: &str) -> (u16, serde_
 async fn bad_requests_get_clear_errors(app: TestApp) {
     // Malformed GraphQL.
     let v = app.gql("{ providers { id ", json!({})).await;
-    assert!(v["errors"][0]["message"].as_str().unwrap().contains("expected"), "{v}");
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("expected"),
+        "{v}"
+    );
     // Wrong variable type.
-    let v = app.gql("query($id: ID!) { order(id: $id) { id } }", json!({"id": {"x": 1}})).await;
+    let v = app
+        .gql(
+            "query($id: ID!) { order(id: $id) { id } }",
+            json!({"id": {"x": 1}}),
+        )
+        .await;
     assert!(v["errors"].is_array(), "{v}");
     // Unknown field.
     let v = app.gql("{ nope }", json!({})).await;
     assert!(v["errors"][0]["message"].as_str().unwrap().contains("nope"));
     // Malformed and unknown ids.
-    let v = app.gql("query($id: ID!) { order(id: $id) { id } }", json!({"id": "garbage"})).await;
+    let v = app
+        .gql(
+            "query($id: ID!) { order(id: $id) { id } }",
+            json!({"id": "garbage"}),
+        )
+        .await;
     assert_eq!(v["errors"][0]["extensions"]["code"], "INVALID_INPUT");
-    let v = app.gql_ok("query($id: ID!) { order(id: $id) { id } }", json!({"id": "T3JkZXI6OTk5OTk"})).await;
+    let v = app
+        .gql_ok(
+            "query($id: ID!) { order(id: $id) { id } }",
+            json!({"id": "T3JkZXI6OTk5OTk"}),
+        )
+        .await;
     assert!(v["order"].is_null());
-    let v = app.gql("query($id: ID!) { shop(id: $id) { id } }", json!({"id": "T3JkZXI6OTk5OTk"})).await;
-    assert_eq!(v["errors"][0]["extensions"]["code"], "INVALID_INPUT", "an order id is not a shop id");
-    let v = app.gql("{ shops(first: 0) { edges { cursor } } }", json!({})).await;
+    let v = app
+        .gql(
+            "query($id: ID!) { shop(id: $id) { id } }",
+            json!({"id": "T3JkZXI6OTk5OTk"}),
+        )
+        .await;
+    assert_eq!(
+        v["errors"][0]["extensions"]["code"], "INVALID_INPUT",
+        "an order id is not a shop id"
+    );
+    let v = app
+        .gql("{ shops(first: 0) { edges { cursor } } }", json!({}))
+        .await;
     assert_eq!(v["errors"][0]["extensions"]["code"], "INVALID_INPUT");
-    let v = app.gql("{ shops(first: 5, after: \"zzz\") { edges { cursor } } }", json!({})).await;
+    let v = app
+        .gql(
+            "{ shops(first: 5, after: \"zzz\") { edges { cursor } } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(v["errors"][0]["extensions"]["code"], "INVALID_INPUT");
-    let v = app.gql("{ shops(filter: {near: {lng: 500, lat: 0}}) { edges { cursor } } }", json!({})).await;
+    let v = app
+        .gql(
+            "{ shops(filter: {near: {lng: 500, lat: 0}}) { edges { cursor } } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(v["errors"][0]["extensions"]["code"], "INVALID_INPUT");
 
     // Not JSON, wrong content type, body too large.
@@ -55,30 +96,54 @@ async fn bad_requests_get_clear_errors(app: TestApp) {
     assert_eq!(s, 415);
     // Refused from Content-Length before the body is read: 413, or the connection closed
     // while the client was still sending.
-    let big = json!({"query": format!("{{ providers {{ id }} }} #{}", "x".repeat(100 * 1024))}).to_string();
-    let r = app.http.post(format!("{}/graphql", app.base)).header("content-type", "application/json").body(big).send().await;
+    let big = json!({"query": format!("{{ providers {{ id }} }} #{}", "x".repeat(100 * 1024))})
+        .to_string();
+    let r = reqwest::Client::new()
+        .post(format!("{}/graphql", app.base))
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await;
     assert!(r.as_ref().map_or(true, |r| r.status() == 413), "{r:?}");
     // Batches are not accepted.
-    let (s, _) = post_raw(&app, r#"[{"query":"{ providers { id } }"}]"#, "application/json").await;
+    let (s, _) = post_raw(
+        &app,
+        r#"[{"query":"{ providers { id } }"}]"#,
+        "application/json",
+    )
+    .await;
     assert_eq!(s, 400);
 
     // Mutations only over POST.
     let r = app
         .http
         .get(format!("{}/graphql", app.base))
-        .query(&[("query", "mutation { cancelOrder(input: {orderId: \"x\"}) { userErrors { code } } }")])
+        .query(&[(
+            "query",
+            "mutation { cancelOrder(input: {orderId: \"x\"}) { userErrors { code } } }",
+        )])
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 405);
-    let r = app.http.get(format!("{}/graphql", app.base)).query(&[("query", "{ providers { id } }")]).send().await.unwrap();
+    let r = app
+        .http
+        .get(format!("{}/graphql", app.base))
+        .query(&[("query", "{ providers { id } }")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let v: serde_json::Value = r.json().await.unwrap();
     assert_eq!(v["data"]["providers"][0]["id"], "DAOWAY");
 
     // Depth, complexity and alias limits.
-    let deep = "{ orders { edges { node { shop { category { id } prices { id } } events { id } } } } }";
-    assert!(app.gql(deep, json!({})).await.get("errors").is_none(), "ordinary depth passes");
+    let deep =
+        "{ orders { edges { node { shop { category { id } prices { id } } events { id } } } } }";
+    assert!(
+        app.gql(deep, json!({})).await.get("errors").is_none(),
+        "ordinary depth passes"
+    );
     let mut too_deep = String::from("{ __schema { types { fields { type { ");
     for _ in 0..12 {
         too_deep.push_str("ofType { ");
@@ -86,8 +151,17 @@ async fn bad_requests_get_clear_errors(app: TestApp) {
     too_deep.push_str("name ");
     too_deep.push_str(&"} ".repeat(12 + 4 + 1));
     let v = app.gql(&too_deep, json!({})).await;
-    assert!(v["errors"][0]["message"].as_str().unwrap().to_lowercase().contains("nested too deep"), "{v}");
-    let aliases: String = (0..40).map(|i| format!("a{i}: providers {{ id }} ")).collect();
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("nested too deep"),
+        "{v}"
+    );
+    let aliases: String = (0..40)
+        .map(|i| format!("a{i}: providers {{ id }} "))
+        .collect();
     let v = app.gql(&format!("{{ {aliases} }}"), json!({})).await;
     assert_eq!(v["errors"][0]["extensions"]["code"], "ALIAS_LIMIT", "{v}");
     let v = app.gql("{ orders(first: 100) { edges { node { events { id } items { name } shop { prices { id } } } } } }", json!({})).await;
@@ -99,10 +173,21 @@ async fn sandbox_refuses_like_the_platform(app: TestApp) {
     let get = |path: &str| {
         let url = app.sandbox(path);
         let http = app.http.clone();
-        async move { http.get(url).send().await.unwrap().json::<serde_json::Value>().await.unwrap() }
+        async move {
+            http.get(url)
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
     };
     let v = get("/services").await;
-    assert_eq!((v["status"].as_str(), v["msg"].as_str()), (Some("error"), Some("缺少参数channel")));
+    assert_eq!(
+        (v["status"].as_str(), v["msg"].as_str()),
+        (Some("error"), Some("缺少参数channel"))
+    );
     let v = get("/services?channel=nobody").await;
     assert_eq!(v["msg"], "渠道号不存在");
     let v = get("/services/nope?channel=orderhub").await;
@@ -117,22 +202,47 @@ on_every_backend!(sandbox_refuses_test, sandbox_refuses_like_the_platform);
 #[tokio::test]
 async fn health_graphiql_and_graceful_shutdown() {
     let app = TestApp::spawn(Backend::Sqlite).await;
-    let r = app.http.get(format!("{}/healthz", app.base)).send().await.unwrap();
+    let r = app
+        .http
+        .get(format!("{}/healthz", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert!(r.headers().contains_key("x-request-id"));
-    let page = app.http.get(format!("{}/graphiql", app.base)).send().await.unwrap();
+    let page = app
+        .http
+        .get(format!("{}/graphiql", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(html.contains("/graphql"));
-    let metrics = app.http.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
+    let metrics = app
+        .http
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(metrics.contains("orderhub_db_statements_total"));
 
     // A subscriber is connected while the server stops: it is closed, and stop completes.
-    let mut sub = app.subscribe("subscription { orderStatusChanged { eventId } }", json!({})).await;
+    let mut sub = app
+        .subscribe("subscription { orderStatusChanged { eventId } }", json!({}))
+        .await;
     let base = app.base.clone();
-    let took = tokio::time::timeout(Duration::from_secs(10), app.stop()).await.expect("stops in time");
+    let took = tokio::time::timeout(Duration::from_secs(10), app.stop())
+        .await
+        .expect("stops in time");
     assert!(took < Duration::from_secs(6), "{took:?}");
     let m = sub.next(5).await;
     assert!(m["type"] == "complete" || m["type"] == "closed", "{m}");
-    assert!(reqwest::get(format!("{base}/healthz")).await.is_err(), "no longer listening");
+    assert!(
+        reqwest::get(format!("{base}/healthz")).await.is_err(),
+        "no longer listening"
+    );
 }

@@ -14,10 +14,18 @@ const SUB: &str = "subscription($f: StatusChangeFilter, $after: ID) { orderStatu
 async fn streams_every_change(app: TestApp) {
     let shop = find_shop(&app, plain_shop).await;
     let mut all = app.subscribe(SUB, json!({})).await;
-    let mut daoway = app.subscribe(SUB, json!({"f": {"provider": "DAOWAY", "statuses": ["CANCELLED"]}})).await;
+    let mut daoway = app
+        .subscribe(
+            SUB,
+            json!({"f": {"provider": "DAOWAY", "statuses": ["CANCELLED"]}}),
+        )
+        .await;
     let mut other = app.subscribe(SUB, json!({"f": {"provider": "DADA"}})).await;
 
-    let o = app.gql_ok(CREATE_ORDER, json!({"input": order_input(&shop, None)})).await["createOrder"]["order"].clone();
+    let o = app
+        .gql_ok(CREATE_ORDER, json!({"input": order_input(&shop, None)}))
+        .await["createOrder"]["order"]
+        .clone();
     let ext = o["externalId"].as_str().unwrap().to_owned();
     let first = all.next(5).await;
     let c = &first["data"]["orderStatusChanged"];
@@ -28,17 +36,32 @@ async fn streams_every_change(app: TestApp) {
     assert_eq!(c["source"], "CREATE");
     assert_eq!(c["provider"], "DAOWAY");
 
-    app.control_post(&format!("/_control/orders/{ext}/confirm"), json!({})).await;
+    app.control_post(&format!("/_control/orders/{ext}/confirm"), json!({}))
+        .await;
     let c = all.next(10).await["data"]["orderStatusChanged"].clone();
-    assert_eq!((c["oldStatus"].as_str(), c["newStatus"].as_str(), c["rawStatus"].as_str()), (Some("PENDING"), Some("ACCEPTED"), Some("CONFIRMED")));
+    assert_eq!(
+        (
+            c["oldStatus"].as_str(),
+            c["newStatus"].as_str(),
+            c["rawStatus"].as_str()
+        ),
+        (Some("PENDING"), Some("ACCEPTED"), Some("CONFIRMED"))
+    );
     assert_eq!(c["source"], "POLL");
     assert_eq!(c["order"]["status"], "ACCEPTED");
 
-    app.control_post(&format!("/_control/orders/{ext}/cancel"), json!({"reason": "用户改期"})).await;
+    app.control_post(
+        &format!("/_control/orders/{ext}/cancel"),
+        json!({"reason": "用户改期"}),
+    )
+    .await;
     let c = all.next(10).await["data"]["orderStatusChanged"].clone();
     assert_eq!(c["newStatus"], "CANCELLED");
     let only = daoway.next(10).await["data"]["orderStatusChanged"].clone();
-    assert_eq!(only["newStatus"], "CANCELLED", "the status filter let only the cancellation through");
+    assert_eq!(
+        only["newStatus"], "CANCELLED",
+        "the status filter let only the cancellation through"
+    );
     assert_eq!(only["eventId"], c["eventId"]);
     other.assert_quiet(300).await;
 }
@@ -47,23 +70,41 @@ on_every_backend!(streams_every_change_test, streams_every_change);
 async fn resumes_after_an_event(app: TestApp) {
     let shop = find_shop(&app, plain_shop).await;
     let mut live = app.subscribe(SUB, json!({})).await;
-    let o = app.gql_ok(CREATE_ORDER, json!({"input": order_input(&shop, None)})).await["createOrder"]["order"].clone();
+    let o = app
+        .gql_ok(CREATE_ORDER, json!({"input": order_input(&shop, None)}))
+        .await["createOrder"]["order"]
+        .clone();
     let ext = o["externalId"].as_str().unwrap().to_owned();
     let first = live.next(5).await["data"]["orderStatusChanged"].clone();
     drop(live); // the client goes away…
 
     // …and the order moves while it is gone.
-    app.control_post(&format!("/_control/orders/{ext}/confirm"), json!({})).await;
+    app.control_post(&format!("/_control/orders/{ext}/confirm"), json!({}))
+        .await;
     app.eventually(10, || async {
-        let v = app.gql_ok("query($id: ID!) { order(id: $id) { status } }", json!({"id": o["id"]})).await;
+        let v = app
+            .gql_ok(
+                "query($id: ID!) { order(id: $id) { status } }",
+                json!({"id": o["id"]}),
+            )
+            .await;
         (v["order"]["status"] == "ACCEPTED").then_some(())
     })
     .await;
 
-    let mut back = app.subscribe(SUB, json!({"f": {"orderId": o["id"]}, "after": first["eventId"]})).await;
+    let mut back = app
+        .subscribe(
+            SUB,
+            json!({"f": {"orderId": o["id"]}, "after": first["eventId"]}),
+        )
+        .await;
     let missed = back.next(5).await["data"]["orderStatusChanged"].clone();
-    assert_eq!(missed["newStatus"], "ACCEPTED", "the missed change is replayed");
-    app.control_post(&format!("/_control/orders/{ext}/complete"), json!({})).await;
+    assert_eq!(
+        missed["newStatus"], "ACCEPTED",
+        "the missed change is replayed"
+    );
+    app.control_post(&format!("/_control/orders/{ext}/complete"), json!({}))
+        .await;
     let next = back.next(10).await["data"]["orderStatusChanged"].clone();
     assert_eq!(next["newStatus"], "COMPLETED", "then live again");
     back.assert_quiet(300).await;
@@ -94,10 +135,16 @@ async fn changes_cross_instances_on_postgres() {
     .await;
     let mut on_b = b.subscribe(SUB, json!({})).await;
     let shop = find_shop(&a, plain_shop).await;
-    let o = a.gql_ok(CREATE_ORDER, json!({"input": order_input(&shop, None)})).await["createOrder"]["order"].clone();
+    let o = a
+        .gql_ok(CREATE_ORDER, json!({"input": order_input(&shop, None)}))
+        .await["createOrder"]["order"]
+        .clone();
     let c = on_b.next(10).await["data"]["orderStatusChanged"].clone();
     assert_eq!(c["orderId"], o["id"]);
     assert_eq!(c["newStatus"], "PENDING");
-    assert_eq!(c["order"]["status"], "PENDING", "B reads the order from the shared database");
+    assert_eq!(
+        c["order"]["status"], "PENDING",
+        "B reads the order from the shared database"
+    );
     on_b.assert_quiet(300).await;
 }

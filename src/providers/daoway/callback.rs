@@ -22,7 +22,8 @@ use crate::{
 type Reply = (StatusCode, Json<NotifyReply>);
 
 fn refuse(status: StatusCode, message: impl Into<String>) -> Reply {
-    metrics::counter!("orderhub_callbacks_total", "provider" => "DAOWAY", "outcome" => "rejected").increment(1);
+    metrics::counter!("orderhub_callbacks_total", "provider" => "DAOWAY", "outcome" => "rejected")
+        .increment(1);
     (
         status,
         Json(NotifyReply {
@@ -72,7 +73,11 @@ pub fn parse(headers: &HeaderMap, body: &[u8]) -> Result<CancelNotice, String> {
 }
 
 #[tracing::instrument(skip_all, fields(provider = "DAOWAY"))]
-pub async fn cancel_notify(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Reply {
+pub async fn cancel_notify(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Reply {
     let notice = match parse(&headers, &body) {
         Ok(n) => n,
         Err(msg) => return refuse(StatusCode::BAD_REQUEST, msg),
@@ -80,12 +85,19 @@ pub async fn cancel_notify(State(state): State<AppState>, headers: HeaderMap, bo
     if state.daoway_channel.as_deref() != Some(notice.channel.as_str()) {
         return refuse(StatusCode::BAD_REQUEST, "unknown channel");
     }
-    let order = match state.orders.by_external_id(ProviderId::Daoway, &notice.order_id).await {
+    let order = match state
+        .orders
+        .by_external_id(ProviderId::Daoway, &notice.order_id)
+        .await
+    {
         Ok(Some(o)) => o,
         Ok(None) => return refuse(StatusCode::NOT_FOUND, "unknown orderId"),
         Err(e) => {
             tracing::error!(error = %e, "cancel notification: lookup failed");
-            return refuse(StatusCode::INTERNAL_SERVER_ERROR, "temporary failure, please retry");
+            return refuse(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "temporary failure, please retry",
+            );
         }
     };
     if notice.consumed.fen() != order.total_fen {
@@ -106,7 +118,10 @@ pub async fn cancel_notify(State(state): State<AppState>, headers: HeaderMap, bo
         raw_status: "CANCELLED".into(),
         source: EventSource::Callback,
         occurred_at: Utc::now(),
-        detail: Some(format!("cancel notification: {} (consumedMoney {})", notice.reason, notice.consumed)),
+        detail: Some(format!(
+            "cancel notification: {} (consumedMoney {})",
+            notice.reason, notice.consumed
+        )),
         cancel_reason: Some(notice.reason.clone()),
         inbound: Some(InboundRecord {
             provider: ProviderId::Daoway,
@@ -125,7 +140,10 @@ pub async fn cancel_notify(State(state): State<AppState>, headers: HeaderMap, bo
         ),
         Err(e) => {
             tracing::error!(error = %e, order_id = order.id, "cancel notification: write failed");
-            refuse(StatusCode::INTERNAL_SERVER_ERROR, "temporary failure, please retry")
+            refuse(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "temporary failure, please retry",
+            )
         }
     }
 }
@@ -136,7 +154,10 @@ mod tests {
 
     fn form() -> HeaderMap {
         let mut h = HeaderMap::new();
-        h.insert(header::CONTENT_TYPE, "application/x-www-form-urlencoded".parse().unwrap());
+        h.insert(
+            header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded".parse().unwrap(),
+        );
         h
     }
 
@@ -152,7 +173,13 @@ mod tests {
     #[test]
     fn refuses_partial_or_malformed() {
         assert!(parse(&form(), b"channel=huimin&orderId=1").is_err());
-        assert!(parse(&form(), b"channel=huimin&orderId=1&consumedMoney=abc&contactPerson=a&phone=1&reason=r").is_err());
+        assert!(
+            parse(
+                &form(),
+                b"channel=huimin&orderId=1&consumedMoney=abc&contactPerson=a&phone=1&reason=r"
+            )
+            .is_err()
+        );
         let mut json = HeaderMap::new();
         json.insert(header::CONTENT_TYPE, "application/json".parse().unwrap());
         assert!(parse(&json, b"{not json").is_err());

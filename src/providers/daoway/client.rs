@@ -99,7 +99,8 @@ impl DaowayClient {
     /// `GET /services/{serviceId}`.
     pub async fn service(&self, service_id: &str) -> ProviderResult<wire::ServiceDetail> {
         let path = format!("services/{}", url_escape(service_id));
-        self.call(Method::GET, &path, "service", &[], None::<&()>).await
+        self.call(Method::GET, &path, "service", &[], None::<&()>)
+            .await
     }
 
     /// `POST /orders?channel=`: the pre-paid account is debited.
@@ -185,9 +186,8 @@ impl DaowayClient {
                 outcome_unknown: false,
             });
         }
-        let envelope: wire::Envelope<T> = serde_json::from_slice(&bytes).map_err(|e| {
-            mapping::protocol(format!("HTTP {status}, unreadable body ({e})"))
-        })?;
+        let envelope: wire::Envelope<T> = serde_json::from_slice(&bytes)
+            .map_err(|e| mapping::protocol(format!("HTTP {status}, unreadable body ({e})")))?;
         match envelope.status.as_str() {
             "ok" => envelope
                 .data

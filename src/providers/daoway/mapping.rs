@@ -7,8 +7,7 @@ use super::wire;
 use crate::{
     domain::{GeoPoint, Money, OrderStatus, ProviderId},
     providers::{
-        CategoryData, PriceData, ProviderError, ProviderResult, RejectKind, ShopDetail,
-        ShopSummary,
+        CategoryData, PriceData, ProviderError, ProviderResult, RejectKind, ShopDetail, ShopSummary,
     },
 };
 
@@ -37,7 +36,11 @@ pub fn classify_refusal(msg: &str) -> RejectKind {
         RejectKind::NotFound
     } else if msg.contains("用户名或密码") {
         RejectKind::Unauthorized
-    } else if msg.contains("缺少参数") || msg.contains("格式错误") || msg.contains("起购") || msg.contains("预约时间") {
+    } else if msg.contains("缺少参数")
+        || msg.contains("格式错误")
+        || msg.contains("起购")
+        || msg.contains("预约时间")
+    {
         RejectKind::InvalidRequest
     } else {
         RejectKind::Other
@@ -121,7 +124,11 @@ pub fn shop_detail(d: wire::ServiceDetail) -> ProviderResult<ShopDetail> {
             (Some(lng), Some(lat)) => GeoPoint::new(lng, lat),
             _ => None,
         },
-        prices: d.prices.into_iter().map(price).collect::<ProviderResult<_>>()?,
+        prices: d
+            .prices
+            .into_iter()
+            .map(price)
+            .collect::<ProviderResult<_>>()?,
         fix_fee: money(d.fix_fee.unwrap_or_default())?,
         no_fix_fee_price: money(d.no_fix_fee_price.unwrap_or_default())?,
         min_buy_price: money(d.min_buy_price.unwrap_or_default())?,
@@ -146,7 +153,10 @@ mod tests {
     #[test]
     fn every_documented_status_maps() {
         // The four values the channel API page lists.
-        assert_eq!(map_status("PENDING_CONFIRM").ok(), Some(OrderStatus::Pending));
+        assert_eq!(
+            map_status("PENDING_CONFIRM").ok(),
+            Some(OrderStatus::Pending)
+        );
         assert_eq!(map_status("CONFIRMED").ok(), Some(OrderStatus::Accepted));
         assert_eq!(map_status("COMPLETED").ok(), Some(OrderStatus::Completed));
         assert_eq!(map_status("CANCELLED").ok(), Some(OrderStatus::Cancelled));
@@ -183,9 +193,15 @@ mod tests {
 
     #[test]
     fn refusals_are_told_apart() {
-        assert_eq!(classify_refusal("余额不足"), RejectKind::InsufficientBalance);
+        assert_eq!(
+            classify_refusal("余额不足"),
+            RejectKind::InsufficientBalance
+        );
         assert_eq!(classify_refusal("店铺不存在"), RejectKind::NotFound);
-        assert_eq!(classify_refusal("用户名或密码错误"), RejectKind::Unauthorized);
+        assert_eq!(
+            classify_refusal("用户名或密码错误"),
+            RejectKind::Unauthorized
+        );
         assert_eq!(classify_refusal("系统繁忙"), RejectKind::Other);
     }
 }

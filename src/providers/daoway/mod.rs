@@ -96,7 +96,10 @@ impl Marketplace for DaowayAdapter {
         })
     }
 
-    fn shop_detail<'a>(&'a self, external_id: &'a str) -> BoxFuture<'a, ProviderResult<ShopDetail>> {
+    fn shop_detail<'a>(
+        &'a self,
+        external_id: &'a str,
+    ) -> BoxFuture<'a, ProviderResult<ShopDetail>> {
         Box::pin(async move { mapping::shop_detail(self.client.service(external_id).await?) })
     }
 
