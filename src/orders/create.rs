@@ -12,7 +12,7 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Datelike, NaiveDateTime, NaiveTime, Utc};
-use entity::{idempotency_key, order_event, order_item, orders, price, shop};
+use entity::{idempotency_key, order_item, orders, price, shop};
 use rust_decimal::Decimal;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, DbErr, EntityTrait, TransactionTrait, sea_query::OnConflict,
@@ -198,36 +198,27 @@ impl OrderService {
                 am.status_at = Set(Some(now));
                 am.updated_at = Set(now);
                 let order = am.update(&txn).await?;
-                let event = order_event::ActiveModel {
-                    order_id: Set(order.id),
-                    provider: Set(order.provider.clone()),
-                    from_status: Set(None),
-                    to_status: Set(placed.status.as_str().to_owned()),
-                    raw_status: Set(placed.raw_status.clone()),
-                    source: Set(EventSource::Create.as_str().to_owned()),
-                    applied: Set(true),
-                    detail: Set(None),
-                    occurred_at: Set(now),
-                    recorded_at: Set(now),
-                    ..Default::default()
-                }
-                .insert(&txn)
-                .await?;
-                crate::events::pg::notify(&txn, &self.bus, event.id).await?;
+                let change = self
+                    .record_event(
+                        &txn,
+                        StatusChange {
+                            event_id: 0,
+                            order_id: order.id,
+                            provider,
+                            from: None,
+                            to: placed.status,
+                            raw_status: placed.raw_status,
+                            source: EventSource::Create,
+                            occurred_at: now,
+                            detail: None,
+                        },
+                        true,
+                    )
+                    .await?;
                 txn.commit().await?;
                 metrics::counter!("orderhub_orders_created_total", "provider" => provider.as_str())
                     .increment(1);
-                self.bus.publish(StatusChange {
-                    event_id: event.id,
-                    order_id: order.id,
-                    provider,
-                    from: None,
-                    to: placed.status,
-                    raw_status: placed.raw_status,
-                    source: EventSource::Create,
-                    occurred_at: now,
-                    detail: None,
-                });
+                self.bus.publish(change);
                 Ok(order)
             }
             Err(
@@ -247,35 +238,26 @@ impl OrderService {
                 am.cancel_reason = Set(Some(reason.clone()));
                 am.updated_at = Set(now);
                 let order = am.update(&txn).await?;
-                let event = order_event::ActiveModel {
-                    order_id: Set(order.id),
-                    provider: Set(order.provider.clone()),
-                    from_status: Set(None),
-                    to_status: Set(OrderStatus::Failed.as_str().to_owned()),
-                    raw_status: Set("SUBMIT_UNKNOWN".into()),
-                    source: Set(EventSource::Create.as_str().to_owned()),
-                    applied: Set(true),
-                    detail: Set(Some(reason.clone())),
-                    occurred_at: Set(now),
-                    recorded_at: Set(now),
-                    ..Default::default()
-                }
-                .insert(&txn)
-                .await?;
-                crate::events::pg::notify(&txn, &self.bus, event.id).await?;
+                let change = self
+                    .record_event(
+                        &txn,
+                        StatusChange {
+                            event_id: 0,
+                            order_id: order.id,
+                            provider,
+                            from: None,
+                            to: OrderStatus::Failed,
+                            raw_status: "SUBMIT_UNKNOWN".into(),
+                            source: EventSource::Create,
+                            occurred_at: now,
+                            detail: Some(reason),
+                        },
+                        true,
+                    )
+                    .await?;
                 txn.commit().await?;
                 tracing::error!(order_id = order.id, "order submission outcome unknown");
-                self.bus.publish(StatusChange {
-                    event_id: event.id,
-                    order_id: order.id,
-                    provider,
-                    from: None,
-                    to: OrderStatus::Failed,
-                    raw_status: "SUBMIT_UNKNOWN".into(),
-                    source: EventSource::Create,
-                    occurred_at: now,
-                    detail: Some(reason),
-                });
+                self.bus.publish(change);
                 let mut err = provider_user_error(&e);
                 err.message = format!(
                     "{provider} did not answer in time; the order may have been placed. It is kept as order {} with status FAILED",

@@ -278,3 +278,37 @@ impl OrderService {
             .map_or(0, |e| e.id))
     }
 }
+
+impl OrderService {
+    /// Writes `change` as an `order_event` row in the caller's transaction and, when it
+    /// moved the order, queues its cross-instance notification. Returns the change with its
+    /// event id, to publish once the transaction has committed.
+    async fn record_event(
+        &self,
+        txn: &sea_orm::DatabaseTransaction,
+        mut change: crate::events::StatusChange,
+        applied: bool,
+    ) -> Result<crate::events::StatusChange, DbErr> {
+        use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+        let row = order_event::ActiveModel {
+            order_id: Set(change.order_id),
+            provider: Set(change.provider.as_str().to_owned()),
+            from_status: Set(change.from.map(|s| s.as_str().to_owned())),
+            to_status: Set(change.to.as_str().to_owned()),
+            raw_status: Set(change.raw_status.clone()),
+            source: Set(change.source.as_str().to_owned()),
+            applied: Set(applied),
+            detail: Set(change.detail.clone()),
+            occurred_at: Set(change.occurred_at),
+            recorded_at: Set(chrono::Utc::now()),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        change.event_id = row.id;
+        if applied {
+            crate::events::pg::notify(txn, &self.bus, row.id).await?;
+        }
+        Ok(change)
+    }
+}

@@ -3,7 +3,7 @@
 //! the order's new status (only when it moves forward and is not older than what we have).
 
 use chrono::{DateTime, Utc};
-use entity::{inbound_callback, order_event, orders};
+use entity::{inbound_callback, orders};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, DatabaseTransaction, DbErr, EntityTrait, QuerySelect,
     TransactionTrait, sea_query::OnConflict,
@@ -93,22 +93,6 @@ impl OrderService {
         }
 
         let now = Utc::now();
-        let event = order_event::ActiveModel {
-            order_id: Set(order.id),
-            provider: Set(order.provider.clone()),
-            from_status: Set(Some(current.as_str().to_owned())),
-            to_status: Set(update.status.as_str().to_owned()),
-            raw_status: Set(update.raw_status.clone()),
-            source: Set(update.source.as_str().to_owned()),
-            applied: Set(moves),
-            detail: Set(update.detail.clone()),
-            occurred_at: Set(update.occurred_at),
-            recorded_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-
         if moves {
             let mut am: orders::ActiveModel = order.clone().into();
             am.status = Set(update.status.as_str().to_owned());
@@ -119,18 +103,9 @@ impl OrderService {
                 am.cancel_reason = Set(update.cancel_reason.clone());
             }
             am.update(&txn).await?;
-            crate::events::pg::notify(&txn, &self.bus, event.id).await?;
         }
-        txn.commit().await?;
-
-        if let Some(inbound) = &update.inbound {
-            metrics::counter!("orderhub_callbacks_total", "provider" => inbound.provider.as_str(), "outcome" => "accepted").increment(1);
-        }
-        if !moves {
-            return Ok(ApplyOutcome::RecordedOnly { event_id: event.id });
-        }
-        self.bus.publish(StatusChange {
-            event_id: event.id,
+        let change = StatusChange {
+            event_id: 0,
             order_id: order.id,
             provider,
             from: Some(current),
@@ -139,8 +114,19 @@ impl OrderService {
             source: update.source,
             occurred_at: update.occurred_at,
             detail: update.detail,
-        });
-        Ok(ApplyOutcome::Applied { event_id: event.id })
+        };
+        let change = self.record_event(&txn, change, moves).await?;
+        txn.commit().await?;
+
+        if let Some(inbound) = &update.inbound {
+            metrics::counter!("orderhub_callbacks_total", "provider" => inbound.provider.as_str(), "outcome" => "accepted").increment(1);
+        }
+        let event_id = change.event_id;
+        if !moves {
+            return Ok(ApplyOutcome::RecordedOnly { event_id });
+        }
+        self.bus.publish(change);
+        Ok(ApplyOutcome::Applied { event_id })
     }
 }
 
