@@ -9,7 +9,7 @@ use figment::{
     Figment,
     providers::{Env, Format, Toml},
 };
-use orderhub_sandbox::daoway::DaowaySandboxConfig;
+use orderhub_sandbox::{dada::DadaSandboxConfig, daoway::DaowaySandboxConfig};
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -21,6 +21,8 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub sandbox: SandboxConfig,
     pub daoway: DaowayConfig,
+    pub dada: DadaConfig,
+    pub outbox: crate::outbox::OutboxConfig,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -106,6 +108,7 @@ pub struct SandboxConfig {
     /// whose `base_url` is unset at them.
     pub enabled: bool,
     pub daoway: DaowaySandboxConfig,
+    pub dada: DadaSandboxConfig,
 }
 
 impl Default for SandboxConfig {
@@ -113,6 +116,7 @@ impl Default for SandboxConfig {
         Self {
             enabled: true,
             daoway: DaowaySandboxConfig::default(),
+            dada: DadaSandboxConfig::default(),
         }
     }
 }
@@ -151,6 +155,58 @@ impl Default for DaowayConfig {
 }
 
 impl DaowayConfig {
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_millis(self.request_timeout_ms)
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DadaConfig {
+    pub enabled: bool,
+    /// `https://newopen.imdada.cn` (production) or `https://newopen.qa.imdada.cn` (Dada's
+    /// test environment). Unset = the in-process sandbox.
+    pub base_url: Option<String>,
+    pub app_key: Option<String>,
+    pub app_secret: Option<SecretString>,
+    /// The merchant's id at Dada (`source_id`); 73753 in Dada's test environment.
+    pub source_id: Option<String>,
+    /// Where Dada posts status callbacks; default `{server.public_url}/callbacks/dada/status`.
+    /// Dada must be able to reach it (register the message URL, `/callbacks/dada/message`,
+    /// in Dada's console).
+    pub callback_url: Option<String>,
+    /// Prefix of the `origin_id`s we generate.
+    pub origin_prefix: String,
+    pub request_timeout_ms: u64,
+    /// How often in-flight deliveries are checked with Dada, so a lost callback is caught.
+    pub poll_interval_ms: u64,
+    /// Who answers a courier's request to cancel: `manual` (respondToCourierCancellation),
+    /// `accept` or `reject` (at once, through the outbox).
+    pub courier_cancel_policy: crate::orders::CourierCancelPolicy,
+    /// Stores imported at start-up (by Dada shop number), so they can be dispatched from.
+    /// Unset with the sandbox = the sandbox's seeded stores.
+    pub import_shops: Option<Vec<String>>,
+}
+
+impl Default for DadaConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            base_url: None,
+            app_key: None,
+            app_secret: None,
+            source_id: None,
+            callback_url: None,
+            origin_prefix: "OH".into(),
+            request_timeout_ms: 5_000,
+            poll_interval_ms: 30_000,
+            courier_cancel_policy: crate::orders::CourierCancelPolicy::Manual,
+            import_shops: None,
+        }
+    }
+}
+
+impl DadaConfig {
     pub fn request_timeout(&self) -> Duration {
         Duration::from_millis(self.request_timeout_ms)
     }

@@ -10,6 +10,7 @@ pub mod events;
 pub mod graphql;
 pub mod http;
 pub mod orders;
+pub mod outbox;
 pub mod providers;
 
 use std::{
@@ -21,7 +22,7 @@ use std::{
 
 use axum::Router;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-use orderhub_sandbox::daoway::DaowaySandbox;
+use orderhub_sandbox::{dada::DadaSandbox, daoway::DaowaySandbox};
 use sea_orm::DatabaseConnection;
 use secrecy::SecretString;
 use tokio::{net::TcpListener, task::JoinSet};
@@ -30,11 +31,15 @@ use tokio_util::sync::CancellationToken;
 pub use crate::config::Config;
 use crate::{
     catalog::CatalogService,
+    domain::ProviderId,
     events::EventBus,
+    orders::DeliverySettings,
     orders::OrderService,
     providers::{
         Marketplace, Registry,
+        dada::{DadaAdapter, DadaSettings},
         daoway::{DaowayAdapter, client::DaowayClient},
+        delivery::CourierNetwork,
     },
 };
 
@@ -119,6 +124,17 @@ impl Application {
             sb
         });
 
+        let dada_sandbox = config.sandbox.enabled.then(|| {
+            let sb = DadaSandbox::new(config.sandbox.dada.clone());
+            sb.set_message_url(format!("{base_url}/callbacks/dada/message"));
+            sandboxes = std::mem::take(&mut sandboxes).nest("/dada", sb.router());
+            let handle = sb.spawn(shutdown.clone());
+            workers.spawn(async move {
+                let _ = handle.await;
+            });
+            sb
+        });
+
         let mut registry = Registry::default();
         let mut daoway_channel = None;
         let mut pollers: Vec<(Arc<dyn Marketplace>, Duration)> = Vec::new();
@@ -177,13 +193,112 @@ impl Application {
             registry.info.push(DaowayAdapter::info(false, false));
         }
 
+        let mut delivery = DeliverySettings {
+            origin_prefix: config.dada.origin_prefix.clone(),
+            timeout: config.dada.request_timeout(),
+            courier_cancel_policy: config.dada.courier_cancel_policy,
+            ..DeliverySettings::default()
+        };
+        let mut courier_pollers: Vec<(Arc<dyn CourierNetwork>, Duration)> = Vec::new();
+        let mut dada_imports = Vec::new();
+        let da = &config.dada;
+        if da.enabled {
+            let sandboxed = da.base_url.is_none();
+            let sb_cfg = &config.sandbox.dada;
+            let settings = match (&da.base_url, &dada_sandbox) {
+                (Some(url), _) => DadaSettings {
+                    base_url: url.clone(),
+                    app_key: da.app_key.clone().ok_or_else(|| {
+                        StartupError::Config(
+                            "dada.app_key is required for the real platform".into(),
+                        )
+                    })?,
+                    app_secret: da.app_secret.clone().ok_or_else(|| {
+                        StartupError::Config(
+                            "dada.app_secret is required for the real platform".into(),
+                        )
+                    })?,
+                    source_id: da.source_id.clone().ok_or_else(|| {
+                        StartupError::Config(
+                            "dada.source_id is required for the real platform".into(),
+                        )
+                    })?,
+                    timeout: da.request_timeout(),
+                },
+                (None, Some(_)) => DadaSettings {
+                    base_url: format!("{base_url}/sandbox/dada"),
+                    app_key: da.app_key.clone().unwrap_or_else(|| sb_cfg.app_key.clone()),
+                    app_secret: da
+                        .app_secret
+                        .clone()
+                        .unwrap_or_else(|| SecretString::from(sb_cfg.app_secret.clone())),
+                    source_id: da
+                        .source_id
+                        .clone()
+                        .unwrap_or_else(|| sb_cfg.source_id.clone()),
+                    timeout: da.request_timeout(),
+                },
+                (None, None) => {
+                    return Err(StartupError::Config(
+                        "dada.base_url is required when the sandbox is off (or set dada.enabled = false)".into(),
+                    ));
+                }
+            };
+            let adapter: Arc<dyn CourierNetwork> =
+                Arc::new(DadaAdapter::new(settings).map_err(StartupError::Config)?);
+            registry.couriers.push(adapter.clone());
+            registry.info.push(DadaAdapter::info(true, sandboxed));
+            delivery.callback_urls.insert(
+                ProviderId::Dada,
+                da.callback_url
+                    .clone()
+                    .unwrap_or_else(|| format!("{base_url}/callbacks/dada/status")),
+            );
+            courier_pollers.push((adapter, Duration::from_millis(da.poll_interval_ms.max(100))));
+            dada_imports = match &da.import_shops {
+                Some(list) => list.clone(),
+                None if sandboxed => DadaSandbox::seeded_shop_numbers(),
+                None => Vec::new(),
+            };
+        } else {
+            registry.info.push(DadaAdapter::info(false, false));
+        }
+
         let bus = EventBus::new(4096);
         let catalog = CatalogService::new(
             db.clone(),
             registry.clone(),
             Duration::from_secs(config.daoway.detail_ttl_secs),
-        );
-        let orders = OrderService::new(db.clone(), registry.clone(), catalog.clone(), bus.clone());
+        )
+        .with_network_timeout(config.dada.request_timeout());
+        let orders = OrderService::new(db.clone(), registry.clone(), catalog.clone(), bus.clone())
+            .with_delivery(delivery);
+        workers.spawn(outbox::run(
+            orders.clone(),
+            config.outbox.clone(),
+            orders.outbox_wake(),
+            shutdown.clone(),
+        ));
+        for (network, every) in courier_pollers {
+            workers.spawn(orders::poller::run_deliveries(
+                orders.clone(),
+                network,
+                every,
+                shutdown.clone(),
+            ));
+        }
+        if !dada_imports.is_empty() {
+            // Best effort, in the background: a store that cannot be fetched now can be
+            // imported later with `importDeliveryShop`.
+            let catalog = catalog.clone();
+            workers.spawn(async move {
+                for no in dada_imports {
+                    if let Err(e) = catalog.import_store(ProviderId::Dada, &no).await {
+                        tracing::warn!(shop_no = %no, error = ?e, "importing a Dada store failed");
+                    }
+                }
+            });
+        }
         if db.get_database_backend() == sea_orm::DbBackend::Postgres {
             workers.spawn(events::pg::listen(
                 db.clone(),

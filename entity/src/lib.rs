@@ -3,10 +3,12 @@
 //! changing the API.
 
 pub mod category;
+pub mod delivery_quote;
 pub mod idempotency_key;
 pub mod inbound_callback;
 pub mod order_event;
 pub mod order_item;
 pub mod orders;
+pub mod outbox;
 pub mod price;
 pub mod shop;

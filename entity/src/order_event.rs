@@ -18,6 +18,9 @@ pub struct Model {
     /// The platform's time of the change (or ours when the platform gives none).
     pub occurred_at: DateTimeUtc,
     pub recorded_at: DateTimeUtc,
+    /// `STATUS` for a status change; otherwise what happened around the order without
+    /// changing its status (`COURIER_CANCEL_REQUESTED`, `TIP_ADDED`, …).
+    pub kind: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -31,6 +31,36 @@ pub struct Model {
     pub status_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The platform's own number for the order when it differs from `external_id` (Dada's
+    /// waybill number; `external_id` is then our `origin_id`).
+    pub platform_ref: Option<String>,
+    pub city_code: Option<String>,
+    pub receiver_lng: Option<f64>,
+    pub receiver_lat: Option<f64>,
+    pub cargo_price_fen: Option<i64>,
+    pub cargo_weight_g: Option<i64>,
+    pub delivery_fee_fen: Option<i64>,
+    pub coupon_fen: Option<i64>,
+    pub tips_fen: Option<i64>,
+    pub insurance_fen: Option<i64>,
+    /// What the platform kept when the order was cancelled.
+    pub penalty_fen: Option<i64>,
+    pub distance_m: Option<i64>,
+    pub courier_id: Option<String>,
+    pub courier_name: Option<String>,
+    pub courier_phone: Option<String>,
+    pub courier_lng: Option<f64>,
+    pub courier_lat: Option<f64>,
+    pub courier_seen_at: Option<DateTimeUtc>,
+    pub finish_code: Option<String>,
+    /// A courier asked to cancel (Dada message type 1): their reason, the platform's
+    /// reference to answer with, when, and our answer (`PENDING`, `ACCEPTED`, `REJECTED`).
+    pub courier_cancel_reason: Option<String>,
+    pub courier_cancel_ref: Option<String>,
+    pub courier_cancel_at: Option<DateTimeUtc>,
+    pub courier_cancel_answer: Option<String>,
+    /// 1 for the first dispatch, +1 per re-dispatch of the same order.
+    pub dispatch_round: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -31,6 +31,15 @@ pub struct Model {
     pub fetched_at: DateTimeUtc,
     /// The last refresh from the platform failed: what we serve may be out of date.
     pub stale: bool,
+    /// Our own stores at a courier network: street address, area, contact, business type,
+    /// the platform's city code, and whether they are open for orders.
+    pub address: Option<String>,
+    pub area_name: Option<String>,
+    pub contact_name: Option<String>,
+    pub contact_phone: Option<String>,
+    pub business_type: Option<i32>,
+    pub city_code: Option<String>,
+    pub open: Option<bool>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_create_catalog;
 mod m20261123_000002_create_orders;
+mod m20261123_000003_add_delivery;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_create_catalog::Migration),
             Box::new(m20261123_000002_create_orders::Migration),
+            Box::new(m20261123_000003_add_delivery::Migration),
         ]
     }
 }

@@ -2,7 +2,15 @@
 //! own timeout), upserted, and served from the database. When a marketplace fails, what we
 //! have is served marked stale, with the provider's error reported beside the data.
 
-use std::{collections::HashMap, time::Duration};
+mod stores;
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+pub use stores::Registered;
 
 use chrono::Utc;
 use entity::{category, price, shop};
@@ -43,6 +51,9 @@ pub struct CatalogService {
     db: DatabaseConnection,
     registry: Registry,
     detail_ttl: Duration,
+    /// City lists of the courier networks, asked once.
+    cities: Arc<Mutex<HashMap<ProviderId, Vec<crate::providers::delivery::City>>>>,
+    network_timeout: Duration,
 }
 
 impl CatalogService {
@@ -51,7 +62,15 @@ impl CatalogService {
             db,
             registry,
             detail_ttl,
+            cities: Arc::default(),
+            network_timeout: Duration::from_secs(10),
         }
+    }
+
+    /// How long a courier network's answer is awaited.
+    pub fn with_network_timeout(mut self, timeout: Duration) -> Self {
+        self.network_timeout = timeout;
+        self
     }
 
     /// Every marketplace's categories, refreshed from the platforms when they answer.
@@ -122,6 +141,28 @@ impl CatalogService {
         only: Option<ProviderId>,
         query: &ShopQuery,
     ) -> Result<Partial<ShopPage>, DbErr> {
+        if let Some(p) = only
+            && self.registry.courier(p).is_some()
+        {
+            // Our own stores at a courier network: what we registered or imported.
+            let mut all = self.stores(p).await?;
+            if let Some(city) = &query.city {
+                all.retain(|s| s.city.as_deref() == Some(city.as_str()));
+            }
+            if let Some(q) = &query.search {
+                all.retain(|s| s.title.contains(q.as_str()));
+            }
+            let has_next = all.len() > query.offset + query.limit;
+            let shops = all
+                .into_iter()
+                .skip(query.offset)
+                .take(query.limit)
+                .collect();
+            return Ok(Partial {
+                data: ShopPage { shops, has_next },
+                errors: vec![],
+            });
+        }
         let mut probe = query.clone();
         probe.limit = query.limit + 1;
         let probe = &probe;

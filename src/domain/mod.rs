@@ -146,6 +146,63 @@ impl FromStr for EventSource {
     }
 }
 
+/// What an event of an order's timeline records: a status change, or something around the
+/// order that leaves its status alone but that its watchers need to see.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventKind {
+    Status,
+    /// A courier asked to cancel; the order waits for our answer.
+    CourierCancelRequested,
+    /// We answered a courier's cancel request.
+    CourierCancelAnswered,
+    TipAdded,
+    CourierAppointed,
+    CourierAppointmentCancelled,
+    /// The courier of the order changed or was first assigned.
+    CourierUpdated,
+    ReturnedGoodsConfirmed,
+    ComplaintFiled,
+}
+
+impl EventKind {
+    pub const ALL: [EventKind; 9] = [
+        Self::Status,
+        Self::CourierCancelRequested,
+        Self::CourierCancelAnswered,
+        Self::TipAdded,
+        Self::CourierAppointed,
+        Self::CourierAppointmentCancelled,
+        Self::CourierUpdated,
+        Self::ReturnedGoodsConfirmed,
+        Self::ComplaintFiled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Status => "STATUS",
+            Self::CourierCancelRequested => "COURIER_CANCEL_REQUESTED",
+            Self::CourierCancelAnswered => "COURIER_CANCEL_ANSWERED",
+            Self::TipAdded => "TIP_ADDED",
+            Self::CourierAppointed => "COURIER_APPOINTED",
+            Self::CourierAppointmentCancelled => "COURIER_APPOINTMENT_CANCELLED",
+            Self::CourierUpdated => "COURIER_UPDATED",
+            Self::ReturnedGoodsConfirmed => "RETURNED_GOODS_CONFIRMED",
+            Self::ComplaintFiled => "COMPLAINT_FILED",
+        }
+    }
+}
+
+impl FromStr for EventKind {
+    type Err = UnknownValue;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| UnknownValue(s.to_owned()))
+    }
+}
+
 /// China Standard Time: appointment times on the platforms are local wall-clock times.
 pub fn china_offset() -> chrono::FixedOffset {
     chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")

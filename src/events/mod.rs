@@ -10,7 +10,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use tokio::sync::broadcast;
 
-use crate::domain::{EventSource, OrderStatus, ProviderId};
+use crate::domain::{EventKind, EventSource, OrderStatus, ProviderId};
 
 /// One applied status change of one order. `event_id` is the `order_event` row id:
 /// increasing, so it doubles as the resume cursor.
@@ -25,6 +25,8 @@ pub struct StatusChange {
     pub source: EventSource,
     pub occurred_at: DateTime<Utc>,
     pub detail: Option<String>,
+    /// `Status` for a status change; other kinds leave `from == to`.
+    pub kind: EventKind,
 }
 
 impl StatusChange {
@@ -41,6 +43,7 @@ impl StatusChange {
             source: e.source.parse().ok()?,
             occurred_at: e.occurred_at,
             detail: e.detail,
+            kind: e.kind.parse().ok()?,
         })
     }
 }

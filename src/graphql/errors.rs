@@ -13,6 +13,8 @@ pub mod codes {
     pub const INVALID_INPUT: &str = "INVALID_INPUT";
     pub const PROVIDER_UNAVAILABLE: &str = "PROVIDER_UNAVAILABLE";
     pub const INTERNAL: &str = "INTERNAL";
+    pub const UNSUPPORTED_BY_PROVIDER: &str = "UNSUPPORTED_BY_PROVIDER";
+    pub const PROVIDER_REJECTED: &str = "PROVIDER_REJECTED";
 }
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
@@ -31,6 +33,8 @@ pub enum UserErrorCode {
     UnsupportedByProvider,
     IdempotencyKeyReused,
     IdempotencyKeyInUse,
+    AlreadyDispatched,
+    InvalidState,
 }
 
 /// A refusal of a mutation. Nothing was changed.
@@ -53,6 +57,24 @@ impl From<orders::UserError> for UserError {
             platform_code: e.platform_code,
         }
     }
+}
+
+/// A refusal on the read side, where there is no payload: a GraphQL error with the user
+/// error's code (and the platform's, when it came from one) in `extensions`.
+pub fn refusal(e: orders::UserError) -> async_graphql::Error {
+    let code = match e.code {
+        orders::UserErrorCode::ProviderUnavailable => codes::PROVIDER_UNAVAILABLE,
+        orders::UserErrorCode::NotFound => codes::NOT_FOUND,
+        orders::UserErrorCode::UnsupportedByProvider => codes::UNSUPPORTED_BY_PROVIDER,
+        orders::UserErrorCode::InvalidInput => codes::INVALID_INPUT,
+        _ => codes::PROVIDER_REJECTED,
+    };
+    async_graphql::Error::new(e.message).extend_with(|_, ext| {
+        ext.set("code", code);
+        if let Some(p) = &e.platform_code {
+            ext.set("platformCode", p.as_str());
+        }
+    })
 }
 
 /// An unexpected failure: logged with its detail, reported without it.

@@ -10,6 +10,7 @@ pub enum Kind {
     Category,
     Price,
     Event,
+    Quote,
 }
 
 impl Kind {
@@ -20,6 +21,7 @@ impl Kind {
             Self::Category => "Category",
             Self::Price => "Price",
             Self::Event => "StatusEvent",
+            Self::Quote => "DeliveryQuote",
         }
     }
 }
@@ -39,6 +41,7 @@ pub fn decode_any(id: &str) -> Option<(Kind, i64)> {
         Kind::Category,
         Kind::Price,
         Kind::Event,
+        Kind::Quote,
     ]
     .into_iter()
     .find(|k| k.name() == name)?;

@@ -1,6 +1,7 @@
 //! The GraphQL schema: queries, mutations and subscriptions composed from per-domain parts,
 //! with the safety limits every public GraphQL server needs.
 
+mod delivery;
 pub mod errors;
 pub mod ids;
 mod limits;
@@ -10,16 +11,26 @@ mod query;
 mod subscription;
 pub mod types;
 
-use async_graphql::Schema;
+use async_graphql::{MergedObject, Schema};
 
-pub use self::{mutation::Mutation, query::Query, subscription::Subscription};
+pub use self::subscription::Subscription;
 use crate::{AppState, config::LimitsConfig};
+
+/// Every query, composed from the per-domain parts.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
+pub struct Query(query::Query, delivery::DeliveryQuery);
+
+/// Every mutation, composed from the per-domain parts.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct Mutation(mutation::Mutation, delivery::DeliveryMutation);
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
 /// The schema with its limits; `state` is None only for printing the SDL.
 pub fn build(limits: &LimitsConfig, state: Option<AppState>) -> AppSchema {
-    let mut builder = Schema::build(Query, Mutation, Subscription)
+    let mut builder = Schema::build(Query::default(), Mutation::default(), Subscription)
         .limit_depth(limits.max_query_depth)
         .limit_complexity(limits.max_query_complexity)
         .limit_recursive_depth(32)

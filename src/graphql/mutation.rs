@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use super::{
     errors::{UserError, internal},
     ids::{self, Kind},
-    types::Order,
+    types::{Money, Order},
 };
 use crate::{
     AppState,
@@ -58,12 +58,16 @@ pub struct CreateOrderPayload {
 #[derive(InputObject)]
 pub struct CancelOrderInput {
     pub order_id: ID,
+    /// For deliveries: one of `deliveryCancelReasons`; a `reason` alone means "other".
+    pub reason_id: Option<i64>,
     pub reason: Option<String>,
 }
 
 #[derive(SimpleObject)]
 pub struct CancelOrderPayload {
     pub order: Option<Order>,
+    /// What the platform kept (deliveries cancelled after a courier accepted).
+    pub penalty: Option<Money>,
     pub user_errors: Vec<UserError>,
 }
 
@@ -74,7 +78,7 @@ fn refused(errors: Vec<orders::UserError>) -> Vec<UserError> {
 #[derive(Default)]
 pub struct Mutation;
 
-#[Object]
+#[Object(name = "OrderMutation")]
 impl Mutation {
     /// Places a service order on the shop's marketplace (Daoway). The pre-paid account is charged.
     async fn create_order(
@@ -137,8 +141,9 @@ impl Mutation {
         }
     }
 
-    /// Cancels an order on its platform, where the platform has a cancel API (see the
-    /// provider's capabilities); otherwise a user error says how cancellation works there.
+    /// Cancels an order on its platform, where the platform has a cancel API (deliveries:
+    /// with a reason, returning the penalty); otherwise a user error says how cancellation
+    /// works there.
     async fn cancel_order(
         &self,
         ctx: &Context<'_>,
@@ -148,6 +153,7 @@ impl Mutation {
         let Some(id) = ids::decode(Kind::Order, &input.order_id) else {
             return Ok(CancelOrderPayload {
                 order: None,
+                penalty: None,
                 user_errors: refused(vec![orders::UserError::new(
                     &["orderId"],
                     UserErrorCode::InvalidInput,
@@ -155,13 +161,15 @@ impl Mutation {
                 )]),
             });
         };
-        match st.orders.cancel(id, input.reason).await {
-            Ok(order) => Ok(CancelOrderPayload {
+        match st.orders.cancel(id, input.reason_id, input.reason).await {
+            Ok((order, penalty)) => Ok(CancelOrderPayload {
                 order: Some(Order(order)),
+                penalty: penalty.map(Money),
                 user_errors: vec![],
             }),
             Err(OrderError::User(e)) => Ok(CancelOrderPayload {
                 order: None,
+                penalty: None,
                 user_errors: refused(e),
             }),
             Err(OrderError::Db(e)) => Err(internal(e)),

@@ -57,7 +57,7 @@ fn page_size(ctx: &Context<'_>, first: Option<i32>) -> Result<usize> {
     }
 }
 
-#[Object]
+#[Object(name = "CatalogQuery")]
 impl Query {
     /// The platforms behind this API, what each is to us and what it supports.
     async fn providers(&self, ctx: &Context<'_>) -> Result<Vec<Provider>> {
@@ -198,7 +198,7 @@ impl Query {
                 .await
                 .map_err(internal)?
                 .map(|c| Node::Category(Category(c))),
-            Kind::Price | Kind::Event => None,
+            Kind::Price | Kind::Event | Kind::Quote => None,
         })
     }
 

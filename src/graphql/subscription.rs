@@ -52,6 +52,7 @@ fn to_graphql(c: StatusChange) -> OrderStatusChange {
         new_status: c.to.into(),
         raw_status: c.raw_status,
         source: c.source.into(),
+        kind: c.kind.into(),
         occurred_at: c.occurred_at,
         detail: c.detail,
     }

@@ -64,6 +64,22 @@ pub enum EventSource {
     Api,
 }
 
+/// What an event records: a status change, or something around the order that leaves its
+/// status alone (then `fromStatus` equals `toStatus`).
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+#[graphql(remote = "crate::domain::EventKind")]
+pub enum EventKind {
+    Status,
+    CourierCancelRequested,
+    CourierCancelAnswered,
+    TipAdded,
+    CourierAppointed,
+    CourierAppointmentCancelled,
+    CourierUpdated,
+    ReturnedGoodsConfirmed,
+    ComplaintFiled,
+}
+
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
 pub enum OrderDirection {
     /// We placed it on the platform.
@@ -105,7 +121,7 @@ impl Money {
     }
 }
 
-fn money(fen: i64) -> Money {
+pub(super) fn money(fen: i64) -> Money {
     Money(domain::Money::from_fen(fen))
 }
 
@@ -243,9 +259,17 @@ impl Shop {
             lat: self.0.lat?,
         })
     }
-    /// Null until the shop's detail has been fetched (`shop(id:)` fetches it).
+    /// For our own stores at a courier network: address, contact, business type, city code.
+    async fn store(&self) -> Option<super::delivery::StoreInfo> {
+        self.0.business_type?;
+        Some(super::delivery::StoreInfo(self.0.clone()))
+    }
+    /// Null until the shop's detail has been fetched (`shop(id:)` fetches it), and for stores.
     async fn hours(&self) -> Option<ServiceHours> {
         self.0.detail_fetched_at?;
+        if self.0.business_type.is_some() {
+            return None;
+        }
         Some(ServiceHours {
             start: self.0.start_time.clone(),
             end: self.0.end_time.clone(),
@@ -260,9 +284,12 @@ impl Shop {
             ahead_minutes: self.0.ahead_minutes.unwrap_or(0),
         })
     }
-    /// Null until the shop's detail has been fetched.
+    /// Null until the shop's detail has been fetched, and for stores.
     async fn fees(&self) -> Option<ShopFees> {
         self.0.detail_fetched_at?;
+        if self.0.business_type.is_some() {
+            return None;
+        }
         Some(ShopFees {
             fix_fee: money(self.0.fix_fee_fen.unwrap_or(0)),
             no_fix_fee_price: money(self.0.no_fix_fee_price_fen.unwrap_or(0)),
@@ -452,6 +479,42 @@ impl Order {
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
+    /// Delivery details (fees, cargo, courier); null for service orders.
+    async fn delivery(&self) -> Option<super::delivery::Delivery> {
+        (self.0.kind == domain::OrderKind::Delivery.as_str())
+            .then(|| super::delivery::Delivery(self.0.clone()))
+    }
+    /// The courier as last reported (callbacks, polls, position lookups); null until one
+    /// accepts.
+    async fn courier(&self) -> Option<super::delivery::Courier> {
+        super::delivery::Courier::of_order(&self.0)
+    }
+    /// Where the courier is now, asked of the platform (the last known position when it
+    /// cannot say). Null for orders without a courier.
+    async fn courier_position(&self, ctx: &Context<'_>) -> Result<Option<GeoPoint>> {
+        if self.0.kind != domain::OrderKind::Delivery.as_str() || self.0.courier_name.is_none() {
+            return Ok(None);
+        }
+        let st = ctx.data::<crate::AppState>()?;
+        match st.orders.courier_position(&self.0).await {
+            Ok(p) => Ok(p.map(|p| GeoPoint {
+                lng: p.lng,
+                lat: p.lat,
+            })),
+            Err(e) => Err(super::errors::provider_error(&e).into()),
+        }
+    }
+    /// A page showing the courier on a map, from the platform; null for orders without one.
+    async fn track_url(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        if self.0.kind != domain::OrderKind::Delivery.as_str() || self.0.courier_name.is_none() {
+            return Ok(None);
+        }
+        let st = ctx.data::<crate::AppState>()?;
+        st.orders
+            .track_url(&self.0)
+            .await
+            .map_err(|e| super::errors::provider_error(&e).into())
+    }
 }
 
 pub struct OrderItem(pub order_item::Model);
@@ -505,6 +568,9 @@ impl StatusEvent {
     async fn source(&self) -> Result<EventSource> {
         Ok(parse::<domain::EventSource>(&self.0.source)?.into())
     }
+    async fn kind(&self) -> Result<EventKind> {
+        Ok(parse::<domain::EventKind>(&self.0.kind)?.into())
+    }
     /// False when the event arrived late or repeated and did not move the order.
     async fn applied(&self) -> bool {
         self.0.applied
@@ -545,6 +611,9 @@ pub struct OrderStatusChange {
     /// The platform's own status.
     pub raw_status: String,
     pub source: EventSource,
+    /// `STATUS` for a status change; other kinds (a courier asking to cancel, a tip) keep
+    /// `oldStatus` equal to `newStatus`.
+    pub kind: EventKind,
     pub occurred_at: DateTime<Utc>,
     pub detail: Option<String>,
 }

@@ -31,7 +31,11 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-use crate::{AppState, graphql::AppSchema, providers::daoway};
+use crate::{
+    AppState,
+    graphql::AppSchema,
+    providers::{dada, daoway},
+};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -46,6 +50,8 @@ pub fn router(state: AppState, schema: AppSchema, sandboxes: Router) -> Router {
             "/callbacks/daoway/cancel",
             post(daoway::callback::cancel_notify),
         )
+        .route("/callbacks/dada/status", post(dada::routes::status))
+        .route("/callbacks/dada/message", post(dada::routes::message))
         .layer(RequestBodyLimitLayer::new(limits.callback_body_bytes))
         .with_state(state.clone());
     let ops = Router::new()

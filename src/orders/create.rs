@@ -21,7 +21,9 @@ use sha2::{Digest, Sha256};
 
 use super::{OrderError, OrderService, UserError, UserErrorCode, provider_user_error};
 use crate::{
-    domain::{Direction, EventSource, Money, OrderKind, OrderStatus, ProviderId, china_offset},
+    domain::{
+        Direction, EventKind, EventSource, Money, OrderKind, OrderStatus, ProviderId, china_offset,
+    },
     events::StatusChange,
     providers::{Capability, OrderLine, PlaceServiceOrder, ProviderError},
 };
@@ -91,7 +93,7 @@ impl OrderService {
         validate_fields(&input)?;
         let digest = input.digest();
         if let Some(key) = &input.idempotency_key
-            && let Some(existing) = self.replay(key, &digest).await?
+            && let Some(existing) = self.replay(OPERATION, key, &digest).await?
         {
             return Ok(existing);
         }
@@ -211,6 +213,7 @@ impl OrderService {
                             source: EventSource::Create,
                             occurred_at: now,
                             detail: None,
+                            kind: EventKind::Status,
                         },
                         true,
                     )
@@ -251,6 +254,7 @@ impl OrderService {
                             source: EventSource::Create,
                             occurred_at: now,
                             detail: Some(reason),
+                            kind: EventKind::Status,
                         },
                         true,
                     )
@@ -282,14 +286,19 @@ impl OrderService {
 
     /// The order an earlier request with this key created, or a refusal when the key was
     /// used for another request or is still being processed.
-    async fn replay(&self, key: &str, digest: &str) -> Result<Option<orders::Model>, OrderError> {
+    pub(super) async fn replay(
+        &self,
+        operation: &str,
+        key: &str,
+        digest: &str,
+    ) -> Result<Option<orders::Model>, OrderError> {
         let Some(row) = idempotency_key::Entity::find_by_id(key.to_owned())
             .one(&self.db)
             .await?
         else {
             return Ok(None);
         };
-        if row.operation != OPERATION || row.request_hash != digest {
+        if row.operation != operation || row.request_hash != digest {
             return Err(UserError::new(
                 &["idempotencyKey"],
                 UserErrorCode::IdempotencyKeyReused,
@@ -381,7 +390,7 @@ impl OrderService {
     }
 }
 
-fn in_use() -> OrderError {
+pub(super) fn in_use() -> OrderError {
     UserError::new(
         &["idempotencyKey"],
         UserErrorCode::IdempotencyKeyInUse,

@@ -4,11 +4,17 @@
 //! order backwards. Changes are published only after they are committed.
 
 mod create;
+mod delivery;
 pub mod poller;
 mod status;
 
 pub use create::{CreateServiceOrder, LineInput};
-pub use status::{ApplyOutcome, InboundRecord, StatusUpdate};
+pub use delivery::{
+    CourierCancelPolicy, CourierCancelRequest, DeliveryInput, DispatchDelivery, DispatchSource,
+};
+pub use status::{ApplyOutcome, DeliveryNews, InboundRecord, StatusUpdate};
+
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use entity::{order_event, order_item, orders};
 use sea_orm::{
@@ -39,6 +45,10 @@ pub enum UserErrorCode {
     UnsupportedByProvider,
     IdempotencyKeyReused,
     IdempotencyKeyInUse,
+    /// The order (or quote, or reference) was already dispatched.
+    AlreadyDispatched,
+    /// The order is not in a state that allows this.
+    InvalidState,
 }
 
 #[derive(Debug, Clone)]
@@ -103,6 +113,7 @@ pub fn provider_user_error(e: &ProviderError) -> UserError {
                 RejectKind::InsufficientBalance => UserErrorCode::InsufficientBalance,
                 RejectKind::NotFound => UserErrorCode::NotFound,
                 RejectKind::InvalidRequest => UserErrorCode::InvalidInput,
+                RejectKind::Unsupported => UserErrorCode::UnsupportedByProvider,
                 RejectKind::Unauthorized | RejectKind::Other => UserErrorCode::PlatformRejected,
             };
             UserError {
@@ -129,6 +140,32 @@ pub struct OrderService {
     registry: Registry,
     catalog: CatalogService,
     bus: EventBus,
+    delivery: Arc<DeliverySettings>,
+    /// Wakes the outbox worker when a row was queued.
+    outbox_wake: Arc<tokio::sync::Notify>,
+}
+
+/// How deliveries are dispatched here.
+#[derive(Clone, Debug)]
+pub struct DeliverySettings {
+    /// Where each courier network posts its status callbacks.
+    pub callback_urls: HashMap<ProviderId, String>,
+    /// Prefix of the `origin_id`s we generate.
+    pub origin_prefix: String,
+    /// How long a courier network's answer is awaited.
+    pub timeout: Duration,
+    pub courier_cancel_policy: CourierCancelPolicy,
+}
+
+impl Default for DeliverySettings {
+    fn default() -> Self {
+        Self {
+            callback_urls: HashMap::new(),
+            origin_prefix: "OH".into(),
+            timeout: Duration::from_secs(10),
+            courier_cancel_policy: CourierCancelPolicy::Manual,
+        }
+    }
 }
 
 /// Filters of the `orders` list.
@@ -151,7 +188,18 @@ impl OrderService {
             registry,
             catalog,
             bus,
+            delivery: Arc::new(DeliverySettings::default()),
+            outbox_wake: Arc::new(tokio::sync::Notify::new()),
         }
+    }
+
+    pub fn with_delivery(mut self, settings: DeliverySettings) -> Self {
+        self.delivery = Arc::new(settings);
+        self
+    }
+
+    pub fn outbox_wake(&self) -> Arc<tokio::sync::Notify> {
+        self.outbox_wake.clone()
     }
 
     pub fn db(&self) -> &DatabaseConnection {
@@ -242,15 +290,21 @@ impl OrderService {
             .await
     }
 
-    /// Cancelling needs a platform cancel API; providers without one say so.
+    /// Cancels on the platform where it has a cancel API (courier networks, with the penalty
+    /// they keep); otherwise a user error says how cancellation works there.
     pub async fn cancel(
         &self,
         id: i64,
-        _reason: Option<String>,
-    ) -> Result<orders::Model, OrderError> {
+        reason_id: Option<i64>,
+        reason: Option<String>,
+    ) -> Result<(orders::Model, Option<crate::domain::Money>), OrderError> {
         let order = self.get(id).await?.ok_or_else(|| {
             UserError::new(&["orderId"], UserErrorCode::NotFound, "no such order")
         })?;
+        if order.kind == crate::domain::OrderKind::Delivery.as_str() {
+            let (order, penalty) = self.cancel_delivery(id, reason_id, reason).await?;
+            return Ok((order, Some(penalty)));
+        }
         let provider = order.provider.parse::<ProviderId>().ok();
         let name = provider
             .and_then(|p| self.registry.info(p))
@@ -301,6 +355,7 @@ impl OrderService {
             detail: Set(change.detail.clone()),
             occurred_at: Set(change.occurred_at),
             recorded_at: Set(chrono::Utc::now()),
+            kind: Set(change.kind.as_str().to_owned()),
             ..Default::default()
         }
         .insert(txn)

@@ -60,6 +60,7 @@ pub async fn poll_once(orders: &OrderService, market: &dyn Marketplace) {
                         detail: None,
                         cancel_reason: None,
                         inbound: None,
+                        delivery: None,
                     };
                     if let Err(e) = orders.apply_status(update).await {
                         tracing::error!(error = %e, order_id = order.id, "poller: applying status failed");
@@ -70,6 +71,52 @@ pub async fn poll_once(orders: &OrderService, market: &dyn Marketplace) {
                     metrics::counter!("orderhub_poll_errors_total", "provider" => provider.as_str()).increment(1);
                     tracing::warn!(error = %e, order_id = order.id, "poller: status request failed");
                 }
+            }
+        })
+        .await;
+}
+
+/// Checks in-flight deliveries of a courier network: catches a status whose callback was
+/// lost, and settles dispatches whose answer never came.
+pub async fn run_deliveries(
+    orders: OrderService,
+    network: std::sync::Arc<dyn crate::providers::delivery::CourierNetwork>,
+    every: Duration,
+    shutdown: CancellationToken,
+) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The first tick fires at once; start one period in, when there is something to check.
+    tick.tick().await;
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = poll_deliveries_once(&orders, network.as_ref()) => {}
+        }
+    }
+}
+
+#[tracing::instrument(skip_all, fields(provider = %network.id()))]
+pub async fn poll_deliveries_once(
+    orders: &OrderService,
+    network: &dyn crate::providers::delivery::CourierNetwork,
+) {
+    let open = match orders.in_flight(network.id()).await {
+        Ok(list) => list,
+        Err(e) => {
+            tracing::error!(error = %e, "delivery poller: listing in-flight orders failed");
+            return;
+        }
+    };
+    futures::stream::iter(open)
+        .filter(|o| std::future::ready(o.raw_status != super::delivery::SUBMITTING))
+        .for_each_concurrent(CONCURRENCY, |order| async move {
+            if let Err(e) = orders.reconcile_delivery(network, &order).await {
+                tracing::error!(error = ?e, order_id = order.id, "delivery poller: applying failed");
             }
         })
         .await;

@@ -11,8 +11,9 @@ use sea_orm::{
 
 use super::OrderService;
 use crate::{
-    domain::{EventSource, OrderStatus, ProviderId},
+    domain::{EventKind, EventSource, Money, OrderStatus, ProviderId},
     events::StatusChange,
+    providers::delivery::{Courier, DeliveryFees},
 };
 
 /// News about one order's status.
@@ -28,6 +29,20 @@ pub struct StatusUpdate {
     pub cancel_reason: Option<String>,
     /// Set for callbacks: recorded in the same transaction, and the key of de-duplication.
     pub inbound: Option<InboundRecord>,
+    /// What a courier network says along with the status.
+    pub delivery: Option<DeliveryNews>,
+}
+
+/// Courier and money details a courier network sends with a status.
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryNews {
+    /// The platform's own number for the order (Dada's waybill number).
+    pub platform_ref: Option<String>,
+    pub courier: Option<Courier>,
+    pub finish_code: Option<String>,
+    pub penalty: Option<Money>,
+    pub fees: Option<DeliveryFees>,
+    pub distance_m: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -80,7 +95,13 @@ impl OrderService {
             .parse::<ProviderId>()
             .map_err(|e| DbErr::Custom(format!("order {}: {e}", order.id)))?;
         let not_older = order.status_at.is_none_or(|t| update.occurred_at >= t);
-        let moves = current.can_move_to(update.status) && not_older;
+        // A platform may have several codes for one unified status (Dada: 1 waiting and 8
+        // appointed are both PENDING); a newer callback moving between them is a change too.
+        let raw_moves = update.inbound.is_some()
+            && update.status == current
+            && !current.is_terminal()
+            && update.raw_status != order.raw_status;
+        let moves = (current.can_move_to(update.status) || raw_moves) && not_older;
 
         if !moves && update.inbound.is_none() && update.raw_status == order.raw_status {
             txn.rollback().await?;
@@ -102,7 +123,31 @@ impl OrderService {
             if update.cancel_reason.is_some() {
                 am.cancel_reason = Set(update.cancel_reason.clone());
             }
+            if let Some(news) = &update.delivery {
+                apply_delivery_news(&mut am, news, now);
+            }
             am.update(&txn).await?;
+        } else if let Some(news) = &update.delivery
+            && (order.courier_name.is_none() || order.platform_ref.is_none())
+        {
+            // Late news still fills in what we do not know yet (a courier from an accept
+            // callback that arrived after the pick-up one); it never overwrites.
+            let mut am: orders::ActiveModel = order.clone().into();
+            let mut changed = false;
+            if order.platform_ref.is_none() && news.platform_ref.is_some() {
+                am.platform_ref = Set(news.platform_ref.clone());
+                changed = true;
+            }
+            if order.courier_name.is_none()
+                && let Some(c) = news.courier.as_ref().filter(|c| c.name.is_some())
+            {
+                set_courier(&mut am, c, now);
+                changed = true;
+            }
+            if changed {
+                am.updated_at = Set(now);
+                am.update(&txn).await?;
+            }
         }
         let change = StatusChange {
             event_id: 0,
@@ -114,6 +159,7 @@ impl OrderService {
             source: update.source,
             occurred_at: update.occurred_at,
             detail: update.detail,
+            kind: EventKind::Status,
         };
         let change = self.record_event(&txn, change, moves).await?;
         txn.commit().await?;
@@ -130,8 +176,50 @@ impl OrderService {
     }
 }
 
+fn apply_delivery_news(am: &mut orders::ActiveModel, news: &DeliveryNews, now: DateTime<Utc>) {
+    if let Some(r) = news.platform_ref.as_ref().filter(|r| !r.is_empty()) {
+        am.platform_ref = Set(Some(r.clone()));
+    }
+    if let Some(c) = news
+        .courier
+        .as_ref()
+        .filter(|c| c.name.is_some() || c.id.is_some())
+    {
+        set_courier(am, c, now);
+    }
+    if let Some(code) = news.finish_code.as_ref().filter(|c| !c.is_empty()) {
+        am.finish_code = Set(Some(code.clone()));
+    }
+    if let Some(p) = news.penalty {
+        am.penalty_fen = Set(Some(p.fen()));
+    }
+    if let Some(f) = &news.fees {
+        super::delivery::set_fees(am, f);
+    }
+    if let Some(d) = news.distance_m {
+        am.distance_m = Set(Some(d));
+    }
+}
+
+pub(super) fn set_courier(am: &mut orders::ActiveModel, c: &Courier, now: DateTime<Utc>) {
+    if c.id.is_some() {
+        am.courier_id = Set(c.id.clone());
+    }
+    if c.name.is_some() {
+        am.courier_name = Set(c.name.clone());
+    }
+    if c.phone.is_some() {
+        am.courier_phone = Set(c.phone.clone());
+    }
+    if let Some(p) = c.position {
+        am.courier_lng = Set(Some(p.lng));
+        am.courier_lat = Set(Some(p.lat));
+    }
+    am.courier_seen_at = Set(Some(now));
+}
+
 /// Inserts the callback's row; false when the same callback was already recorded.
-async fn record_inbound(
+pub(super) async fn record_inbound(
     txn: &DatabaseTransaction,
     inbound: &InboundRecord,
     order_id: i64,

@@ -3,7 +3,9 @@
 //! everything outside an adapter sees only the types in this module and in `domain`.
 //! Adapters never touch the database: they call the platform and translate.
 
+pub mod dada;
 pub mod daoway;
+pub mod delivery;
 
 use std::{future::Future, sync::Arc, time::Duration};
 
@@ -79,6 +81,8 @@ pub enum RejectKind {
     NotFound,
     InvalidRequest,
     Unauthorized,
+    /// The provider does not offer the operation at all.
+    Unsupported,
     Other,
 }
 
@@ -224,12 +228,17 @@ pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a
 #[derive(Clone, Default)]
 pub struct Registry {
     pub marketplaces: Vec<Arc<dyn Marketplace>>,
+    pub couriers: Vec<Arc<dyn delivery::CourierNetwork>>,
     pub info: Vec<ProviderInfo>,
 }
 
 impl Registry {
     pub fn marketplace(&self, id: ProviderId) -> Option<&Arc<dyn Marketplace>> {
         self.marketplaces.iter().find(|m| m.id() == id)
+    }
+
+    pub fn courier(&self, id: ProviderId) -> Option<&Arc<dyn delivery::CourierNetwork>> {
+        self.couriers.iter().find(|c| c.id() == id)
     }
 
     pub fn info(&self, id: ProviderId) -> Option<&ProviderInfo> {

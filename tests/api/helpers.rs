@@ -67,6 +67,16 @@ pub fn test_config(dir: &std::path::Path, db_url: String) -> Config {
     c.sandbox.daoway.confirm_after_secs = None;
     c.sandbox.daoway.complete_after_secs = None;
     c.sandbox.daoway.notify_initial_backoff_ms = 100;
+    // Dada: no automatic moves (tests drive them), quick callback retries, and a poller slow
+    // enough that callbacks (not polls) move the orders unless a test says otherwise.
+    c.sandbox.dada.accept_after_secs = None;
+    c.sandbox.dada.fetch_after_secs = None;
+    c.sandbox.dada.finish_after_secs = None;
+    c.sandbox.dada.callback_initial_backoff_ms = 100;
+    c.dada.poll_interval_ms = 600_000;
+    c.dada.request_timeout_ms = 3_000;
+    c.outbox.poll_interval_ms = 100;
+    c.outbox.initial_backoff_ms = 100;
     let _ = dir;
     c
 }
@@ -179,6 +189,65 @@ impl TestApp {
             .json()
             .await
             .expect("json")
+    }
+
+    /// A URL of the Dada sandbox.
+    pub fn dada(&self, path: &str) -> String {
+        format!("{}/sandbox/dada{path}", self.base)
+    }
+
+    /// POSTs to a Dada sandbox control route; returns status and JSON body.
+    pub async fn dada_post(&self, path: &str, body: Value) -> (u16, Value) {
+        let r = self
+            .http
+            .post(self.dada(path))
+            .json(&body)
+            .send()
+            .await
+            .expect("dada control route");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn dada_put(&self, path: &str, body: Value) -> Value {
+        let r = self
+            .http
+            .put(self.dada(path))
+            .json(&body)
+            .send()
+            .await
+            .expect("dada control route");
+        assert!(r.status().is_success(), "PUT {path}: {}", r.status());
+        r.json().await.unwrap_or(Value::Null)
+    }
+
+    pub async fn dada_get(&self, path: &str) -> Value {
+        self.http
+            .get(self.dada(path))
+            .send()
+            .await
+            .expect("dada control route")
+            .json()
+            .await
+            .expect("json")
+    }
+
+    /// The `Shop` id of an imported Dada store (imported in the background at start-up).
+    pub async fn dada_shop(&self, shop_no: &str) -> String {
+        self.eventually(10, || async {
+            let d = self
+                .gql_ok(
+                    "{ shops(filter: {provider: DADA}, first: 50) { edges { node { id externalId } } } }",
+                    json!({}),
+                )
+                .await;
+            d["shops"]["edges"]
+                .as_array()?
+                .iter()
+                .find(|e| e["node"]["externalId"] == shop_no)
+                .and_then(|e| e["node"]["id"].as_str().map(str::to_owned))
+        })
+        .await
     }
 
     pub async fn balance_fen(&self) -> i64 {

@@ -6,6 +6,8 @@ mod helpers;
 
 mod callbacks;
 mod catalog;
+mod dada;
+mod dada_rules;
 mod loaders;
 mod orders;
 mod safety;

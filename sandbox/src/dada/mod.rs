@@ -254,6 +254,15 @@ impl DadaSandbox {
         api::router(self.inner.clone()).nest("/_control", control::router(self.inner.clone()))
     }
 
+    /// Numbers of the stores seeded at start (the documented test shop first), for a default
+    /// run that wants something to dispatch from.
+    pub fn seeded_shop_numbers() -> Vec<String> {
+        seed::SHOPS
+            .iter()
+            .map(|s| s.origin_shop_id.to_owned())
+            .collect()
+    }
+
     /// Where message pushes (a courier asking to cancel, messageType 1) are POSTed. Until it is
     /// set, messages wait without using up attempts.
     pub fn set_message_url(&self, url: String) {

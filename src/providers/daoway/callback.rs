@@ -129,6 +129,7 @@ pub async fn cancel_notify(
             dedup_key: format!("cancel:{}", notice.order_id),
             payload,
         }),
+        delivery: None,
     };
     match state.orders.apply_status(update).await {
         Ok(_) => (

@@ -1,0 +1,283 @@
+//! Durable outgoing calls: a call that must reach a platform (answering a courier, syncing a
+//! status back) is written as an `outbox` row in the same transaction as the change that
+//! needs it, and a worker performs it, retrying with exponential backoff and jitter until it
+//! succeeds or, after `max_attempts`, is parked as `DEAD` with its last error.
+//!
+//! Claiming is a lease: one `UPDATE … RETURNING` pushes the row's `next_attempt_at` past the
+//! lease and counts the attempt, so a crashed worker's rows come back by themselves and, on
+//! PostgreSQL, `FOR UPDATE SKIP LOCKED` lets several instances claim side by side without
+//! taking the same row. Rows of one order go one at a time, oldest first.
+
+use std::{sync::Arc, time::Duration};
+
+use chrono::{DateTime, TimeDelta, Utc};
+use entity::outbox;
+use rand::Rng;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, DbBackend, DbErr,
+    EntityTrait, Statement, Value,
+};
+use serde::Deserialize;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::{domain::ProviderId, orders::OrderService};
+
+pub const PENDING: &str = "PENDING";
+pub const SENT: &str = "SENT";
+pub const DEAD: &str = "DEAD";
+
+/// Why an attempt failed, and whether trying again can help.
+#[derive(Debug, Clone)]
+pub enum Failure {
+    /// Unreachable, timed out, 5xx: try again later.
+    Retry(String),
+    /// Refused for good (the platform said no, the payload is wrong): park it now.
+    Permanent(String),
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OutboxConfig {
+    /// Attempts before a row is parked as dead.
+    pub max_attempts: i32,
+    /// Wait after the first failure; doubled per failure, with ±20 % jitter.
+    pub initial_backoff_ms: u64,
+    pub max_backoff_secs: u64,
+    /// How often due rows are looked for when nothing wakes the worker.
+    pub poll_interval_ms: u64,
+    /// How long a claimed row is hidden from other workers; longer than any one call.
+    pub lease_secs: u64,
+    /// Rows claimed per round.
+    pub batch: u64,
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        Self {
+            max_attempts: 10,
+            initial_backoff_ms: 1_000,
+            max_backoff_secs: 300,
+            poll_interval_ms: 1_000,
+            lease_secs: 60,
+            batch: 16,
+        }
+    }
+}
+
+/// Queues a call in the caller's transaction.
+pub async fn enqueue(
+    conn: &impl ConnectionTrait,
+    provider: ProviderId,
+    operation: &str,
+    order_id: Option<i64>,
+    payload: &str,
+) -> Result<outbox::Model, DbErr> {
+    let now = Utc::now();
+    outbox::ActiveModel {
+        provider: Set(provider.as_str().to_owned()),
+        operation: Set(operation.to_owned()),
+        order_id: Set(order_id),
+        payload: Set(payload.to_owned()),
+        state: Set(PENDING.into()),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        last_error: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        sent_at: Set(None),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await
+}
+
+/// Rows of an order, oldest first.
+pub async fn rows_of_order(
+    db: &DatabaseConnection,
+    order_id: i64,
+) -> Result<Vec<outbox::Model>, DbErr> {
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
+    outbox::Entity::find()
+        .filter(outbox::Column::OrderId.eq(order_id))
+        .order_by_asc(outbox::Column::Id)
+        .all(db)
+        .await
+}
+
+/// Puts a dead row back in line, as if new. False when the row is not dead.
+pub async fn retry_dead(db: &DatabaseConnection, id: i64) -> Result<Option<outbox::Model>, DbErr> {
+    let Some(row) = outbox::Entity::find_by_id(id).one(db).await? else {
+        return Ok(None);
+    };
+    if row.state != DEAD {
+        return Ok(Some(row));
+    }
+    let now = Utc::now();
+    let mut am: outbox::ActiveModel = row.into();
+    am.state = Set(PENDING.into());
+    am.attempts = Set(0);
+    am.next_attempt_at = Set(now);
+    am.updated_at = Set(now);
+    am.update(db).await.map(Some)
+}
+
+/// Claims up to `batch` due rows, one per order, under a lease.
+async fn claim(
+    db: &DatabaseConnection,
+    config: &OutboxConfig,
+) -> Result<Vec<outbox::Model>, DbErr> {
+    let now = Utc::now();
+    let lease_until = now + TimeDelta::seconds(config.lease_secs as i64);
+    let backend = db.get_database_backend();
+    let (sql, lock) = match backend {
+        DbBackend::Postgres => ("$", " FOR UPDATE SKIP LOCKED"),
+        _ => ("?", ""),
+    };
+    let p = |n: usize| {
+        if sql == "$" {
+            format!("${n}")
+        } else {
+            "?".to_owned()
+        }
+    };
+    // The oldest pending row of each order (rows without an order stand alone) that is due.
+    let text = format!(
+        "UPDATE outbox SET next_attempt_at = {p1}, attempts = attempts + 1, updated_at = {p2} \
+         WHERE id IN (SELECT o.id FROM outbox o WHERE o.state = 'PENDING' AND o.next_attempt_at <= {p3} \
+         AND (o.order_id IS NULL OR NOT EXISTS (SELECT 1 FROM outbox e WHERE e.order_id = o.order_id \
+         AND e.state = 'PENDING' AND e.id < o.id)) ORDER BY o.id LIMIT {p4}{lock}) \
+         RETURNING *",
+        p1 = p(1),
+        p2 = p(2),
+        p3 = p(3),
+        p4 = p(4),
+    );
+    let values: Vec<Value> = vec![
+        lease_until.into(),
+        now.into(),
+        now.into(),
+        (config.batch as i64).into(),
+    ];
+    outbox::Entity::find()
+        .from_raw_sql(Statement::from_sql_and_values(backend, text, values))
+        .all(db)
+        .await
+}
+
+fn backoff(config: &OutboxConfig, attempts: i32) -> Duration {
+    let exp = attempts.clamp(1, 30) as u32 - 1;
+    let base = config
+        .initial_backoff_ms
+        .saturating_mul(1u64 << exp.min(20))
+        .min(config.max_backoff_secs.saturating_mul(1000));
+    let jitter = rand::rng().random_range(0.8..1.2);
+    Duration::from_millis((base as f64 * jitter) as u64)
+}
+
+async fn finish(
+    db: &DatabaseConnection,
+    config: &OutboxConfig,
+    row: outbox::Model,
+    result: Result<(), Failure>,
+) -> Result<(), DbErr> {
+    let now = Utc::now();
+    let provider = row.provider.clone();
+    let attempts = row.attempts;
+    let mut am: outbox::ActiveModel = row.into();
+    am.updated_at = Set(now);
+    let outcome = match result {
+        Ok(()) => {
+            am.state = Set(SENT.into());
+            am.sent_at = Set(Some(now));
+            am.last_error = Set(None);
+            "sent"
+        }
+        Err(Failure::Permanent(e)) => {
+            am.state = Set(DEAD.into());
+            am.last_error = Set(Some(e));
+            "dead"
+        }
+        Err(Failure::Retry(e)) if attempts >= config.max_attempts => {
+            am.state = Set(DEAD.into());
+            am.last_error = Set(Some(e));
+            "dead"
+        }
+        Err(Failure::Retry(e)) => {
+            let wait = backoff(config, attempts);
+            am.next_attempt_at = Set(now + TimeDelta::from_std(wait).unwrap_or(TimeDelta::MAX));
+            am.last_error = Set(Some(e));
+            "retry"
+        }
+    };
+    am.update(db).await?;
+    metrics::counter!("orderhub_outbox_attempts_total", "provider" => provider, "outcome" => outcome)
+        .increment(1);
+    Ok(())
+}
+
+/// Performs one claimed row.
+async fn perform(orders: &OrderService, row: &outbox::Model) -> Result<(), Failure> {
+    let provider: ProviderId = row
+        .provider
+        .parse()
+        .map_err(|e| Failure::Permanent(format!("provider: {e}")))?;
+    orders
+        .perform_delivery_outbox(provider, &row.operation, row.order_id, &row.payload)
+        .await
+}
+
+/// Works the outbox until shutdown: claims due rows, performs them, records the outcome.
+pub async fn run(
+    orders: OrderService,
+    config: OutboxConfig,
+    wake: Arc<Notify>,
+    shutdown: CancellationToken,
+) {
+    let idle = Duration::from_millis(config.poll_interval_ms.max(50));
+    loop {
+        let claimed = match claim(orders.db(), &config).await {
+            Ok(rows) => rows,
+            Err(e) => {
+                tracing::warn!(error = %e, "outbox: claiming failed");
+                Vec::new()
+            }
+        };
+        let busy = !claimed.is_empty();
+        for row in claimed {
+            let result = perform(&orders, &row).await;
+            if let Err(Failure::Retry(e) | Failure::Permanent(e)) = &result {
+                tracing::warn!(outbox_id = row.id, operation = %row.operation, attempt = row.attempts, error = %e, "outbox call failed");
+            }
+            if let Err(e) = finish(orders.db(), &config, row, result).await {
+                // The lease runs out and the row is tried again: at-least-once, like the
+                // platforms' own retries, which is why every operation is safe to repeat.
+                tracing::error!(error = %e, "outbox: recording an outcome failed");
+            }
+        }
+        if busy {
+            continue;
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(idle) => {}
+        }
+    }
+}
+
+/// When the next row falls due (for tests and the metrics of depth).
+pub async fn depth(db: &DatabaseConnection) -> Result<(u64, Option<DateTime<Utc>>), DbErr> {
+    use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter, QueryOrder};
+    let pending = outbox::Entity::find()
+        .filter(outbox::Column::State.eq(PENDING))
+        .count(db)
+        .await?;
+    let next = outbox::Entity::find()
+        .filter(outbox::Column::State.eq(PENDING))
+        .order_by_asc(outbox::Column::NextAttemptAt)
+        .one(db)
+        .await?
+        .map(|r| r.next_attempt_at);
+    Ok((pending, next))
+}

@@ -1,0 +1,168 @@
+//! The two routes Dada calls: the order status callback (the URL we give in every order's
+//! `callback`) and the message push (the URL set in Dada's console). Both are verified and
+//! parsed by [`super::callback`], written through the order service, and acknowledged with
+//! HTTP 200 `{"status":"ok"}` only after the write committed. A repeat is acknowledged again
+//! and changes nothing; bad input gets a non-200 with the reason and changes nothing.
+
+use axum::{Json, body::Bytes, extract::State, http::StatusCode};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::callback::{self, CallbackError, DadaMessage};
+use crate::{
+    AppState,
+    domain::{EventSource, ProviderId},
+    orders::{CourierCancelRequest, DeliveryNews, InboundRecord, StatusUpdate},
+};
+
+type Reply = (StatusCode, Json<Value>);
+
+fn ok() -> Reply {
+    (StatusCode::OK, Json(json!({ "status": "ok" })))
+}
+
+fn refuse(status: StatusCode, kind: &'static str, message: impl Into<String>) -> Reply {
+    let message = message.into();
+    tracing::warn!(%status, reason = %message, "dada {kind} refused");
+    metrics::counter!("orderhub_callbacks_total", "provider" => "DADA", "outcome" => "rejected")
+        .increment(1);
+    (status, Json(json!({ "status": "fail", "msg": message })))
+}
+
+fn retry_later(error: impl std::fmt::Display) -> Reply {
+    tracing::error!(%error, "dada callback: write failed");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        Json(json!({ "status": "fail", "msg": "temporary failure, please retry" })),
+    )
+}
+
+fn reason(e: &CallbackError) -> (StatusCode, String) {
+    match e {
+        CallbackError::BadSignature => (StatusCode::UNAUTHORIZED, "signature mismatch".into()),
+        other => (StatusCode::BAD_REQUEST, other.to_string()),
+    }
+}
+
+/// `POST /callbacks/dada/status`.
+#[tracing::instrument(skip_all, fields(provider = "DADA"))]
+pub async fn status(State(state): State<AppState>, body: Bytes) -> Reply {
+    let cb = match callback::parse_status_callback(&body) {
+        Ok(cb) => cb,
+        Err(e) => {
+            let (code, msg) = reason(&e);
+            return refuse(code, "status callback", msg);
+        }
+    };
+    let order = match state
+        .orders
+        .by_external_id(ProviderId::Dada, &cb.origin_id)
+        .await
+    {
+        Ok(Some(o)) => o,
+        Ok(None) => {
+            return refuse(
+                StatusCode::NOT_FOUND,
+                "status callback",
+                format!("unknown order_id {:?}", cb.origin_id),
+            );
+        }
+        Err(e) => return retry_later(e),
+    };
+    let courier = cb.courier.clone();
+    let cancel_reason = cb.cancel_reason.clone().filter(|r| !r.trim().is_empty());
+    let detail = match (&cancel_reason, cb.cancel_from) {
+        (Some(r), Some(from)) => Some(format!(
+            "{} (cancelled by {}: {r})",
+            super::mapping::describe(cb.status_code),
+            cancel_party(from)
+        )),
+        _ => Some(super::mapping::describe(cb.status_code).to_owned()),
+    };
+    let update = StatusUpdate {
+        order_id: order.id,
+        status: cb.status,
+        raw_status: cb.raw_status.clone(),
+        source: EventSource::Callback,
+        occurred_at: cb.occurred_at,
+        detail,
+        cancel_reason,
+        inbound: Some(InboundRecord {
+            provider: ProviderId::Dada,
+            kind: "status",
+            dedup_key: cb.dedup_key.clone(),
+            payload: String::from_utf8_lossy(&body).into_owned(),
+        }),
+        delivery: Some(DeliveryNews {
+            platform_ref: Some(cb.client_id.clone()).filter(|c| !c.is_empty()),
+            courier: (courier.name.is_some() || courier.id.is_some()).then_some(courier),
+            finish_code: cb.finish_code.clone(),
+            penalty: None,
+            fees: None,
+            distance_m: None,
+        }),
+    };
+    match state.orders.apply_status(update).await {
+        Ok(_) => ok(),
+        Err(e) => retry_later(e),
+    }
+}
+
+fn cancel_party(from: i64) -> &'static str {
+    match from {
+        1 => "the courier",
+        2 => "the merchant",
+        3 => "Dada",
+        _ => "unknown",
+    }
+}
+
+/// `POST /callbacks/dada/message`.
+#[tracing::instrument(skip_all, fields(provider = "DADA"))]
+pub async fn message(State(state): State<AppState>, body: Bytes) -> Reply {
+    let message = match callback::parse_message(&body) {
+        Ok(m) => m,
+        Err(e) => {
+            let (code, msg) = reason(&e);
+            return refuse(code, "message", msg);
+        }
+    };
+    match message {
+        DadaMessage::CourierCancelRequest {
+            origin_id,
+            dada_order_id,
+            reason,
+        } => {
+            let digest: String = Sha256::digest(&body)
+                .iter()
+                .take(12)
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            let request = CourierCancelRequest {
+                provider: ProviderId::Dada,
+                dedup_key: format!("message:1:{origin_id}:{dada_order_id}:{digest}"),
+                origin_id: origin_id.clone(),
+                platform_order_id: dada_order_id,
+                reason,
+                payload: String::from_utf8_lossy(&body).into_owned(),
+            };
+            match state.orders.record_courier_cancel_request(request).await {
+                Ok(Some(_)) => ok(),
+                Ok(None) => refuse(
+                    StatusCode::NOT_FOUND,
+                    "message",
+                    format!("unknown orderId {origin_id:?}"),
+                ),
+                Err(e) => retry_later(e),
+            }
+        }
+        DadaMessage::Other { message_type, .. } => {
+            // Nothing of ours depends on it (4 = a store's status changed): acknowledge so
+            // Dada does not retry, and leave a trace.
+            tracing::info!(message_type, "dada message of a type we do not act on");
+            metrics::counter!("orderhub_callbacks_total", "provider" => "DADA", "outcome" => "ignored")
+                .increment(1);
+            ok()
+        }
+    }
+}

@@ -1,0 +1,300 @@
+//! What a courier network (Dada today, WeChat instant delivery next) offers the services:
+//! quotes, dispatch, tips, cancellation with a penalty, courier details and the merchant's
+//! stores and money. Types here are ours; each adapter translates its wire spelling into them.
+//! Operations a network lacks keep the default body, which refuses with `Unsupported`.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::{ProviderError, ProviderResult, RejectKind};
+use crate::domain::{GeoPoint, Money, OrderStatus, ProviderId};
+
+/// A delivery to quote or dispatch. `origin_id` is our reference for the order at the
+/// platform; callbacks name the order by it.
+#[derive(Clone, Debug)]
+pub struct DeliveryRequest {
+    pub origin_id: String,
+    /// The store's number at the platform.
+    pub shop_no: String,
+    pub city_code: String,
+    /// Value of the goods.
+    pub cargo_price: Money,
+    pub cargo_weight_kg: rust_decimal::Decimal,
+    /// Whether the courier pays the store for the goods (Dada `is_prepay`).
+    pub prepaid: bool,
+    pub receiver_name: String,
+    pub receiver_address: String,
+    pub receiver_phone: String,
+    pub receiver_location: Option<GeoPoint>,
+    /// Where the platform posts status callbacks for this order.
+    pub callback_url: String,
+    pub tips: Money,
+    pub note: Option<String>,
+    /// Publish later (Dada: at least 5 minutes ahead, at most 3 days).
+    pub publish_at: Option<DateTime<Utc>>,
+}
+
+/// Fees as the platform computed them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DeliveryFees {
+    /// What the merchant pays (after coupons, including tips and insurance).
+    pub fee: Money,
+    /// Freight before coupons.
+    pub delivery_fee: Money,
+    pub coupon: Money,
+    pub tips: Money,
+    pub insurance: Money,
+}
+
+#[derive(Clone, Debug)]
+pub struct DeliveryQuote {
+    pub fees: DeliveryFees,
+    pub distance_m: i64,
+    /// The platform's handle to publish this quote (Dada `deliveryNo`).
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Dispatched {
+    pub fees: DeliveryFees,
+    pub distance_m: i64,
+}
+
+/// A courier as the platform describes it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Courier {
+    pub id: Option<String>,
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub position: Option<GeoPoint>,
+}
+
+/// Everything the platform tells about one delivery.
+#[derive(Clone, Debug)]
+pub struct DeliveryDetail {
+    pub status: OrderStatus,
+    pub raw_status: String,
+    pub status_message: Option<String>,
+    pub courier: Courier,
+    pub fees: DeliveryFees,
+    /// What the merchant pays now (after refunds).
+    pub actual_fee: Option<Money>,
+    pub penalty: Option<Money>,
+    pub distance_m: Option<i64>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub fetched_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    /// The code the receiver gives the courier on delivery, when the platform uses one.
+    pub finish_code: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reason {
+    pub id: i64,
+    pub text: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CourierPosition {
+    pub origin_id: String,
+    pub courier: Courier,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct City {
+    pub name: String,
+    pub code: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Balance {
+    pub delivery: Option<Money>,
+    pub red_packet: Option<Money>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RechargeChannel {
+    Pc,
+    H5,
+}
+
+/// A merchant account to open at the platform.
+#[derive(Clone, Debug)]
+pub struct MerchantRegistration {
+    pub mobile: String,
+    pub city_name: String,
+    pub enterprise_name: String,
+    pub enterprise_address: String,
+    pub contact_name: String,
+    pub contact_phone: String,
+    pub email: String,
+}
+
+/// One of our stores at the platform.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Store {
+    /// Our number for it at the platform (Dada `origin_shop_id`); the platform assigns one
+    /// when it is empty on registration.
+    pub shop_no: Option<String>,
+    pub name: String,
+    /// Business type code (Dada `business`, e.g. 1 food, 5 flowers …).
+    pub business: i32,
+    pub city_name: String,
+    pub area_name: String,
+    pub address: String,
+    pub location: GeoPoint,
+    pub contact_name: String,
+    pub phone: String,
+}
+
+/// Changes to a store; `None` keeps the value.
+#[derive(Clone, Debug, Default)]
+pub struct StoreUpdate {
+    pub shop_no: String,
+    pub new_shop_no: Option<String>,
+    pub name: Option<String>,
+    pub business: Option<i32>,
+    pub city_name: Option<String>,
+    pub area_name: Option<String>,
+    pub address: Option<String>,
+    pub location: Option<GeoPoint>,
+    pub contact_name: Option<String>,
+    pub phone: Option<String>,
+    /// Open (true) or closed (false) for orders.
+    pub open: Option<bool>,
+}
+
+/// Result of a batch store registration: each store succeeds or fails on its own.
+#[derive(Clone, Debug, Default)]
+pub struct StoreBatch {
+    pub added: Vec<Store>,
+    pub failed: Vec<StoreFailure>,
+}
+
+#[derive(Clone, Debug)]
+pub struct StoreFailure {
+    pub shop_no: Option<String>,
+    pub name: String,
+    pub code: Option<String>,
+    pub message: String,
+}
+
+/// A courier network. Everything but the core dispatch operations is optional.
+#[async_trait]
+pub trait CourierNetwork: Send + Sync {
+    fn id(&self) -> ProviderId;
+
+    /// The platform's status code of a freshly published order.
+    fn raw_status_published(&self) -> &'static str {
+        "PUBLISHED"
+    }
+    /// The platform's status code of an order we cancelled.
+    fn raw_status_cancelled(&self) -> &'static str {
+        "CANCELLED"
+    }
+    /// The cancel reason that carries free text ("other").
+    fn other_cancel_reason_id(&self) -> i64 {
+        0
+    }
+
+    async fn quote(&self, request: &DeliveryRequest) -> ProviderResult<DeliveryQuote>;
+    async fn dispatch(&self, request: &DeliveryRequest) -> ProviderResult<Dispatched>;
+    /// Publishes a quote obtained by [`CourierNetwork::quote`].
+    async fn dispatch_quote(&self, token: &str) -> ProviderResult<Dispatched>;
+    /// Sends again an order the platform ended (cancelled, expired, returned).
+    async fn redispatch(&self, request: &DeliveryRequest) -> ProviderResult<Dispatched>;
+    /// Raises the tip to `total` (the new total tip, not an increment).
+    async fn add_tip(
+        &self,
+        origin_id: &str,
+        total: Money,
+        city_code: &str,
+        note: Option<&str>,
+    ) -> ProviderResult<()>;
+    async fn detail(&self, origin_id: &str) -> ProviderResult<DeliveryDetail>;
+    /// Cancels; returns the penalty the platform keeps.
+    async fn cancel(&self, origin_id: &str, reason_id: i64, reason: &str) -> ProviderResult<Money>;
+    async fn cancel_reasons(&self) -> ProviderResult<Vec<Reason>>;
+
+    async fn confirm_returned_goods(&self, _origin_id: &str) -> ProviderResult<()> {
+        Err(unsupported(self.id(), "confirming returned goods"))
+    }
+    async fn appoint(
+        &self,
+        _origin_id: &str,
+        _courier_id: &str,
+        _shop_no: &str,
+    ) -> ProviderResult<()> {
+        Err(unsupported(self.id(), "appointing a courier"))
+    }
+    async fn cancel_appointment(&self, _origin_id: &str) -> ProviderResult<()> {
+        Err(unsupported(self.id(), "cancelling an appointment"))
+    }
+    async fn appointable_couriers(&self, _shop_no: &str) -> ProviderResult<Vec<Courier>> {
+        Err(unsupported(self.id(), "listing appointable couriers"))
+    }
+    async fn complain(&self, _origin_id: &str, _reason_id: i64) -> ProviderResult<()> {
+        Err(unsupported(self.id(), "complaints"))
+    }
+    async fn complaint_reasons(&self) -> ProviderResult<Vec<Reason>> {
+        Err(unsupported(self.id(), "complaints"))
+    }
+    async fn courier_positions(
+        &self,
+        _origin_ids: &[String],
+    ) -> ProviderResult<Vec<CourierPosition>> {
+        Err(unsupported(self.id(), "courier positions"))
+    }
+    async fn track_url(&self, _origin_id: &str) -> ProviderResult<String> {
+        Err(unsupported(self.id(), "track links"))
+    }
+    async fn cities(&self) -> ProviderResult<Vec<City>> {
+        Err(unsupported(self.id(), "city codes"))
+    }
+    /// Opens a merchant account; returns its id at the platform (Dada `source_id`).
+    async fn register_merchant(&self, _m: &MerchantRegistration) -> ProviderResult<String> {
+        Err(unsupported(self.id(), "merchant registration"))
+    }
+    async fn add_stores(&self, _stores: &[Store]) -> ProviderResult<StoreBatch> {
+        Err(unsupported(self.id(), "store registration"))
+    }
+    async fn update_store(&self, _update: &StoreUpdate) -> ProviderResult<()> {
+        Err(unsupported(self.id(), "store updates"))
+    }
+    async fn store(&self, _shop_no: &str) -> ProviderResult<Store> {
+        Err(unsupported(self.id(), "store details"))
+    }
+    /// Answers a courier's request to cancel (`accept` = let them cancel).
+    async fn answer_courier_cancellation(
+        &self,
+        _origin_id: &str,
+        _platform_order_id: &str,
+        _accept: bool,
+    ) -> ProviderResult<()> {
+        Err(unsupported(self.id(), "answering courier cancellations"))
+    }
+    async fn recharge_link(
+        &self,
+        _amount: Money,
+        _channel: RechargeChannel,
+        _notify_url: Option<&str>,
+    ) -> ProviderResult<String> {
+        Err(unsupported(self.id(), "recharge links"))
+    }
+    async fn balance(&self) -> ProviderResult<Balance> {
+        Err(unsupported(self.id(), "balance queries"))
+    }
+}
+
+/// The refusal of an operation the network does not offer.
+pub fn unsupported(provider: ProviderId, what: &str) -> ProviderError {
+    ProviderError::Rejected {
+        provider,
+        kind: RejectKind::Unsupported,
+        code: None,
+        message: format!("{provider} does not offer {what}"),
+    }
+}

@@ -1,0 +1,1 @@
+//! Dada deliveries over HTTP (written next).

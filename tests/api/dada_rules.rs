@@ -1,0 +1,1 @@
+//! Dada platform rules over HTTP (written next).
