@@ -1270,7 +1270,7 @@ impl OrderService {
         let provider = network.id();
         match with_timeout(provider, self.delivery.timeout, network.detail(&origin)).await {
             Ok(detail) => {
-                if order.raw_status == SUBMIT_UNKNOWN {
+                if order.raw_status == SUBMIT_UNKNOWN || order.raw_status == SUBMITTING {
                     let done = Dispatched {
                         fees: detail.fees.clone(),
                         distance_m: detail.distance_m.unwrap_or(0),
@@ -1305,7 +1305,7 @@ impl OrderService {
             Err(ProviderError::Rejected {
                 kind: RejectKind::NotFound,
                 ..
-            }) if order.raw_status == SUBMIT_UNKNOWN => {
+            }) if order.raw_status == SUBMIT_UNKNOWN || order.raw_status == SUBMITTING => {
                 // The platform never got it.
                 let update = super::StatusUpdate {
                     order_id: order.id,

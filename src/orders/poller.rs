@@ -113,7 +113,12 @@ pub async fn poll_deliveries_once(
         }
     };
     futures::stream::iter(open)
-        .filter(|o| std::future::ready(o.raw_status != super::delivery::SUBMITTING))
+        // A dispatch on its way is left to its request, unless it is so old that the request
+        // must have died with its process.
+        .filter(|o| {
+            let abandoned = chrono::Utc::now() - o.updated_at > chrono::TimeDelta::minutes(2);
+            std::future::ready(o.raw_status != super::delivery::SUBMITTING || abandoned)
+        })
         .for_each_concurrent(CONCURRENCY, |order| async move {
             if let Err(e) = orders.reconcile_delivery(network, &order).await {
                 tracing::error!(error = ?e, order_id = order.id, "delivery poller: applying failed");

@@ -100,7 +100,9 @@ impl OrderService {
         let raw_moves = update.inbound.is_some()
             && update.status == current
             && !current.is_terminal()
-            && update.raw_status != order.raw_status;
+            && update.raw_status != order.raw_status
+            // A draft's first news is recorded; the dispatch's own answer publishes it.
+            && order.raw_status != super::delivery::SUBMITTING;
         let moves = (current.can_move_to(update.status) || raw_moves) && not_older;
 
         if !moves && update.inbound.is_none() && update.raw_status == order.raw_status {

@@ -62,6 +62,13 @@ pub const STATUS_TABLE: &[(i64, OrderStatus, &str)] = &[
     ),
 ];
 
+/// Raw status of a published order waiting for a courier.
+pub const WAITING: &str = "1";
+/// Raw status of a cancelled order.
+pub const CANCELLED: &str = "5";
+/// The cancel reason "other", which needs the free text.
+pub const OTHER_CANCEL_REASON: i64 = 10000;
+
 /// The unified status of a Dada status code; `None` for a code Dada has not documented.
 pub fn status(code: i64) -> Option<OrderStatus> {
     STATUS_TABLE

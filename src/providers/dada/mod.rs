@@ -97,6 +97,18 @@ impl CourierNetwork for DadaAdapter {
         ProviderId::Dada
     }
 
+    fn raw_status_published(&self) -> &'static str {
+        mapping::WAITING
+    }
+
+    fn raw_status_cancelled(&self) -> &'static str {
+        mapping::CANCELLED
+    }
+
+    fn other_cancel_reason_id(&self) -> i64 {
+        mapping::OTHER_CANCEL_REASON
+    }
+
     async fn quote(&self, request: &DeliveryRequest) -> ProviderResult<DeliveryQuote> {
         let result = self
             .client
