@@ -38,6 +38,9 @@ pub struct ServerConfig {
     pub shutdown_grace_secs: u64,
     /// Log output format: `pretty` or `json`.
     pub log_format: String,
+    /// Behind a reverse proxy: the header it puts the client's address in (its last entry is
+    /// used), e.g. `x-forwarded-for`. Unset = the TCP peer is the caller.
+    pub client_ip_header: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -48,6 +51,7 @@ impl Default for ServerConfig {
             public_url: None,
             shutdown_grace_secs: 20,
             log_format: "pretty".into(),
+            client_ip_header: None,
         }
     }
 }
@@ -186,6 +190,9 @@ pub struct DadaConfig {
     /// Stores imported at start-up (by Dada shop number), so they can be dispatched from.
     /// Unset with the sandbox = the sandbox's seeded stores.
     pub import_shops: Option<Vec<String>>,
+    /// Addresses or CIDR blocks allowed to call `/callbacks/dada/*` (Dada's signature has no
+    /// secret). Empty = anyone; set it in production.
+    pub callback_allow_ips: Vec<String>,
 }
 
 impl Default for DadaConfig {
@@ -202,6 +209,7 @@ impl Default for DadaConfig {
             poll_interval_ms: 30_000,
             courier_cancel_policy: crate::orders::CourierCancelPolicy::Manual,
             import_shops: None,
+            callback_allow_ips: Vec::new(),
         }
     }
 }

@@ -54,6 +54,8 @@ pub struct AppState {
     pub bus: EventBus,
     /// The channel Daoway notifications must carry (None when Daoway is off).
     pub daoway_channel: Option<String>,
+    /// Who may call Dada's callback routes.
+    pub dada_callers: Arc<http::allow::AllowList>,
     pub statements: Arc<AtomicU64>,
     pub metrics: Option<PrometheusHandle>,
     /// Cancelled at shutdown: workers and subscriptions stop.
@@ -324,6 +326,13 @@ impl Application {
             orders,
             bus,
             daoway_channel,
+            dada_callers: Arc::new(
+                http::allow::AllowList::parse(
+                    &config.dada.callback_allow_ips,
+                    config.server.client_ip_header.as_deref(),
+                )
+                .map_err(|e| StartupError::Config(format!("dada.callback_allow_ips: {e}")))?,
+            ),
             statements,
             metrics: metrics_handle(),
             shutdown,
@@ -368,16 +377,19 @@ impl Application {
         let shutdown = state.shutdown.clone();
         let grace = Duration::from_secs(state.config.server.shutdown_grace_secs);
         let token = shutdown.clone();
-        let served = axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                tokio::select! {
-                    _ = signal => {}
-                    _ = token.cancelled() => {}
-                }
-                tracing::info!("shutting down: finishing in-flight requests");
-                token.cancel();
-            })
-            .await;
+        let served = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            tokio::select! {
+                _ = signal => {}
+                _ = token.cancelled() => {}
+            }
+            tracing::info!("shutting down: finishing in-flight requests");
+            token.cancel();
+        })
+        .await;
         shutdown.cancel();
         let drained = tokio::time::timeout(grace, async {
             while workers.join_next().await.is_some() {}

@@ -3,7 +3,8 @@
 //! the default run, the sandboxes. Bodies are limited, requests time out, and every response
 //! carries an `x-request-id`.
 
-pub mod graphiql;
+pub mod allow;
+mod graphiql;
 
 use std::time::{Duration, Instant};
 
@@ -50,8 +51,15 @@ pub fn router(state: AppState, schema: AppSchema, sandboxes: Router) -> Router {
             "/callbacks/daoway/cancel",
             post(daoway::callback::cancel_notify),
         )
-        .route("/callbacks/dada/status", post(dada::routes::status))
-        .route("/callbacks/dada/message", post(dada::routes::message))
+        .merge(
+            Router::new()
+                .route("/callbacks/dada/status", post(dada::routes::status))
+                .route("/callbacks/dada/message", post(dada::routes::message))
+                .route_layer(middleware::from_fn_with_state(
+                    state.dada_callers.clone(),
+                    allow::guard,
+                )),
+        )
         .layer(RequestBodyLimitLayer::new(limits.callback_body_bytes))
         .with_state(state.clone());
     let ops = Router::new()

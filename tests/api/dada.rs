@@ -674,3 +674,43 @@ mod courier_cancel_policy_test {
         super::courier_cancel_policy(crate::helpers::Backend::Postgres).await;
     }
 }
+
+async fn callers_outside_the_allow_list(backend: crate::helpers::Backend) {
+    let app = TestApp::spawn_with(backend, |c| {
+        c.dada.callback_allow_ips = vec!["10.0.0.0/8".into()];
+    })
+    .await;
+    let shop = app.dada_shop("11047059").await;
+    let placed = dispatch(&app, &shop, json!({})).await;
+    let id = placed["order"]["id"].as_str().unwrap().to_owned();
+    let origin = origin_of(&placed["order"]);
+    let now = chrono::Utc::now().timestamp() + 5;
+    let (status, body) = post_callback(&app, &callback_body(&origin, 3, now, true)).await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(order(&app, &id).await["status"], "PENDING");
+
+    let allowed = TestApp::spawn_with(backend, |c| {
+        c.dada.callback_allow_ips = vec!["127.0.0.1".into(), "::1".into()];
+    })
+    .await;
+    let shop = allowed.dada_shop("11047059").await;
+    let placed = dispatch(&allowed, &shop, json!({})).await;
+    let id = placed["order"]["id"].as_str().unwrap().to_owned();
+    let origin = origin_of(&placed["order"]);
+    control(&allowed, &origin, "accept", json!({})).await;
+    assert_eq!(wait_raw(&allowed, &id, "2").await["status"], "ACCEPTED");
+}
+
+mod callers_outside_the_allow_list_test {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::callers_outside_the_allow_list(crate::helpers::Backend::Sqlite).await;
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        if std::env::var(crate::helpers::PG_ENV).is_err() {
+            return;
+        }
+        super::callers_outside_the_allow_list(crate::helpers::Backend::Postgres).await;
+    }
+}
