@@ -749,7 +749,9 @@ impl DeliveryMutation {
                     None
                 }
             },
-            (None, Some(d)) => d.into_domain(&mut errors).map(DispatchSource::Direct),
+            (None, Some(d)) => d
+                .into_domain(&mut errors)
+                .map(|d| DispatchSource::Direct(Box::new(d))),
             _ => {
                 errors.push(orders::UserError::new(
                     &[],

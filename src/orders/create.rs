@@ -632,6 +632,13 @@ mod tests {
             detail_fetched_at: None,
             fetched_at: Utc::now(),
             stale: false,
+            address: None,
+            area_name: None,
+            contact_name: None,
+            contact_phone: None,
+            business_type: None,
+            city_code: None,
+            open: None,
         }
     }
 

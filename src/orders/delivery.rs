@@ -67,7 +67,7 @@ pub struct DeliveryInput {
 /// Where a dispatch comes from.
 #[derive(Clone, Debug)]
 pub enum DispatchSource {
-    Direct(DeliveryInput),
+    Direct(Box<DeliveryInput>),
     Quote(i64),
 }
 
@@ -502,7 +502,9 @@ impl OrderService {
             total_fen: Set(0),
             balance_after_fen: Set(None),
             cancel_reason: Set(None),
-            status_at: Set(Some(floor_secs(now))),
+            // No platform time yet: the first callback's own time becomes the reference, so
+            // a platform clock a little behind ours cannot make its news look old.
+            status_at: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
             city_code: Set(Some(stored.city_code.clone())),
@@ -1330,6 +1332,31 @@ impl OrderService {
         }
     }
 
+    /// Asks the platform for the order's status a moment from now, in the background. For
+    /// news whose order cannot be told from what it says: platforms date callbacks in whole
+    /// seconds, so two changes within one second (appointed, then withdrawn) look alike, and
+    /// a repeat of the first is indistinguishable from the last.
+    pub fn confirm_in_background(&self, provider: ProviderId, order_id: i64) {
+        let Some(network) = self.courier(provider).cloned() else {
+            return;
+        };
+        let this = self.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            match this.get(order_id).await {
+                Ok(Some(order)) => {
+                    if let Err(e) = this.reconcile_delivery(network.as_ref(), &order).await {
+                        tracing::warn!(error = ?e, order_id, "confirming a delivery's status failed");
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, order_id, "confirming a delivery's status failed")
+                }
+            }
+        });
+    }
+
     /// Runs one outbox row that belongs to deliveries. Returns the failure text to retry on.
     pub async fn perform_delivery_outbox(
         &self,
@@ -1487,13 +1514,12 @@ fn validate_delivery(d: &DeliveryInput) -> Result<(), OrderError> {
         .chars()
         .filter(|c| !matches!(c, ' ' | '-'))
         .collect();
-    if !d.receiver_phone.trim().is_empty()
-        && !((5..=20).contains(&digits.len())
-            && digits
-                .trim_start_matches('+')
-                .chars()
-                .all(|c| c.is_ascii_digit()))
-    {
+    let phone_ok = (5..=20).contains(&digits.len())
+        && digits
+            .trim_start_matches('+')
+            .chars()
+            .all(|c| c.is_ascii_digit());
+    if !d.receiver_phone.trim().is_empty() && !phone_ok {
         errors.push(UserError::new(
             &["receiver", "phone"],
             UserErrorCode::InvalidInput,

@@ -97,8 +97,7 @@ impl OrderService {
         let not_older = order.status_at.is_none_or(|t| update.occurred_at >= t);
         // A platform may have several codes for one unified status (Dada: 1 waiting and 8
         // appointed are both PENDING); a newer callback moving between them is a change too.
-        let raw_moves = update.inbound.is_some()
-            && update.status == current
+        let raw_moves = update.status == current
             && !current.is_terminal()
             && update.raw_status != order.raw_status
             // A draft's first news is recorded; the dispatch's own answer publishes it.
