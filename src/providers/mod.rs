@@ -33,6 +33,21 @@ pub enum Capability {
     CancelOrder,
     TrackStatusByPolling,
     ReceiveCancelNotification,
+    /// Courier networks: fee quotes and dispatch (direct or from a quote), re-dispatch.
+    QuoteDelivery,
+    DispatchDelivery,
+    AddTip,
+    AppointCourier,
+    ComplainAboutCourier,
+    ConfirmReturnedGoods,
+    /// Courier position and a tracking page.
+    TrackCourier,
+    /// Pushes every status change to our callback route.
+    ReceiveStatusCallbacks,
+    /// A courier may ask to cancel; we answer.
+    AnswerCourierCancellation,
+    /// Stores registered and updated at the platform, and the merchant's account.
+    ManageStores,
 }
 
 #[derive(Clone, Debug)]

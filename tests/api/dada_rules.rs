@@ -941,6 +941,17 @@ async fn redispatch_rules(app: TestApp) {
     assert_eq!(seen["status"], 1);
     assert_ne!(seen["clientId"], waybill, "a new waybill");
     assert_eq!(order_count(&app).await, 1);
+
+    // Accepted (and later delivered): only cancelled, expired or returned orders go again.
+    control(&app, &origin, "accept", json!({})).await;
+    wait_raw(&app, &id, "2").await;
+    let before = order(&app, &id).await;
+    let p = redispatch().await;
+    assert_refused(&p, "PLATFORM_REJECTED", "2061");
+    let o = order(&app, &id).await;
+    assert_eq!(o["status"], "ACCEPTED");
+    assert_eq!(o["delivery"]["dispatchRound"], 2);
+    assert_eq!(o["events"], before["events"]);
 }
 on_every_backend!(redispatch_rules_test, redispatch_rules);
 
