@@ -56,9 +56,16 @@ async fn page_costs_constant_statements(app: TestApp) {
     );
     assert!(large <= 8.0, "{large} statements for a page");
 }
-/// Nothing else may run SQL while statements are counted: the status poller is slowed down.
+/// Nothing else may run SQL while statements are counted: the status pollers and the outbox
+/// worker are slowed down, and no Dada store is imported.
 async fn quiet(backend: crate::helpers::Backend) -> TestApp {
-    TestApp::spawn_with(backend, |c| c.daoway.poll_interval_ms = 3_600_000).await
+    TestApp::spawn_with(backend, |c| {
+        c.daoway.poll_interval_ms = 3_600_000;
+        c.dada.poll_interval_ms = 3_600_000;
+        c.dada.import_shops = Some(vec![]);
+        c.outbox.poll_interval_ms = 3_600_000;
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
