@@ -299,6 +299,16 @@ pub struct Reason {
     pub text: String,
 }
 
+fn reasons(list: Result<Vec<net::Reason>, OrderError>) -> Result<Vec<Reason>> {
+    Ok(answer(list)?
+        .into_iter()
+        .map(|r| Reason {
+            id: r.id,
+            text: r.text,
+        })
+        .collect())
+}
+
 #[derive(SimpleObject)]
 pub struct City {
     pub name: String,
@@ -331,14 +341,7 @@ impl DeliveryQuery {
         ctx: &Context<'_>,
         #[graphql(default_with = "ProviderId::Dada")] provider: ProviderId,
     ) -> Result<Vec<Reason>> {
-        let list = answer(state(ctx)?.orders.cancel_reasons(provider.into()).await)?;
-        Ok(list
-            .into_iter()
-            .map(|r| Reason {
-                id: r.id,
-                text: r.text,
-            })
-            .collect())
+        reasons(state(ctx)?.orders.cancel_reasons(provider.into()).await)
     }
 
     /// The reasons `complainAboutCourier` takes.
@@ -347,14 +350,7 @@ impl DeliveryQuery {
         ctx: &Context<'_>,
         #[graphql(default_with = "ProviderId::Dada")] provider: ProviderId,
     ) -> Result<Vec<Reason>> {
-        let list = answer(state(ctx)?.orders.complaint_reasons(provider.into()).await)?;
-        Ok(list
-            .into_iter()
-            .map(|r| Reason {
-                id: r.id,
-                text: r.text,
-            })
-            .collect())
+        reasons(state(ctx)?.orders.complaint_reasons(provider.into()).await)
     }
 
     /// The cities the network serves, with their codes.

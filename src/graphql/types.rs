@@ -508,7 +508,9 @@ impl Order {
         super::delivery::Courier::of_order(&self.0)
     }
     /// Where the courier is now, asked of the platform (the last known position when it
-    /// cannot say). Null for orders without a courier.
+    /// cannot say). Null for orders without a courier. A call to the platform, so it weighs
+    /// 50 against the query's complexity limit: a page cannot fan out without bound.
+    #[graphql(complexity = 50)]
     async fn courier_position(&self, ctx: &Context<'_>) -> Result<Option<GeoPoint>> {
         if self.0.kind != domain::OrderKind::Delivery.as_str() || self.0.courier_name.is_none() {
             return Ok(None);
@@ -523,6 +525,8 @@ impl Order {
         }
     }
     /// A page showing the courier on a map, from the platform; null for orders without one.
+    /// A call to the platform: weighs 50 against the complexity limit.
+    #[graphql(complexity = 50)]
     async fn track_url(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         if self.0.kind != domain::OrderKind::Delivery.as_str() || self.0.courier_name.is_none() {
             return Ok(None);

@@ -350,26 +350,12 @@ impl OrderService {
         }
         .insert(&txn)
         .await?;
-        if let Some(key) = &input.idempotency_key {
-            let claimed = idempotency_key::Entity::insert(idempotency_key::ActiveModel {
-                key: Set(key.clone()),
-                operation: Set(OPERATION.into()),
-                request_hash: Set(digest.to_owned()),
-                order_id: Set(Some(draft.id)),
-                created_at: Set(now),
-            })
-            .on_conflict(
-                OnConflict::column(idempotency_key::Column::Key)
-                    .do_nothing()
-                    .to_owned(),
-            )
-            .exec_without_returning(&txn)
-            .await?;
-            if claimed == 0 {
-                // Another request with this key got there first and is still running.
-                txn.rollback().await?;
-                return Err(in_use());
-            }
+        if let Some(key) = &input.idempotency_key
+            && !claim_key(&txn, key, OPERATION, digest, draft.id).await?
+        {
+            // Another request with this key got there first and is still running.
+            txn.rollback().await?;
+            return Err(in_use());
         }
         let items = lines.iter().map(|l| order_item::ActiveModel {
             order_id: Set(draft.id),
@@ -388,6 +374,32 @@ impl OrderService {
         txn.commit().await?;
         Ok(draft)
     }
+}
+
+/// Claims an idempotency key for `order_id` in the caller's transaction; false when another
+/// request holds it.
+pub(super) async fn claim_key(
+    txn: &sea_orm::DatabaseTransaction,
+    key: &str,
+    operation: &str,
+    digest: &str,
+    order_id: i64,
+) -> Result<bool, DbErr> {
+    let claimed = idempotency_key::Entity::insert(idempotency_key::ActiveModel {
+        key: Set(key.to_owned()),
+        operation: Set(operation.to_owned()),
+        request_hash: Set(digest.to_owned()),
+        order_id: Set(Some(order_id)),
+        created_at: Set(Utc::now()),
+    })
+    .on_conflict(
+        OnConflict::column(idempotency_key::Column::Key)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(txn)
+    .await?;
+    Ok(claimed > 0)
 }
 
 pub(super) fn in_use() -> OrderError {

@@ -20,7 +20,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{
-    OrderError, OrderService, UserError, UserErrorCode, create::in_use, provider_user_error,
+    OrderError, OrderService, UserError, UserErrorCode,
+    create::{claim_key, in_use},
+    provider_user_error,
 };
 use crate::{
     domain::{
@@ -537,25 +539,11 @@ impl OrderService {
             }
             Err(e) => return Err(e.into()),
         };
-        if let Some(key) = key {
-            let claimed = idempotency_key::Entity::insert(idempotency_key::ActiveModel {
-                key: Set(key.clone()),
-                operation: Set(DISPATCH.into()),
-                request_hash: Set(digest.to_owned()),
-                order_id: Set(Some(draft.id)),
-                created_at: Set(now),
-            })
-            .on_conflict(
-                OnConflict::column(idempotency_key::Column::Key)
-                    .do_nothing()
-                    .to_owned(),
-            )
-            .exec_without_returning(&txn)
-            .await?;
-            if claimed == 0 {
-                txn.rollback().await?;
-                return Err(in_use());
-            }
+        if let Some(key) = key
+            && !claim_key(&txn, key, DISPATCH, digest, draft.id).await?
+        {
+            txn.rollback().await?;
+            return Err(in_use());
         }
         txn.commit().await?;
         Ok(draft)
@@ -903,45 +891,58 @@ impl OrderService {
         Ok((order, penalty))
     }
 
+    /// Asks the order's network for `call` (given the network and our reference) and, when
+    /// it agrees, records `kind` on the order's timeline.
+    async fn act_then_note(
+        &self,
+        id: i64,
+        kind: EventKind,
+        detail: String,
+        call: impl FnOnce(
+            Arc<dyn CourierNetwork>,
+            String,
+        )
+            -> crate::providers::BoxFuture<'static, crate::providers::ProviderResult<()>>,
+    ) -> Result<orders::Model, OrderError> {
+        let (order, network) = self.delivery_order(id).await?;
+        let origin = origin_of(&order)?;
+        with_timeout(
+            network.id(),
+            self.delivery.timeout,
+            call(network.clone(), origin),
+        )
+        .await
+        .map_err(|e| provider_user_error(&e))?;
+        self.note_event(id, kind, detail, |_, _| {}).await
+    }
+
     pub async fn assign_courier(
         &self,
         id: i64,
         courier_id: &str,
     ) -> Result<orders::Model, OrderError> {
-        let (order, network) = self.delivery_order(id).await?;
-        let origin = origin_of(&order)?;
+        let order = self.get_or_gone(id).await?;
         let shop_no = self.shop_no_of(&order).await?;
-        with_timeout(
-            network.id(),
-            self.delivery.timeout,
-            network.appoint(&origin, courier_id, &shop_no),
-        )
-        .await
-        .map_err(|e| provider_user_error(&e))?;
-        self.note_event(
+        self.act_then_note(
             id,
             EventKind::CourierAppointed,
             format!("appointed to courier {courier_id}"),
-            |_, _| {},
+            {
+                let courier_id = courier_id.to_owned();
+                move |n, origin| {
+                    Box::pin(async move { n.appoint(&origin, &courier_id, &shop_no).await })
+                }
+            },
         )
         .await
     }
 
     pub async fn unassign_courier(&self, id: i64) -> Result<orders::Model, OrderError> {
-        let (order, network) = self.delivery_order(id).await?;
-        let origin = origin_of(&order)?;
-        with_timeout(
-            network.id(),
-            self.delivery.timeout,
-            network.cancel_appointment(&origin),
-        )
-        .await
-        .map_err(|e| provider_user_error(&e))?;
-        self.note_event(
+        self.act_then_note(
             id,
             EventKind::CourierAppointmentCancelled,
             "appointment cancelled".into(),
-            |_, _| {},
+            |n, origin| Box::pin(async move { n.cancel_appointment(&origin).await }),
         )
         .await
     }
@@ -951,39 +952,21 @@ impl OrderService {
         id: i64,
         reason_id: i64,
     ) -> Result<orders::Model, OrderError> {
-        let (order, network) = self.delivery_order(id).await?;
-        let origin = origin_of(&order)?;
-        with_timeout(
-            network.id(),
-            self.delivery.timeout,
-            network.complain(&origin, reason_id),
-        )
-        .await
-        .map_err(|e| provider_user_error(&e))?;
-        self.note_event(
+        self.act_then_note(
             id,
             EventKind::ComplaintFiled,
             format!("complaint filed (reason {reason_id})"),
-            |_, _| {},
+            move |n, origin| Box::pin(async move { n.complain(&origin, reason_id).await }),
         )
         .await
     }
 
     pub async fn confirm_returned_goods(&self, id: i64) -> Result<orders::Model, OrderError> {
-        let (order, network) = self.delivery_order(id).await?;
-        let origin = origin_of(&order)?;
-        with_timeout(
-            network.id(),
-            self.delivery.timeout,
-            network.confirm_returned_goods(&origin),
-        )
-        .await
-        .map_err(|e| provider_user_error(&e))?;
-        self.note_event(
+        self.act_then_note(
             id,
             EventKind::ReturnedGoodsConfirmed,
             "returned goods confirmed".into(),
-            |_, _| {},
+            |n, origin| Box::pin(async move { n.confirm_returned_goods(&origin).await }),
         )
         .await
     }
