@@ -24,6 +24,10 @@ pub struct Model {
     /// Set once dispatched.
     pub order_id: Option<i64>,
     pub created_at: DateTimeUtc,
+    /// The courier company quoting, on a network of several (WeChat `delivery_id`).
+    pub company: Option<String>,
+    /// Expected minutes until a courier is found, when the company says.
+    pub dispatch_minutes: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

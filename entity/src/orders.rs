@@ -61,6 +61,8 @@ pub struct Model {
     pub courier_cancel_answer: Option<String>,
     /// 1 for the first dispatch, +1 per re-dispatch of the same order.
     pub dispatch_round: i32,
+    /// The courier company carrying it, on a network of several (WeChat `delivery_id`).
+    pub courier_company: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_create_catalog;
 mod m20261123_000002_create_orders;
 mod m20261123_000003_add_delivery;
+mod m20261123_000004_add_courier_company;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_create_catalog::Migration),
             Box::new(m20261123_000002_create_orders::Migration),
             Box::new(m20261123_000003_add_delivery::Migration),
+            Box::new(m20261123_000004_add_courier_company::Migration),
         ]
     }
 }

@@ -255,6 +255,14 @@ impl DeliveryQuote {
             .await?
             .map(Shop))
     }
+    /// The courier company quoting (WeChat `delivery_id`); null on single-company networks.
+    async fn company(&self) -> Option<&str> {
+        self.0.company.as_deref()
+    }
+    /// Expected minutes until a courier is found, when the company says.
+    async fn dispatch_minutes(&self) -> Option<i64> {
+        self.0.dispatch_minutes
+    }
     /// The reference the dispatched order will carry.
     async fn origin_id(&self) -> &str {
         &self.0.origin_id
@@ -457,6 +465,9 @@ pub struct DeliveryInputGql {
     pub publish_at: Option<DateTime<Utc>>,
     /// Your own order number for it (unique per network); generated when absent.
     pub origin_id: Option<String>,
+    /// On a network of several courier companies (WeChat): the company (`deliveryCompanies`)
+    /// to dispatch with, or to quote with only.
+    pub company: Option<String>,
 }
 
 impl DeliveryInputGql {
@@ -512,6 +523,7 @@ impl DeliveryInputGql {
             note: self.note.filter(|n| !n.trim().is_empty()),
             publish_at: self.publish_at,
             origin_id: self.origin_id,
+            company: self.company,
         })
     }
 }
@@ -523,7 +535,12 @@ pub struct QuoteDeliveryInput {
 
 #[derive(SimpleObject)]
 pub struct QuoteDeliveryPayload {
+    /// The cheapest quote.
     pub quote: Option<DeliveryQuote>,
+    /// Every company's quote, cheapest first (one on single-company networks).
+    pub quotes: Vec<DeliveryQuote>,
+    /// Companies that could not quote (with `field` naming the company), or why nothing
+    /// could be quoted.
     pub user_errors: Vec<UserError>,
 }
 
@@ -717,11 +734,27 @@ impl DeliveryMutation {
         else {
             return Ok(QuoteDeliveryPayload {
                 quote: None,
+                quotes: vec![],
                 user_errors: refused(errors),
             });
         };
-        let (quote, user_errors) = settle(st.orders.quote_delivery(d).await, DeliveryQuote)?;
-        Ok(QuoteDeliveryPayload { quote, user_errors })
+        match st.orders.quote_delivery(d).await {
+            Ok(mut q) => {
+                q.quotes.sort_by_key(|r| (r.fee_fen, r.id));
+                let quotes: Vec<DeliveryQuote> = q.quotes.into_iter().map(DeliveryQuote).collect();
+                Ok(QuoteDeliveryPayload {
+                    quote: quotes.first().map(|r| DeliveryQuote(r.0.clone())),
+                    quotes,
+                    user_errors: refused(q.refusals),
+                })
+            }
+            Err(OrderError::User(e)) => Ok(QuoteDeliveryPayload {
+                quote: None,
+                quotes: vec![],
+                user_errors: refused(e),
+            }),
+            Err(OrderError::Db(e)) => Err(internal(e)),
+        }
     }
 
     /// Dispatches a delivery: from a quote, or directly. The merchant's balance at the

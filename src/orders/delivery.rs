@@ -34,7 +34,7 @@ use crate::{
         ProviderError, RejectKind,
         delivery::{
             Courier, CourierNetwork, DeliveryFees, DeliveryQuote, DeliveryRequest, Dispatched,
-            Reason,
+            OrderRef, Reason, Sender,
         },
         with_timeout,
     },
@@ -64,6 +64,15 @@ pub struct DeliveryInput {
     pub publish_at: Option<DateTime<Utc>>,
     /// The merchant's own order number; generated when absent.
     pub origin_id: Option<String>,
+    /// On a network of several courier companies (WeChat): which one carries it.
+    pub company: Option<String>,
+}
+
+/// Quotes, one per company that answered, and the refusals of the others.
+#[derive(Debug, Default)]
+pub struct Quoted {
+    pub quotes: Vec<delivery_quote::Model>,
+    pub refusals: Vec<UserError>,
 }
 
 /// Where a dispatch comes from.
@@ -94,6 +103,8 @@ struct StoredRequest {
     tips_fen: i64,
     note: Option<String>,
     publish_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    company: Option<String>,
 }
 
 /// Who answers a courier's request to cancel when nobody calls the mutation.
@@ -238,6 +249,34 @@ impl OrderService {
             tips: Money::from_fen(stored.tips_fen),
             note: stored.note.clone(),
             publish_at: stored.publish_at,
+            company: stored.company.clone(),
+            sender: Some(sender_of(shop)),
+            quote_token: None,
+        })
+    }
+
+    /// What the network needs to name an order in its calls.
+    async fn order_ref(&self, order: &orders::Model) -> Result<OrderRef, OrderError> {
+        let origin_id = order.external_id.clone().ok_or_else(|| {
+            UserError::new(
+                &["orderId"],
+                UserErrorCode::InvalidState,
+                "the order has no platform reference yet",
+            )
+        })?;
+        let shop_no = match order.shop_id {
+            Some(id) => shop::Entity::find_by_id(id)
+                .one(&self.db)
+                .await?
+                .map(|s| s.external_id),
+            None => None,
+        };
+        Ok(OrderRef {
+            origin_id,
+            company: order.courier_company.clone(),
+            waybill: order.platform_ref.clone(),
+            shop_no,
+            city_code: order.city_code.clone(),
         })
     }
 
@@ -281,17 +320,17 @@ impl OrderService {
             tips_fen: input.tips.fen(),
             note: input.note.clone(),
             publish_at: input.publish_at,
+            company: input.company.clone().filter(|c| !c.trim().is_empty()),
         };
         Ok((shop, provider, network, stored))
     }
 
-    /// Asks the store's network what a delivery would cost; the quote can be dispatched
-    /// with `dispatch_delivery` until it expires.
+    /// Asks the store's network what a delivery would cost: one quote per courier company
+    /// (one for Dada; every bound company on WeChat, or only `input.company`), each
+    /// dispatchable with `dispatch_delivery` until it expires. Companies that refuse are
+    /// reported beside the others; only when all refuse is it an error.
     #[tracing::instrument(skip_all, fields(shop_id = input.shop_id))]
-    pub async fn quote_delivery(
-        &self,
-        input: DeliveryInput,
-    ) -> Result<delivery_quote::Model, OrderError> {
+    pub async fn quote_delivery(&self, input: DeliveryInput) -> Result<Quoted, OrderError> {
         let (shop, provider, network, stored) = self.prepare(&input).await?;
         let origin_id = match &input.origin_id {
             Some(o) => {
@@ -301,31 +340,68 @@ impl OrderService {
             None => self.new_origin_id(),
         };
         let request = self.request_for(provider, origin_id.clone(), &shop, &stored)?;
-        let quote: DeliveryQuote =
-            with_timeout(provider, self.delivery.timeout, network.quote(&request))
-                .await
-                .map_err(|e| provider_user_error(&e))?;
+        let answers = with_timeout(provider, self.delivery.timeout, network.quote_all(&request))
+            .await
+            .map_err(|e| provider_user_error(&e))?;
         let now = Utc::now();
-        let row = delivery_quote::ActiveModel {
-            provider: Set(provider.as_str().to_owned()),
-            shop_id: Set(shop.id),
-            origin_id: Set(origin_id),
-            token: Set(quote.token),
-            request: Set(serde_json::to_string(&stored).map_err(|e| DbErr::Custom(e.to_string()))?),
-            fee_fen: Set(quote.fees.fee.fen()),
-            delivery_fee_fen: Set(quote.fees.delivery_fee.fen()),
-            coupon_fen: Set(quote.fees.coupon.fen()),
-            tips_fen: Set(quote.fees.tips.fen()),
-            insurance_fen: Set(quote.fees.insurance.fen()),
-            distance_m: Set(quote.distance_m),
-            expires_at: Set(quote.expires_at),
-            order_id: Set(None),
-            created_at: Set(now),
-            ..Default::default()
+        let mut quoted = Quoted::default();
+        for answer in answers {
+            let quote: DeliveryQuote = match answer.quote {
+                Ok(q) => q,
+                Err(e) => {
+                    let mut refusal = provider_user_error(&e);
+                    refusal.field = vec![
+                        "delivery".into(),
+                        "company".into(),
+                        answer.company.id.clone(),
+                    ];
+                    refusal.message = format!("{}: {}", answer.company.name, refusal.message);
+                    quoted.refusals.push(refusal);
+                    continue;
+                }
+            };
+            // A company without a handle still prices the request; we hold the price for
+            // as long as a handle would live.
+            let expires_at = quote.expires_at.unwrap_or(now + TimeDelta::minutes(3));
+            let mut company_request = stored.clone();
+            if !answer.company.id.is_empty() {
+                company_request.company = Some(answer.company.id.clone());
+            }
+            let row = delivery_quote::ActiveModel {
+                provider: Set(provider.as_str().to_owned()),
+                shop_id: Set(shop.id),
+                origin_id: Set(origin_id.clone()),
+                token: Set(quote.token),
+                request: Set(serde_json::to_string(&company_request)
+                    .map_err(|e| DbErr::Custom(e.to_string()))?),
+                fee_fen: Set(quote.fees.fee.fen()),
+                delivery_fee_fen: Set(quote.fees.delivery_fee.fen()),
+                coupon_fen: Set(quote.fees.coupon.fen()),
+                tips_fen: Set(quote.fees.tips.fen()),
+                insurance_fen: Set(quote.fees.insurance.fen()),
+                distance_m: Set(quote.distance_m),
+                expires_at: Set(expires_at),
+                order_id: Set(None),
+                created_at: Set(now),
+                company: Set(company_request.company.clone()),
+                dispatch_minutes: Set(quote.dispatch_minutes),
+                ..Default::default()
+            }
+            .insert(&self.db)
+            .await?;
+            quoted.quotes.push(row);
         }
-        .insert(&self.db)
-        .await?;
-        Ok(row)
+        if quoted.quotes.is_empty() {
+            if quoted.refusals.is_empty() {
+                quoted.refusals.push(UserError::new(
+                    &["delivery", "company"],
+                    UserErrorCode::InvalidInput,
+                    format!("no courier company of {provider} can quote this"),
+                ));
+            }
+            return Err(OrderError::User(quoted.refusals));
+        }
+        Ok(quoted)
     }
 
     pub async fn quote(&self, id: i64) -> Result<Option<delivery_quote::Model>, DbErr> {
@@ -393,7 +469,7 @@ impl OrderService {
             }
         };
         self.refuse_taken_origin(provider, &origin_id).await?;
-        let request = self.request_for(provider, origin_id.clone(), &shop, &stored)?;
+        let mut request = self.request_for(provider, origin_id.clone(), &shop, &stored)?;
         let draft = self
             .insert_delivery_draft(
                 &input.idempotency_key,
@@ -406,15 +482,18 @@ impl OrderService {
             .await?;
 
         let answer = match &quote {
-            Some(q) => {
+            // A quote with the platform's handle is published by it; one without (a company
+            // that gives none) is dispatched as the quoted request.
+            Some(q) if !q.token.is_empty() => {
+                request.quote_token = Some(q.token.clone());
                 with_timeout(
                     provider,
                     self.delivery.timeout,
-                    network.dispatch_quote(&q.token),
+                    network.dispatch_quote(&request, &q.token),
                 )
                 .await
             }
-            None => with_timeout(provider, self.delivery.timeout, network.dispatch(&request)).await,
+            _ => with_timeout(provider, self.delivery.timeout, network.dispatch(&request)).await,
         };
         match answer {
             Ok(done) => {
@@ -432,14 +511,18 @@ impl OrderService {
                 },
             ) => {
                 // The platform may have the order. Ask it by our reference before deciding.
-                match with_timeout(provider, self.delivery.timeout, network.detail(&origin_id))
+                let reference = OrderRef {
+                    origin_id: origin_id.clone(),
+                    company: stored.company.clone(),
+                    waybill: None,
+                    shop_no: Some(shop.external_id.clone()),
+                    city_code: Some(stored.city_code.clone()),
+                };
+                match with_timeout(provider, self.delivery.timeout, network.detail(&reference))
                     .await
                 {
                     Ok(detail) => {
-                        let done = Dispatched {
-                            fees: detail.fees.clone(),
-                            distance_m: detail.distance_m.unwrap_or(0),
-                        };
+                        let done = dispatched_from(&detail);
                         self.complete_dispatch(draft, provider, &done, quote.as_ref())
                             .await
                     }
@@ -516,6 +599,7 @@ impl OrderService {
             cargo_weight_g: Set(weight_g),
             tips_fen: Set(Some(stored.tips_fen)),
             dispatch_round: Set(1),
+            courier_company: Set(stored.company.clone()),
             ..Default::default()
         };
         let draft = match orders::Entity::insert(draft)
@@ -578,8 +662,18 @@ impl OrderService {
         set_fees(&mut am, &done.fees);
         am.distance_m = Set(Some(done.distance_m));
         am.updated_at = Set(now);
+        if let Some(w) = done.waybill.clone().filter(|w| !w.is_empty()) {
+            am.platform_ref = Set(Some(w));
+        }
+        if let Some(code) = done.finish_code.clone().filter(|c| !c.is_empty()) {
+            am.finish_code = Set(Some(code));
+        }
         if was_draft {
-            am.raw_status = Set(self.raw_published(provider));
+            let raw = done
+                .raw_status
+                .clone()
+                .unwrap_or_else(|| self.raw_published(provider));
+            am.raw_status = Set(raw);
             am.status = Set(OrderStatus::Pending.as_str().to_owned());
         }
         let order = am.update(&txn).await?;
@@ -725,8 +819,13 @@ impl OrderService {
                 am.courier_cancel_ref = Set(None);
                 am.courier_cancel_at = Set(None);
                 am.courier_cancel_answer = Set(None);
+                // The new round's waybill (the old one's is void).
+                am.platform_ref = Set(done.waybill.clone().filter(|w| !w.is_empty()));
                 if order.raw_status == SUBMITTING {
-                    am.raw_status = Set(self.raw_published(provider));
+                    am.raw_status = Set(done
+                        .raw_status
+                        .clone()
+                        .unwrap_or_else(|| self.raw_published(provider)));
                 }
                 am.updated_at = Set(Utc::now());
                 let order = am.update(&txn).await?;
@@ -813,12 +912,11 @@ impl OrderService {
             .into());
         }
         let (order, network) = self.delivery_order(id).await?;
-        let origin = origin_of(&order)?;
-        let city = order.city_code.clone().unwrap_or_default();
+        let reference = self.order_ref(&order).await?;
         with_timeout(
             network.id(),
             self.delivery.timeout,
-            network.add_tip(&origin, total, &city, note.as_deref()),
+            network.add_tip(&reference, total, note.as_deref()),
         )
         .await
         .map_err(|e| provider_user_error(&e))?;
@@ -845,7 +943,7 @@ impl OrderService {
         reason: Option<String>,
     ) -> Result<(orders::Model, Money), OrderError> {
         let (order, network) = self.delivery_order(id).await?;
-        let origin = origin_of(&order)?;
+        let reference = self.order_ref(&order).await?;
         // "Other" carries the free text; a free text alone means "other".
         let reason_id = match (reason_id, reason.as_deref()) {
             (Some(id), _) => id,
@@ -863,7 +961,7 @@ impl OrderService {
         let penalty = with_timeout(
             network.id(),
             self.delivery.timeout,
-            network.cancel(&origin, reason_id, &text),
+            network.cancel(&reference, reason_id, &text),
         )
         .await
         .map_err(|e| provider_user_error(&e))?;
@@ -900,16 +998,16 @@ impl OrderService {
         detail: String,
         call: impl FnOnce(
             Arc<dyn CourierNetwork>,
-            String,
+            OrderRef,
         )
             -> crate::providers::BoxFuture<'static, crate::providers::ProviderResult<()>>,
     ) -> Result<orders::Model, OrderError> {
         let (order, network) = self.delivery_order(id).await?;
-        let origin = origin_of(&order)?;
+        let reference = self.order_ref(&order).await?;
         with_timeout(
             network.id(),
             self.delivery.timeout,
-            call(network.clone(), origin),
+            call(network.clone(), reference),
         )
         .await
         .map_err(|e| provider_user_error(&e))?;
@@ -921,17 +1019,13 @@ impl OrderService {
         id: i64,
         courier_id: &str,
     ) -> Result<orders::Model, OrderError> {
-        let order = self.get_or_gone(id).await?;
-        let shop_no = self.shop_no_of(&order).await?;
         self.act_then_note(
             id,
             EventKind::CourierAppointed,
             format!("appointed to courier {courier_id}"),
             {
                 let courier_id = courier_id.to_owned();
-                move |n, origin| {
-                    Box::pin(async move { n.appoint(&origin, &courier_id, &shop_no).await })
-                }
+                move |n, order| Box::pin(async move { n.appoint(&order, &courier_id).await })
             },
         )
         .await
@@ -942,7 +1036,7 @@ impl OrderService {
             id,
             EventKind::CourierAppointmentCancelled,
             "appointment cancelled".into(),
-            |n, origin| Box::pin(async move { n.cancel_appointment(&origin).await }),
+            |n, order| Box::pin(async move { n.cancel_appointment(&order).await }),
         )
         .await
     }
@@ -956,7 +1050,7 @@ impl OrderService {
             id,
             EventKind::ComplaintFiled,
             format!("complaint filed (reason {reason_id})"),
-            move |n, origin| Box::pin(async move { n.complain(&origin, reason_id).await }),
+            move |n, order| Box::pin(async move { n.complain(&order, reason_id).await }),
         )
         .await
     }
@@ -966,7 +1060,7 @@ impl OrderService {
             id,
             EventKind::ReturnedGoodsConfirmed,
             "returned goods confirmed".into(),
-            |n, origin| Box::pin(async move { n.confirm_returned_goods(&origin).await }),
+            |n, order| Box::pin(async move { n.confirm_returned_goods(&order).await }),
         )
         .await
     }
@@ -989,11 +1083,11 @@ impl OrderService {
             )
             .into());
         };
-        let origin = origin_of(&order)?;
+        let order_ref = self.order_ref(&order).await?;
         with_timeout(
             network.id(),
             self.delivery.timeout,
-            network.answer_courier_cancellation(&origin, &reference, accept),
+            network.answer_courier_cancellation(&order_ref, &reference, accept),
         )
         .await
         .map_err(|e| provider_user_error(&e))?;
@@ -1148,17 +1242,6 @@ impl OrderService {
         Ok(order)
     }
 
-    async fn shop_no_of(&self, order: &orders::Model) -> Result<String, OrderError> {
-        let shop_id = order.shop_id.ok_or_else(|| {
-            UserError::new(
-                &["orderId"],
-                UserErrorCode::InvalidState,
-                "the order has no store",
-            )
-        })?;
-        Ok(self.store_of(shop_id).await?.0.external_id)
-    }
-
     pub async fn appointable_couriers(&self, shop_id: i64) -> Result<Vec<Courier>, OrderError> {
         let (shop, provider) = self.store_of(shop_id).await?;
         let network = self.courier_or_refuse(provider, &["shopId"])?;
@@ -1190,17 +1273,37 @@ impl OrderService {
         let Some(network) = self.courier(provider).cloned() else {
             return Ok(stored);
         };
-        let positions = with_timeout(
+        let asked = with_timeout(
             provider,
             self.delivery.timeout,
             network.courier_positions(std::slice::from_ref(&origin)),
         )
-        .await?;
-        let Some(seen) = positions
-            .into_iter()
-            .find(|p| p.origin_id == origin)
-            .and_then(|p| p.courier.position)
-        else {
+        .await;
+        let seen = match asked {
+            Ok(positions) => positions
+                .into_iter()
+                .find(|p| p.origin_id == origin)
+                .and_then(|p| p.courier.position),
+            // Networks without a position call tell it with the order's detail.
+            Err(ProviderError::Rejected {
+                kind: RejectKind::Unsupported,
+                ..
+            }) => {
+                let reference =
+                    self.order_ref(order)
+                        .await
+                        .map_err(|e| ProviderError::Protocol {
+                            provider,
+                            detail: format!("{e:?}"),
+                        })?;
+                with_timeout(provider, self.delivery.timeout, network.detail(&reference))
+                    .await?
+                    .courier
+                    .position
+            }
+            Err(e) => return Err(e),
+        };
+        let Some(seen) = seen else {
             return Ok(stored);
         };
         let mut am: orders::ActiveModel = order.clone().into();
@@ -1214,18 +1317,29 @@ impl OrderService {
     }
 
     pub async fn track_url(&self, order: &orders::Model) -> Result<Option<String>, ProviderError> {
-        let (Some(origin), Ok(provider)) = (
-            order.external_id.clone(),
-            order.provider.parse::<ProviderId>(),
-        ) else {
+        let Ok(provider) = order.provider.parse::<ProviderId>() else {
             return Ok(None);
         };
         let Some(network) = self.courier(provider).cloned() else {
             return Ok(None);
         };
-        with_timeout(provider, self.delivery.timeout, network.track_url(&origin))
-            .await
-            .map(Some)
+        let Ok(reference) = self.order_ref(order).await else {
+            return Ok(None);
+        };
+        match with_timeout(
+            provider,
+            self.delivery.timeout,
+            network.track_url(&reference),
+        )
+        .await
+        {
+            Ok(url) => Ok(Some(url)),
+            Err(ProviderError::Rejected {
+                kind: RejectKind::Unsupported,
+                ..
+            }) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     pub async fn cancel_reasons(&self, provider: ProviderId) -> Result<Vec<Reason>, OrderError> {
@@ -1249,17 +1363,15 @@ impl OrderService {
         network: &dyn CourierNetwork,
         order: &orders::Model,
     ) -> Result<(), OrderError> {
-        let Some(origin) = order.external_id.clone() else {
+        if order.external_id.is_none() {
             return Ok(());
-        };
+        }
+        let reference = self.order_ref(order).await?;
         let provider = network.id();
-        match with_timeout(provider, self.delivery.timeout, network.detail(&origin)).await {
+        match with_timeout(provider, self.delivery.timeout, network.detail(&reference)).await {
             Ok(detail) => {
                 if order.raw_status == SUBMIT_UNKNOWN || order.raw_status == SUBMITTING {
-                    let done = Dispatched {
-                        fees: detail.fees.clone(),
-                        distance_m: detail.distance_m.unwrap_or(0),
-                    };
+                    let done = dispatched_from(&detail);
                     self.complete_dispatch(order.clone(), provider, &done, None)
                         .await?;
                 }
@@ -1366,15 +1478,16 @@ impl OrderService {
                     .courier(provider)
                     .cloned()
                     .ok_or_else(|| outbox::Failure::Retry(format!("{provider} is not enabled")))?;
-                let (Some(origin), Some(reference)) =
-                    (order.external_id.clone(), order.courier_cancel_ref.clone())
-                else {
+                let (Ok(order_ref), Some(reference)) = (
+                    self.order_ref(&order).await,
+                    order.courier_cancel_ref.clone(),
+                ) else {
                     return Err(outbox::Failure::Permanent("order lacks references".into()));
                 };
                 match with_timeout(
                     provider,
                     self.delivery.timeout,
-                    network.answer_courier_cancellation(&origin, &reference, answer.accept),
+                    network.answer_courier_cancellation(&order_ref, &reference, answer.accept),
                 )
                 .await
                 {
@@ -1404,15 +1517,30 @@ async fn lock(txn: &DatabaseTransaction, id: i64) -> Result<orders::Model, DbErr
         .ok_or_else(|| DbErr::RecordNotFound(format!("order {id}")))
 }
 
-fn origin_of(order: &orders::Model) -> Result<String, OrderError> {
-    order.external_id.clone().ok_or_else(|| {
-        UserError::new(
-            &["orderId"],
-            UserErrorCode::InvalidState,
-            "the order has no platform reference yet",
-        )
-        .into()
-    })
+/// A dispatch as the platform's detail describes it (for answers that never came).
+fn dispatched_from(detail: &crate::providers::delivery::DeliveryDetail) -> Dispatched {
+    Dispatched {
+        fees: detail.fees.clone(),
+        distance_m: detail.distance_m.unwrap_or(0),
+        waybill: detail.waybill.clone(),
+        raw_status: None,
+        finish_code: detail.finish_code.clone(),
+    }
+}
+
+/// The store as the sender of a delivery.
+fn sender_of(shop: &shop::Model) -> Sender {
+    Sender {
+        name: shop.title.clone(),
+        phone: shop.contact_phone.clone().unwrap_or_default(),
+        city: shop.city.clone().unwrap_or_default(),
+        address: shop.address.clone().unwrap_or_default(),
+        address_detail: shop.area_name.clone().unwrap_or_default(),
+        location: match (shop.lng, shop.lat) {
+            (Some(lng), Some(lat)) => GeoPoint::new(lng, lat),
+            _ => None,
+        },
+    }
 }
 
 pub(super) fn set_fees(am: &mut orders::ActiveModel, f: &DeliveryFees) {
@@ -1442,6 +1570,7 @@ fn stored_from_order(o: &orders::Model) -> StoredRequest {
         tips_fen: o.tips_fen.unwrap_or(0),
         note: o.note.clone(),
         publish_at: None,
+        company: o.courier_company.clone(),
     }
 }
 

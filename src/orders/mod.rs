@@ -11,6 +11,7 @@ mod status;
 pub use create::{CreateServiceOrder, LineInput};
 pub use delivery::{
     CourierCancelPolicy, CourierCancelRequest, DeliveryInput, DispatchDelivery, DispatchSource,
+    Quoted,
 };
 pub use status::{ApplyOutcome, DeliveryNews, InboundRecord, StatusUpdate};
 

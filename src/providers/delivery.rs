@@ -32,6 +32,84 @@ pub struct DeliveryRequest {
     pub note: Option<String>,
     /// Publish later (Dada: at least 5 minutes ahead, at most 3 days).
     pub publish_at: Option<DateTime<Utc>>,
+    /// On a network of several courier companies (WeChat): which one (`delivery_id`).
+    pub company: Option<String>,
+    /// The store that sends the goods, for networks that take the sender with each order
+    /// (WeChat); Dada knows it from `shop_no`.
+    pub sender: Option<Sender>,
+    /// A quote's handle to dispatch with (WeChat `delivery_token`), when the network has one.
+    pub quote_token: Option<String>,
+}
+
+/// An order as the network knows it: our reference and what else its calls need.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OrderRef {
+    pub origin_id: String,
+    /// The courier company (WeChat `delivery_id`).
+    pub company: Option<String>,
+    /// The company's waybill number.
+    pub waybill: Option<String>,
+    /// The store's number at the company.
+    pub shop_no: Option<String>,
+    pub city_code: Option<String>,
+}
+
+impl OrderRef {
+    pub fn new(origin_id: impl Into<String>) -> Self {
+        Self {
+            origin_id: origin_id.into(),
+            ..Self::default()
+        }
+    }
+}
+
+/// Who sends the goods.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sender {
+    pub name: String,
+    pub phone: String,
+    pub city: String,
+    pub address: String,
+    pub address_detail: String,
+    pub location: Option<GeoPoint>,
+}
+
+/// A courier company reachable through a network (WeChat: SF 同城, 闪送, 美团配送, 达达 …).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Company {
+    /// The network's id of it (WeChat `delivery_id`).
+    pub id: String,
+    pub name: String,
+}
+
+/// Our account at a courier company, as bound on the network.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BoundAccount {
+    pub company_id: String,
+    /// Our account id at the company (WeChat `shopid`, the company's appkey).
+    pub shop_id: String,
+    pub audit: AuditState,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuditState {
+    Passed,
+    Reviewing,
+    Rejected,
+}
+
+/// One company's answer to a quote request.
+#[derive(Clone, Debug)]
+pub struct CompanyQuote {
+    pub company: Company,
+    pub quote: Result<DeliveryQuote, ProviderError>,
+}
+
+/// What cancelling would cost, asked before cancelling.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CancelPreview {
+    pub penalty: Money,
+    pub description: Option<String>,
 }
 
 /// Fees as the platform computed them.
@@ -50,15 +128,25 @@ pub struct DeliveryFees {
 pub struct DeliveryQuote {
     pub fees: DeliveryFees,
     pub distance_m: i64,
-    /// The platform's handle to publish this quote (Dada `deliveryNo`).
+    /// The platform's handle to publish this quote (Dada `deliveryNo`, WeChat
+    /// `delivery_token`); empty when the company gives none (the quote is then dispatched as a
+    /// fresh order with the same request).
     pub token: String,
-    pub expires_at: DateTime<Utc>,
+    /// When the handle stops working; None when there is no handle.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Expected minutes until a courier is found, when the company says.
+    pub dispatch_minutes: Option<i64>,
 }
 
 #[derive(Clone, Debug)]
 pub struct Dispatched {
     pub fees: DeliveryFees,
     pub distance_m: i64,
+    /// The company's waybill number, when the answer carries it.
+    pub waybill: Option<String>,
+    /// The status the order starts in, when the answer carries it.
+    pub raw_status: Option<String>,
+    pub finish_code: Option<String>,
 }
 
 /// A courier as the platform describes it.
@@ -76,6 +164,8 @@ pub struct DeliveryDetail {
     pub status: OrderStatus,
     pub raw_status: String,
     pub status_message: Option<String>,
+    /// The company's waybill number, when the detail carries it.
+    pub waybill: Option<String>,
     pub courier: Courier,
     pub fees: DeliveryFees,
     /// What the merchant pays now (after refunds).
@@ -202,41 +292,80 @@ pub trait CourierNetwork: Send + Sync {
 
     async fn quote(&self, request: &DeliveryRequest) -> ProviderResult<DeliveryQuote>;
     async fn dispatch(&self, request: &DeliveryRequest) -> ProviderResult<Dispatched>;
-    /// Publishes a quote obtained by [`CourierNetwork::quote`].
-    async fn dispatch_quote(&self, token: &str) -> ProviderResult<Dispatched>;
+    /// Publishes a quote obtained by [`CourierNetwork::quote`]: by its token alone (Dada), or
+    /// the quoted request with the token (WeChat).
+    async fn dispatch_quote(
+        &self,
+        request: &DeliveryRequest,
+        token: &str,
+    ) -> ProviderResult<Dispatched>;
     /// Sends again an order the platform ended (cancelled, expired, returned).
     async fn redispatch(&self, request: &DeliveryRequest) -> ProviderResult<Dispatched>;
     /// Raises the tip to `total` (the new total tip, not an increment).
     async fn add_tip(
         &self,
-        origin_id: &str,
+        order: &OrderRef,
         total: Money,
-        city_code: &str,
         note: Option<&str>,
     ) -> ProviderResult<()>;
-    async fn detail(&self, origin_id: &str) -> ProviderResult<DeliveryDetail>;
+    async fn detail(&self, order: &OrderRef) -> ProviderResult<DeliveryDetail>;
     /// Cancels; returns the penalty the platform keeps.
-    async fn cancel(&self, origin_id: &str, reason_id: i64, reason: &str) -> ProviderResult<Money>;
+    async fn cancel(&self, order: &OrderRef, reason_id: i64, reason: &str)
+    -> ProviderResult<Money>;
     async fn cancel_reasons(&self) -> ProviderResult<Vec<Reason>>;
 
-    async fn confirm_returned_goods(&self, _origin_id: &str) -> ProviderResult<()> {
+    /// Quotes with every company the merchant can use (or only `request.company`), one
+    /// answer each so a client can compare; one company failing does not fail the others.
+    async fn quote_all(&self, request: &DeliveryRequest) -> ProviderResult<Vec<CompanyQuote>> {
+        // A network of one company: no company id to choose.
+        let company = Company {
+            id: String::new(),
+            name: self.id().as_str().to_owned(),
+        };
+        Ok(vec![CompanyQuote {
+            company,
+            quote: self.quote(request).await,
+        }])
+    }
+    /// The companies of a multi-company network (WeChat `getAllImmeDelivery`).
+    async fn companies(&self) -> ProviderResult<Vec<Company>> {
+        Err(unsupported(self.id(), "courier companies"))
+    }
+    /// Our accounts at those companies (WeChat `getBindAccount`).
+    async fn bound_accounts(&self) -> ProviderResult<Vec<BoundAccount>> {
+        Err(unsupported(self.id(), "bound accounts"))
+    }
+    /// Asks to bind our account at a company (WeChat `bindLocalAccount`).
+    async fn bind_account(&self, _company_id: &str) -> ProviderResult<()> {
+        Err(unsupported(self.id(), "binding accounts"))
+    }
+    /// Opens the delivery service for the mini-program (WeChat `openDelivery`).
+    async fn open_service(&self) -> ProviderResult<()> {
+        Err(unsupported(self.id(), "opening the service"))
+    }
+    /// What cancelling would cost now.
+    async fn preview_cancel(
+        &self,
+        _order: &OrderRef,
+        _reason_id: i64,
+        _reason: &str,
+    ) -> ProviderResult<CancelPreview> {
+        Err(unsupported(self.id(), "cancellation previews"))
+    }
+
+    async fn confirm_returned_goods(&self, _order: &OrderRef) -> ProviderResult<()> {
         Err(unsupported(self.id(), "confirming returned goods"))
     }
-    async fn appoint(
-        &self,
-        _origin_id: &str,
-        _courier_id: &str,
-        _shop_no: &str,
-    ) -> ProviderResult<()> {
+    async fn appoint(&self, _order: &OrderRef, _courier_id: &str) -> ProviderResult<()> {
         Err(unsupported(self.id(), "appointing a courier"))
     }
-    async fn cancel_appointment(&self, _origin_id: &str) -> ProviderResult<()> {
+    async fn cancel_appointment(&self, _order: &OrderRef) -> ProviderResult<()> {
         Err(unsupported(self.id(), "cancelling an appointment"))
     }
     async fn appointable_couriers(&self, _shop_no: &str) -> ProviderResult<Vec<Courier>> {
         Err(unsupported(self.id(), "listing appointable couriers"))
     }
-    async fn complain(&self, _origin_id: &str, _reason_id: i64) -> ProviderResult<()> {
+    async fn complain(&self, _order: &OrderRef, _reason_id: i64) -> ProviderResult<()> {
         Err(unsupported(self.id(), "complaints"))
     }
     async fn complaint_reasons(&self) -> ProviderResult<Vec<Reason>> {
@@ -248,7 +377,7 @@ pub trait CourierNetwork: Send + Sync {
     ) -> ProviderResult<Vec<CourierPosition>> {
         Err(unsupported(self.id(), "courier positions"))
     }
-    async fn track_url(&self, _origin_id: &str) -> ProviderResult<String> {
+    async fn track_url(&self, _order: &OrderRef) -> ProviderResult<String> {
         Err(unsupported(self.id(), "track links"))
     }
     async fn cities(&self) -> ProviderResult<Vec<City>> {
@@ -270,7 +399,7 @@ pub trait CourierNetwork: Send + Sync {
     /// Answers a courier's request to cancel (`accept` = let them cancel).
     async fn answer_courier_cancellation(
         &self,
-        _origin_id: &str,
+        _order: &OrderRef,
         _platform_order_id: &str,
         _accept: bool,
     ) -> ProviderResult<()> {

@@ -275,6 +275,10 @@ pub fn dispatched(r: &wire::FeeResult) -> ProviderResult<Dispatched> {
         fees: fees(r)?,
         // Informational only: a missing distance does not make the dispatch less real.
         distance_m: metres(r.distance).unwrap_or(0),
+        // Dada's waybill number and first status arrive with the callbacks.
+        waybill: None,
+        raw_status: None,
+        finish_code: None,
     })
 }
 
@@ -288,7 +292,8 @@ pub fn quote(r: &wire::FeeResult, received_at: DateTime<Utc>) -> ProviderResult<
         fees: fees(r)?,
         distance_m: metres(r.distance).unwrap_or(0),
         token,
-        expires_at: received_at + QUOTE_VALIDITY,
+        expires_at: Some(received_at + QUOTE_VALIDITY),
+        dispatch_minutes: None,
     })
 }
 
@@ -308,6 +313,8 @@ pub fn detail(d: wire::OrderDetail) -> ProviderResult<DeliveryDetail> {
         status,
         raw_status: d.status_code.to_string(),
         status_message: non_empty(d.status_msg),
+        // status/query does not carry Dada's waybill number; callbacks do.
+        waybill: None,
         courier: Courier {
             id: None,
             name: non_empty(d.transporter_name),
@@ -563,7 +570,7 @@ mod tests {
         let now = Utc::now();
         let q = quote(&r, now).unwrap();
         assert_eq!(q.token, "Dada123");
-        assert_eq!(q.expires_at - now, TimeDelta::minutes(3));
+        assert_eq!(q.expires_at.map(|t| t - now), Some(TimeDelta::minutes(3)));
     }
 
     #[test]
@@ -617,6 +624,9 @@ mod tests {
             tips: Money::ZERO,
             note: None,
             publish_at: Some(Utc.with_ymd_and_hms(2030, 1, 1, 0, 10, 1).unwrap()),
+            company: None,
+            sender: None,
+            quote_token: None,
         };
         let v = serde_json::to_value(order_body(&request)).unwrap();
         assert_eq!(v["cargo_price"], json!(25.8));

@@ -31,8 +31,8 @@ use crate::{
         Capability, ProviderInfo, ProviderResult, ProviderRole,
         delivery::{
             Balance, City, Courier, CourierNetwork, CourierPosition, DeliveryDetail, DeliveryQuote,
-            DeliveryRequest, Dispatched, MerchantRegistration, Reason, RechargeChannel, Store,
-            StoreBatch, StoreUpdate,
+            DeliveryRequest, Dispatched, MerchantRegistration, OrderRef, Reason, RechargeChannel,
+            Store, StoreBatch, StoreUpdate,
         },
     },
 };
@@ -136,7 +136,11 @@ impl CourierNetwork for DadaAdapter {
         mapping::dispatched(&self.client.add_order(&mapping::order_body(request)).await?)
     }
 
-    async fn dispatch_quote(&self, token: &str) -> ProviderResult<Dispatched> {
+    async fn dispatch_quote(
+        &self,
+        _request: &DeliveryRequest,
+        token: &str,
+    ) -> ProviderResult<Dispatched> {
         mapping::dispatched(&self.client.add_after_query(token).await?)
     }
 
@@ -151,30 +155,34 @@ impl CourierNetwork for DadaAdapter {
 
     async fn add_tip(
         &self,
-        origin_id: &str,
+        order: &OrderRef,
         total: Money,
-        city_code: &str,
         note: Option<&str>,
     ) -> ProviderResult<()> {
         self.client
             .add_tip(&wire::AddTip {
-                order_id: origin_id,
+                order_id: &order.origin_id,
                 tips: wire::JsonDecimal(total.to_yuan()),
-                city_code,
+                city_code: order.city_code.as_deref().unwrap_or_default(),
                 info: note.filter(|n| !n.is_empty()),
             })
             .await
     }
 
-    async fn detail(&self, origin_id: &str) -> ProviderResult<DeliveryDetail> {
-        mapping::detail(self.client.status_query(origin_id).await?)
+    async fn detail(&self, order: &OrderRef) -> ProviderResult<DeliveryDetail> {
+        mapping::detail(self.client.status_query(&order.origin_id).await?)
     }
 
-    async fn cancel(&self, origin_id: &str, reason_id: i64, reason: &str) -> ProviderResult<Money> {
+    async fn cancel(
+        &self,
+        order: &OrderRef,
+        reason_id: i64,
+        reason: &str,
+    ) -> ProviderResult<Money> {
         let result = self
             .client
             .formal_cancel(&wire::FormalCancel {
-                order_id: origin_id,
+                order_id: &order.origin_id,
                 cancel_reason_id: reason_id,
                 cancel_reason: reason,
             })
@@ -192,16 +200,11 @@ impl CourierNetwork for DadaAdapter {
             .collect())
     }
 
-    async fn confirm_returned_goods(&self, origin_id: &str) -> ProviderResult<()> {
-        self.client.confirm_goods(origin_id).await
+    async fn confirm_returned_goods(&self, order: &OrderRef) -> ProviderResult<()> {
+        self.client.confirm_goods(&order.origin_id).await
     }
 
-    async fn appoint(
-        &self,
-        origin_id: &str,
-        courier_id: &str,
-        shop_no: &str,
-    ) -> ProviderResult<()> {
+    async fn appoint(&self, order: &OrderRef, courier_id: &str) -> ProviderResult<()> {
         // Dada's courier ids are integers; anything else could only be refused.
         let transporter_id = courier_id.trim().parse::<i64>().map_err(|_| {
             mapping::invalid(format!(
@@ -210,15 +213,15 @@ impl CourierNetwork for DadaAdapter {
         })?;
         self.client
             .appoint(&wire::Appoint {
-                order_id: origin_id,
+                order_id: &order.origin_id,
                 transporter_id,
-                shop_no,
+                shop_no: order.shop_no.as_deref().unwrap_or_default(),
             })
             .await
     }
 
-    async fn cancel_appointment(&self, origin_id: &str) -> ProviderResult<()> {
-        self.client.cancel_appointment(origin_id).await
+    async fn cancel_appointment(&self, order: &OrderRef) -> ProviderResult<()> {
+        self.client.cancel_appointment(&order.origin_id).await
     }
 
     async fn appointable_couriers(&self, shop_no: &str) -> ProviderResult<Vec<Courier>> {
@@ -231,10 +234,10 @@ impl CourierNetwork for DadaAdapter {
             .collect())
     }
 
-    async fn complain(&self, origin_id: &str, reason_id: i64) -> ProviderResult<()> {
+    async fn complain(&self, order: &OrderRef, reason_id: i64) -> ProviderResult<()> {
         self.client
             .complain(&wire::Complaint {
-                order_id: origin_id,
+                order_id: &order.origin_id,
                 reason_id,
             })
             .await
@@ -263,9 +266,9 @@ impl CourierNetwork for DadaAdapter {
             .collect())
     }
 
-    async fn track_url(&self, origin_id: &str) -> ProviderResult<String> {
+    async fn track_url(&self, order: &OrderRef) -> ProviderResult<String> {
         self.client
-            .track(origin_id)
+            .track(&order.origin_id)
             .await?
             .track_url
             .ok_or_else(|| mapping::protocol("transporter/track answered no trackUrl"))
@@ -355,7 +358,7 @@ impl CourierNetwork for DadaAdapter {
 
     async fn answer_courier_cancellation(
         &self,
-        origin_id: &str,
+        order: &OrderRef,
         platform_order_id: &str,
         accept: bool,
     ) -> ProviderResult<()> {
@@ -367,7 +370,7 @@ impl CourierNetwork for DadaAdapter {
                 .map_or_else(|_| serde_json::Value::from(id), serde_json::Value::from)
         });
         let message_body = serde_json::to_string(&wire::CourierCancelAnswer {
-            order_id: origin_id,
+            order_id: &order.origin_id,
             dada_order_id,
             is_confirm: u8::from(accept),
         })

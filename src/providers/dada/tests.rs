@@ -11,6 +11,10 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 
 use super::*;
+
+fn r(origin_id: &str) -> OrderRef {
+    OrderRef::new(origin_id)
+}
 use crate::{
     domain::{GeoPoint, OrderStatus},
     providers::{ProviderError, RejectKind},
@@ -93,6 +97,9 @@ fn request(origin_id: &str) -> DeliveryRequest {
         tips: Money::ZERO,
         note: Some("少放辣".into()),
         publish_at: None,
+        company: None,
+        sender: None,
+        quote_token: None,
     }
 }
 
@@ -112,7 +119,7 @@ async fn dispatched_order_waits_for_a_courier() {
     // The sandbox gives no coupons, so what the merchant pays is at least the freight.
     assert!(sent.fees.fee >= sent.fees.delivery_fee);
     assert!(sent.distance_m > 0);
-    let d = dada.detail("T-1").await.unwrap();
+    let d = dada.detail(&r("T-1")).await.unwrap();
     assert_eq!(d.raw_status, "1");
     assert_eq!(d.status, OrderStatus::Pending);
     assert_eq!(d.courier, Courier::default());
@@ -152,7 +159,7 @@ async fn wrong_secret_is_refused_with_2003() {
 #[tokio::test]
 async fn unknown_order_is_not_found() {
     let sandbox = Sandbox::start().await;
-    let e = sandbox.adapter().detail("nope").await.unwrap_err();
+    let e = sandbox.adapter().detail(&r("nope")).await.unwrap_err();
     assert_eq!(rejected_code(&e), Some(("2005", RejectKind::NotFound)));
 }
 
@@ -162,7 +169,7 @@ async fn cancelling_an_accepted_order_costs_the_penalty() {
     let dada = sandbox.adapter();
     // Waiting orders cancel for free.
     dada.dispatch(&request("T-free")).await.unwrap();
-    assert_eq!(dada.cancel("T-free", 4, "").await.unwrap(), Money::ZERO);
+    assert_eq!(dada.cancel(&r("T-free"), 4, "").await.unwrap(), Money::ZERO);
 
     dada.dispatch(&request("T-late")).await.unwrap();
     dada.client().simulate().accept("T-late").await.unwrap();
@@ -174,9 +181,9 @@ async fn cancelling_an_accepted_order_costs_the_penalty() {
             json!({"secs": 120}),
         )
         .await;
-    let penalty = dada.cancel("T-late", 4, "顾客取消订单").await.unwrap();
+    let penalty = dada.cancel(&r("T-late"), 4, "顾客取消订单").await.unwrap();
     assert_eq!(penalty, Money::from_fen(200));
-    let d = dada.detail("T-late").await.unwrap();
+    let d = dada.detail(&r("T-late")).await.unwrap();
     assert_eq!(d.status, OrderStatus::Cancelled);
     assert_eq!(d.penalty, Some(Money::from_fen(200)));
     assert!(d.cancelled_at.is_some());
@@ -184,7 +191,7 @@ async fn cancelling_an_accepted_order_costs_the_penalty() {
     // Cancelled orders can be sent again.
     dada.redispatch(&request("T-late")).await.unwrap();
     assert_eq!(
-        dada.detail("T-late").await.unwrap().status,
+        dada.detail(&r("T-late")).await.unwrap().status,
         OrderStatus::Pending
     );
 }
@@ -194,7 +201,7 @@ async fn other_reason_needs_a_text() {
     let sandbox = Sandbox::start().await;
     let dada = sandbox.adapter();
     dada.dispatch(&request("T-other")).await.unwrap();
-    let e = dada.cancel("T-other", 10000, "").await.unwrap_err();
+    let e = dada.cancel(&r("T-other"), 10000, "").await.unwrap_err();
     assert_eq!(
         rejected_code(&e),
         Some(("2049", RejectKind::InvalidRequest))
@@ -208,15 +215,22 @@ async fn a_quote_can_be_published_once() {
     let before = chrono::Utc::now();
     let quote = dada.quote(&request("T-q")).await.unwrap();
     assert!(!quote.token.is_empty());
-    assert!(quote.expires_at >= before + chrono::TimeDelta::minutes(3));
-    assert!(quote.expires_at <= chrono::Utc::now() + chrono::TimeDelta::minutes(3));
-    let sent = dada.dispatch_quote(&quote.token).await.unwrap();
+    let expires_at = quote.expires_at.unwrap();
+    assert!(expires_at >= before + chrono::TimeDelta::minutes(3));
+    assert!(expires_at <= chrono::Utc::now() + chrono::TimeDelta::minutes(3));
+    let sent = dada
+        .dispatch_quote(&request("T-q"), &quote.token)
+        .await
+        .unwrap();
     assert_eq!(sent.fees, quote.fees);
     assert_eq!(
-        dada.detail("T-q").await.unwrap().status,
+        dada.detail(&r("T-q")).await.unwrap().status,
         OrderStatus::Pending
     );
-    let again = dada.dispatch_quote(&quote.token).await.unwrap_err();
+    let again = dada
+        .dispatch_quote(&request("T-q"), &quote.token)
+        .await
+        .unwrap_err();
     assert!(rejected_code(&again).is_some(), "{again:?}");
 }
 
@@ -232,7 +246,10 @@ async fn an_expired_quote_is_refused_with_2062() {
             json!({"secs": 181}),
         )
         .await;
-    let e = dada.dispatch_quote(&quote.token).await.unwrap_err();
+    let e = dada
+        .dispatch_quote(&request("T-q"), &quote.token)
+        .await
+        .unwrap_err();
     assert_eq!(rejected_code(&e).map(|(c, _)| c), Some("2062"));
 }
 
@@ -241,15 +258,29 @@ async fn tips_only_go_up() {
     let sandbox = Sandbox::start().await;
     let dada = sandbox.adapter();
     dada.dispatch(&request("T-tip")).await.unwrap();
-    dada.add_tip("T-tip", Money::from_fen(250), "021", Some("快点"))
-        .await
-        .unwrap();
+    dada.add_tip(
+        &OrderRef {
+            city_code: Some("021".into()),
+            ..r("T-tip")
+        },
+        Money::from_fen(250),
+        Some("快点"),
+    )
+    .await
+    .unwrap();
     assert_eq!(
-        dada.detail("T-tip").await.unwrap().fees.tips,
+        dada.detail(&r("T-tip")).await.unwrap().fees.tips,
         Money::from_fen(250)
     );
     let e = dada
-        .add_tip("T-tip", Money::from_fen(200), "021", None)
+        .add_tip(
+            &OrderRef {
+                city_code: Some("021".into()),
+                ..r("T-tip")
+            },
+            Money::from_fen(200),
+            None,
+        )
         .await
         .unwrap_err();
     assert_eq!(rejected_code(&e).map(|(c, _)| c), Some("2057"));
@@ -262,7 +293,7 @@ async fn simulated_delivery_shows_the_courier() {
     dada.dispatch(&request("T-run")).await.unwrap();
     let sim = dada.client().simulate();
     sim.accept("T-run").await.unwrap();
-    let d = dada.detail("T-run").await.unwrap();
+    let d = dada.detail(&r("T-run")).await.unwrap();
     assert_eq!(d.status, OrderStatus::Accepted);
     assert!(d.courier.name.is_some());
     assert!(d.courier.phone.is_some());
@@ -278,19 +309,19 @@ async fn simulated_delivery_shows_the_courier() {
     assert!(positions[0].courier.position.is_some());
     assert!(dada.courier_positions(&[]).await.unwrap().is_empty());
 
-    assert!(!dada.track_url("T-run").await.unwrap().is_empty());
+    assert!(!dada.track_url(&r("T-run")).await.unwrap().is_empty());
 
     sim.fetch("T-run").await.unwrap();
     assert_eq!(
-        dada.detail("T-run").await.unwrap().status,
+        dada.detail(&r("T-run")).await.unwrap().status,
         OrderStatus::InProgress
     );
     sim.finish("T-run").await.unwrap();
-    let d = dada.detail("T-run").await.unwrap();
+    let d = dada.detail(&r("T-run")).await.unwrap();
     assert_eq!(d.status, OrderStatus::Completed);
     assert!(d.finished_at.is_some());
     // Not late, so a complaint about manners is taken.
-    dada.complain("T-run", 3).await.unwrap();
+    dada.complain(&r("T-run"), 3).await.unwrap();
 }
 
 #[tokio::test]
@@ -312,12 +343,12 @@ async fn returned_goods_are_confirmed() {
     sim.fetch("T-back").await.unwrap();
     sim.abnormal_back("T-back").await.unwrap();
     assert_eq!(
-        dada.detail("T-back").await.unwrap().status,
+        dada.detail(&r("T-back")).await.unwrap().status,
         OrderStatus::Returning
     );
-    dada.confirm_returned_goods("T-back").await.unwrap();
+    dada.confirm_returned_goods(&r("T-back")).await.unwrap();
     assert_eq!(
-        dada.detail("T-back").await.unwrap().status,
+        dada.detail(&r("T-back")).await.unwrap().status,
         OrderStatus::Returned
     );
 }
@@ -333,13 +364,13 @@ async fn simulated_cancel_and_expiry() {
         .await
         .unwrap();
     assert_eq!(
-        dada.detail("T-c").await.unwrap().status,
+        dada.detail(&r("T-c")).await.unwrap().status,
         OrderStatus::Cancelled
     );
     dada.dispatch(&request("T-x")).await.unwrap();
     dada.client().simulate().expire("T-x").await.unwrap();
     assert_eq!(
-        dada.detail("T-x").await.unwrap().status,
+        dada.detail(&r("T-x")).await.unwrap().status,
         OrderStatus::Expired
     );
 }
@@ -354,17 +385,31 @@ async fn appointing_a_regular_courier() {
     assert!(couriers.iter().all(|c| c.name.is_some()));
 
     dada.dispatch(&request("T-ap")).await.unwrap();
-    dada.appoint("T-ap", "666", SHANGHAI_SHOP).await.unwrap();
-    let d = dada.detail("T-ap").await.unwrap();
+    dada.appoint(
+        &OrderRef {
+            shop_no: Some(SHANGHAI_SHOP.into()),
+            ..r("T-ap")
+        },
+        "666",
+    )
+    .await
+    .unwrap();
+    let d = dada.detail(&r("T-ap")).await.unwrap();
     assert_eq!(
         (d.raw_status.as_str(), d.status),
         ("8", OrderStatus::Pending)
     );
-    dada.cancel_appointment("T-ap").await.unwrap();
-    assert_eq!(dada.detail("T-ap").await.unwrap().raw_status, "1");
+    dada.cancel_appointment(&r("T-ap")).await.unwrap();
+    assert_eq!(dada.detail(&r("T-ap")).await.unwrap().raw_status, "1");
 
     let e = dada
-        .appoint("T-ap", "not-a-number", SHANGHAI_SHOP)
+        .appoint(
+            &OrderRef {
+                shop_no: Some(SHANGHAI_SHOP.into()),
+                ..r("T-ap")
+            },
+            "not-a-number",
+        )
         .await
         .unwrap_err();
     assert_eq!(
@@ -499,7 +544,7 @@ async fn a_courier_may_be_let_go() {
     dada.dispatch(&request("T-let")).await.unwrap();
     // Nothing to answer yet.
     let e = dada
-        .answer_courier_cancellation("T-let", "", true)
+        .answer_courier_cancellation(&r("T-let"), "", true)
         .await
         .unwrap_err();
     assert_eq!(rejected_code(&e).map(|(c, _)| c), Some("2012"));
@@ -513,11 +558,11 @@ async fn a_courier_may_be_let_go() {
         )
         .await;
     let client_id = view["clientId"].as_str().unwrap_or_default().to_owned();
-    dada.answer_courier_cancellation("T-let", &client_id, false)
+    dada.answer_courier_cancellation(&r("T-let"), &client_id, false)
         .await
         .unwrap();
     assert_eq!(
-        dada.detail("T-let").await.unwrap().status,
+        dada.detail(&r("T-let")).await.unwrap().status,
         OrderStatus::Accepted
     );
 }
