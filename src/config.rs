@@ -9,7 +9,9 @@ use figment::{
     Figment,
     providers::{Env, Format, Toml},
 };
-use orderhub_sandbox::{dada::DadaSandboxConfig, daoway::DaowaySandboxConfig};
+use orderhub_sandbox::{
+    dada::DadaSandboxConfig, daoway::DaowaySandboxConfig, wechat::WechatSandboxConfig,
+};
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -22,6 +24,7 @@ pub struct Config {
     pub sandbox: SandboxConfig,
     pub daoway: DaowayConfig,
     pub dada: DadaConfig,
+    pub wechat: WechatConfig,
     pub outbox: crate::outbox::OutboxConfig,
 }
 
@@ -113,6 +116,7 @@ pub struct SandboxConfig {
     pub enabled: bool,
     pub daoway: DaowaySandboxConfig,
     pub dada: DadaSandboxConfig,
+    pub wechat: WechatSandboxConfig,
 }
 
 impl Default for SandboxConfig {
@@ -121,6 +125,7 @@ impl Default for SandboxConfig {
             enabled: true,
             daoway: DaowaySandboxConfig::default(),
             dada: DadaSandboxConfig::default(),
+            wechat: WechatSandboxConfig::default(),
         }
     }
 }
@@ -218,6 +223,83 @@ impl DadaConfig {
     pub fn request_timeout(&self) -> Duration {
         Duration::from_millis(self.request_timeout_ms)
     }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WechatConfig {
+    pub enabled: bool,
+    /// `https://api.weixin.qq.com`. Unset = the in-process sandbox.
+    pub base_url: Option<String>,
+    /// The mini-program's appid and secret (for access_token).
+    pub appid: Option<String>,
+    pub secret: Option<SecretString>,
+    /// Message push: the Token and EncodingAESKey set in the mini-program's console.
+    pub token: Option<SecretString>,
+    pub encoding_aes_key: Option<SecretString>,
+    /// Safe (encrypted) message push, which instant delivery requires.
+    pub safe_mode: bool,
+    /// The user openid orders are placed for when a request names none.
+    pub openid: Option<String>,
+    /// Our account at each courier company: `delivery_id`, `shopid` (the company's appkey)
+    /// and `app_secret` (for `delivery_sign`).
+    pub companies: Vec<WechatCompanyConfig>,
+    /// Our stores (the senders), by their number at the companies (`shop_no`).
+    pub stores: Vec<WechatStoreConfig>,
+    pub request_timeout_ms: u64,
+    /// How often in-flight deliveries are checked, so a lost push is caught.
+    pub poll_interval_ms: u64,
+    /// Addresses or CIDR blocks allowed to call `/callbacks/wechat`. Pushes are signed with
+    /// our Token, so this is a second fence; empty = anyone.
+    pub push_allow_ips: Vec<String>,
+}
+
+impl Default for WechatConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            base_url: None,
+            appid: None,
+            secret: None,
+            token: None,
+            encoding_aes_key: None,
+            safe_mode: true,
+            openid: None,
+            companies: Vec::new(),
+            stores: Vec::new(),
+            request_timeout_ms: 5_000,
+            poll_interval_ms: 30_000,
+            push_allow_ips: Vec::new(),
+        }
+    }
+}
+
+impl WechatConfig {
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_millis(self.request_timeout_ms)
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WechatCompanyConfig {
+    pub delivery_id: String,
+    pub shopid: String,
+    pub app_secret: SecretString,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WechatStoreConfig {
+    pub shop_no: String,
+    pub name: String,
+    pub city: String,
+    pub address: String,
+    #[serde(default)]
+    pub address_detail: String,
+    pub phone: String,
+    pub lng: f64,
+    pub lat: f64,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -22,7 +22,7 @@ use std::{
 
 use axum::Router;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-use orderhub_sandbox::{dada::DadaSandbox, daoway::DaowaySandbox};
+use orderhub_sandbox::{dada::DadaSandbox, daoway::DaowaySandbox, wechat::WechatSandbox};
 use sea_orm::DatabaseConnection;
 use secrecy::SecretString;
 use tokio::{net::TcpListener, task::JoinSet};
@@ -40,6 +40,7 @@ use crate::{
         dada::{DadaAdapter, DadaSettings},
         daoway::{DaowayAdapter, client::DaowayClient},
         delivery::CourierNetwork,
+        wechat::{CompanyAccount, WechatAdapter, WechatSettings},
     },
 };
 
@@ -56,6 +57,10 @@ pub struct AppState {
     pub daoway_channel: Option<String>,
     /// Who may call Dada's callback routes.
     pub dada_callers: Arc<http::allow::AllowList>,
+    /// How WeChat's message pushes are verified and answered (None when WeChat is off).
+    pub wechat_push: Option<Arc<providers::wechat::PushConfig>>,
+    /// Who may call the WeChat push route.
+    pub wechat_callers: Arc<http::allow::AllowList>,
     pub statements: Arc<AtomicU64>,
     pub metrics: Option<PrometheusHandle>,
     /// Cancelled at shutdown: workers and subscriptions stop.
@@ -130,6 +135,17 @@ impl Application {
             let sb = DadaSandbox::new(config.sandbox.dada.clone());
             sb.set_message_url(format!("{base_url}/callbacks/dada/message"));
             sandboxes = std::mem::take(&mut sandboxes).nest("/dada", sb.router());
+            let handle = sb.spawn(shutdown.clone());
+            workers.spawn(async move {
+                let _ = handle.await;
+            });
+            sb
+        });
+
+        let wechat_sandbox = config.sandbox.enabled.then(|| {
+            let sb = WechatSandbox::new(config.sandbox.wechat.clone());
+            sb.set_push_url(format!("{base_url}/callbacks/wechat"));
+            sandboxes = std::mem::take(&mut sandboxes).nest("/wechat", sb.router());
             let handle = sb.spawn(shutdown.clone());
             workers.spawn(async move {
                 let _ = handle.await;
@@ -266,6 +282,104 @@ impl Application {
             registry.info.push(DadaAdapter::info(false, false));
         }
 
+        let mut wechat_push = None;
+        let mut wechat_stores = Vec::new();
+        let wx = &config.wechat;
+        if wx.enabled {
+            let sandboxed = wx.base_url.is_none();
+            let settings = match (&wx.base_url, &wechat_sandbox) {
+                (Some(url), _) => {
+                    let need = |v: Option<SecretString>, name: &str| {
+                        v.ok_or_else(|| {
+                            StartupError::Config(format!(
+                                "wechat.{name} is required for the real platform"
+                            ))
+                        })
+                    };
+                    WechatSettings {
+                        base_url: url.clone(),
+                        appid: wx.appid.clone().ok_or_else(|| {
+                            StartupError::Config(
+                                "wechat.appid is required for the real platform".into(),
+                            )
+                        })?,
+                        secret: need(wx.secret.clone(), "secret")?,
+                        token: need(wx.token.clone(), "token")?,
+                        encoding_aes_key: need(wx.encoding_aes_key.clone(), "encoding_aes_key")?,
+                        safe_mode: wx.safe_mode,
+                        openid: wx.openid.clone().ok_or_else(|| {
+                            StartupError::Config(
+                                "wechat.openid is required for the real platform".into(),
+                            )
+                        })?,
+                        companies: wx
+                            .companies
+                            .iter()
+                            .map(|c| CompanyAccount {
+                                delivery_id: c.delivery_id.clone(),
+                                shopid: c.shopid.clone(),
+                                app_secret: c.app_secret.clone(),
+                            })
+                            .collect(),
+                        timeout: wx.request_timeout(),
+                    }
+                }
+                (None, Some(_)) => {
+                    let sb = &config.sandbox.wechat;
+                    WechatSettings {
+                        base_url: format!("{base_url}/sandbox/wechat"),
+                        appid: sb.appid.clone(),
+                        secret: SecretString::from(sb.secret.clone()),
+                        token: SecretString::from(sb.token.clone()),
+                        encoding_aes_key: SecretString::from(sb.encoding_aes_key.clone()),
+                        safe_mode: sb.safe_mode,
+                        openid: sb.openids.first().cloned().unwrap_or_default(),
+                        companies: sb
+                            .companies
+                            .iter()
+                            .filter(|c| c.bound)
+                            .map(|c| CompanyAccount {
+                                delivery_id: c.delivery_id.clone(),
+                                shopid: c.shopid.clone(),
+                                app_secret: SecretString::from(c.app_secret.clone()),
+                            })
+                            .collect(),
+                        timeout: wx.request_timeout(),
+                    }
+                }
+                (None, None) => {
+                    return Err(StartupError::Config(
+                        "wechat.base_url is required when the sandbox is off (or set wechat.enabled = false)".into(),
+                    ));
+                }
+            };
+            let adapter = WechatAdapter::new(settings).map_err(StartupError::Config)?;
+            wechat_push = Some(Arc::new(adapter.push_config()));
+            let adapter: Arc<dyn CourierNetwork> = Arc::new(adapter);
+            registry.couriers.push(adapter.clone());
+            registry.info.push(WechatAdapter::info(true, sandboxed));
+            courier_pollers.push((adapter, Duration::from_millis(wx.poll_interval_ms.max(100))));
+            wechat_stores = if sandboxed && wx.stores.is_empty() {
+                WechatSandbox::seeded_stores()
+                    .into_iter()
+                    .map(|s| crate::config::WechatStoreConfig {
+                        shop_no: s.shop_no,
+                        name: s.name,
+                        city: s.city,
+                        address: s.address,
+                        address_detail: s.address_detail,
+                        phone: s.phone,
+                        lng: s.lng,
+                        lat: s.lat,
+                    })
+                    .collect()
+            } else {
+                wx.stores.clone()
+            };
+        } else {
+            registry.info.push(WechatAdapter::info(false, false));
+        }
+
         let bus = EventBus::new(4096);
         let catalog = CatalogService::new(
             db.clone(),
@@ -288,6 +402,27 @@ impl Application {
                 every,
                 shutdown.clone(),
             ));
+        }
+        // Our WeChat stores come from configuration (WeChat has no store API).
+        for s in &wechat_stores {
+            let Some(location) = domain::GeoPoint::new(s.lng, s.lat) else {
+                return Err(StartupError::Config(format!(
+                    "wechat store {}: coordinates out of range",
+                    s.shop_no
+                )));
+            };
+            let store = providers::delivery::Store {
+                shop_no: Some(s.shop_no.clone()),
+                name: s.name.clone(),
+                business: 0,
+                city_name: s.city.clone(),
+                area_name: s.address_detail.clone(),
+                address: s.address.clone(),
+                location,
+                contact_name: s.name.clone(),
+                phone: s.phone.clone(),
+            };
+            catalog.upsert_store(ProviderId::Wechat, &store).await?;
         }
         if !dada_imports.is_empty() {
             // Best effort, in the background: a store that cannot be fetched now can be
@@ -326,6 +461,14 @@ impl Application {
             orders,
             bus,
             daoway_channel,
+            wechat_push,
+            wechat_callers: Arc::new(
+                http::allow::AllowList::parse(
+                    &config.wechat.push_allow_ips,
+                    config.server.client_ip_header.as_deref(),
+                )
+                .map_err(|e| StartupError::Config(format!("wechat.push_allow_ips: {e}")))?,
+            ),
             dada_callers: Arc::new(
                 http::allow::AllowList::parse(
                     &config.dada.callback_allow_ips,

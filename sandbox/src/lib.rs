@@ -10,5 +10,7 @@
 //! latency, error and callback faults are the sandbox's behaviour, not the platform's.
 
 pub mod dada;
+pub mod daojia58;
 pub mod daoway;
 pub mod faults;
+pub mod wechat;

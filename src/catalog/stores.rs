@@ -77,7 +77,12 @@ impl CatalogService {
             .find_map(|c| (c.name.trim().trim_end_matches('市') == want).then_some(c.code))
     }
 
-    async fn upsert_store(&self, provider: ProviderId, s: &Store) -> Result<shop::Model, DbErr> {
+    /// Writes (or refreshes) a store the network knows as ours.
+    pub async fn upsert_store(
+        &self,
+        provider: ProviderId,
+        s: &Store,
+    ) -> Result<shop::Model, DbErr> {
         let Some(no) = s.shop_no.clone() else {
             return Err(DbErr::Custom("a registered store without a number".into()));
         };

@@ -96,9 +96,13 @@ impl Delivery {
     async fn origin_id(&self) -> Option<&str> {
         self.0.external_id.as_deref()
     }
-    /// The platform's own number (Dada's waybill number), once it has one.
+    /// The platform's own number (the waybill number), once it has one.
     async fn platform_order_id(&self) -> Option<&str> {
         self.0.platform_ref.as_deref()
+    }
+    /// The courier company carrying it, on a network of several (WeChat `delivery_id`).
+    async fn company(&self) -> Option<&str> {
+        self.0.courier_company.as_deref()
     }
     async fn city_code(&self) -> Option<&str> {
         self.0.city_code.as_deref()
@@ -331,6 +335,30 @@ pub struct DeliveryBalance {
     pub red_packet: Option<Money>,
 }
 
+#[derive(SimpleObject)]
+pub struct DeliveryCompany {
+    /// The network's id of the company (WeChat `delivery_id`, e.g. `SFTC`).
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(SimpleObject)]
+pub struct BoundDeliveryAccount {
+    /// The company (`deliveryCompanies`).
+    pub company: String,
+    /// Our account at the company (WeChat `shopid`).
+    pub shop_id: String,
+    pub audit: AuditState,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+#[graphql(remote = "crate::providers::delivery::AuditState")]
+pub enum AuditState {
+    Passed,
+    Reviewing,
+    Rejected,
+}
+
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
 #[graphql(remote = "crate::providers::delivery::RechargeChannel")]
 pub enum RechargeChannel {
@@ -419,6 +447,39 @@ impl DeliveryQuery {
         };
         let list = answer(state(ctx)?.orders.appointable_couriers(id).await)?;
         Ok(list.into_iter().map(Courier::from_net).collect())
+    }
+
+    /// The courier companies of a network of several (WeChat).
+    async fn delivery_companies(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default_with = "ProviderId::Wechat")] provider: ProviderId,
+    ) -> Result<Vec<DeliveryCompany>> {
+        Ok(answer(state(ctx)?.orders.companies(provider.into()).await)?
+            .into_iter()
+            .map(|c| DeliveryCompany {
+                id: c.id,
+                name: c.name,
+            })
+            .collect())
+    }
+
+    /// Our accounts at those companies, with their review state.
+    async fn bound_delivery_accounts(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default_with = "ProviderId::Wechat")] provider: ProviderId,
+    ) -> Result<Vec<BoundDeliveryAccount>> {
+        Ok(
+            answer(state(ctx)?.orders.bound_accounts(provider.into()).await)?
+                .into_iter()
+                .map(|a| BoundDeliveryAccount {
+                    company: a.company_id,
+                    shop_id: a.shop_id,
+                    audit: a.audit.into(),
+                })
+                .collect(),
+        )
     }
 
     async fn delivery_quote(&self, ctx: &Context<'_>, id: ID) -> Result<Option<DeliveryQuote>> {
@@ -593,6 +654,42 @@ pub struct RespondToCourierCancellationInput {
     pub order_id: ID,
     /// True lets the courier cancel; false asks them to carry on.
     pub accept: bool,
+}
+
+#[derive(InputObject)]
+pub struct PreviewCancellationInput {
+    pub order_id: ID,
+    /// As for `cancelOrder`; "other" when absent.
+    pub reason_id: Option<i64>,
+    pub reason: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct PreviewCancellationPayload {
+    /// What the platform would keep if the order were cancelled now.
+    pub penalty: Option<Money>,
+    pub description: Option<String>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(InputObject)]
+pub struct BindDeliveryAccountInput {
+    #[graphql(default_with = "ProviderId::Wechat")]
+    pub provider: ProviderId,
+    /// The company (`deliveryCompanies`).
+    pub company: String,
+}
+
+#[derive(InputObject)]
+pub struct OpenDeliveryServiceInput {
+    #[graphql(default_with = "ProviderId::Wechat")]
+    pub provider: ProviderId,
+}
+
+#[derive(SimpleObject)]
+pub struct DonePayload {
+    pub ok: bool,
+    pub user_errors: Vec<UserError>,
 }
 
 #[derive(InputObject)]
@@ -887,6 +984,69 @@ impl DeliveryMutation {
             st.orders.respond_to_courier_cancellation(id, accept).await
         })
         .await
+    }
+
+    /// What cancelling would cost now, without cancelling.
+    async fn preview_cancellation(
+        &self,
+        ctx: &Context<'_>,
+        input: PreviewCancellationInput,
+    ) -> Result<PreviewCancellationPayload> {
+        let st = state(ctx)?;
+        let Some(id) = ids::decode(Kind::Order, &input.order_id) else {
+            return Ok(PreviewCancellationPayload {
+                penalty: None,
+                description: None,
+                user_errors: bad_id("orderId", "an order id"),
+            });
+        };
+        let (preview, user_errors) = settle(
+            st.orders
+                .preview_cancellation(id, input.reason_id, input.reason)
+                .await,
+            |p| p,
+        )?;
+        Ok(PreviewCancellationPayload {
+            penalty: preview.as_ref().map(|p| money(p.penalty.fen())),
+            description: preview.and_then(|p| p.description),
+            user_errors,
+        })
+    }
+
+    /// Asks to bind our account at a courier company (reviewed by the company).
+    async fn bind_delivery_account(
+        &self,
+        ctx: &Context<'_>,
+        input: BindDeliveryAccountInput,
+    ) -> Result<DonePayload> {
+        let st = state(ctx)?;
+        let (ok, user_errors) = settle(
+            st.orders
+                .bind_account(input.provider.into(), input.company.trim())
+                .await,
+            |()| true,
+        )?;
+        Ok(DonePayload {
+            ok: ok.unwrap_or(false),
+            user_errors,
+        })
+    }
+
+    /// Opens the instant-delivery service for the mini-program.
+    async fn open_delivery_service(
+        &self,
+        ctx: &Context<'_>,
+        input: OpenDeliveryServiceInput,
+    ) -> Result<DonePayload> {
+        let st = state(ctx)?;
+        let (ok, user_errors) =
+            settle(st.orders.open_service(input.provider.into()).await, |()| {
+                true
+            })?;
+        Ok(DonePayload {
+            ok: ok.unwrap_or(false),
+            user_errors,
+        })
     }
 
     /// Registers stores at the network; each is accepted or refused on its own.

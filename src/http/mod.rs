@@ -35,7 +35,7 @@ use tower_http::{
 use crate::{
     AppState,
     graphql::AppSchema,
-    providers::{dada, daoway},
+    providers::{dada, daoway, wechat},
 };
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -57,6 +57,17 @@ pub fn router(state: AppState, schema: AppSchema, sandboxes: Router) -> Router {
                 .route("/callbacks/dada/message", post(dada::routes::message))
                 .route_layer(middleware::from_fn_with_state(
                     state.dada_callers.clone(),
+                    allow::guard,
+                )),
+        )
+        .merge(
+            Router::new()
+                .route(
+                    "/callbacks/wechat",
+                    get(wechat::routes::verify).post(wechat::routes::push),
+                )
+                .route_layer(middleware::from_fn_with_state(
+                    state.wechat_callers.clone(),
                     allow::guard,
                 )),
         )

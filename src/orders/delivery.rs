@@ -221,12 +221,13 @@ impl OrderService {
         shop: &shop::Model,
         stored: &StoredRequest,
     ) -> Result<DeliveryRequest, OrderError> {
+        // Networks that push to one configured URL (WeChat) take none with each order.
         let callback_url = self
             .delivery
             .callback_urls
             .get(&provider)
             .cloned()
-            .ok_or_else(|| DbErr::Custom(format!("no callback URL configured for {provider}")))?;
+            .unwrap_or_default();
         let weight = stored
             .cargo_weight_kg
             .parse::<Decimal>()
@@ -296,17 +297,18 @@ impl OrderService {
         validate_delivery(input)?;
         let (shop, provider) = self.store_of(input.shop_id).await?;
         let network = self.courier_or_refuse(provider, &["shopId"])?;
-        let city_code = input
-            .city_code
-            .clone()
-            .or_else(|| shop.city_code.clone())
-            .ok_or_else(|| {
-                UserError::new(
+        let city_code = match input.city_code.clone().or_else(|| shop.city_code.clone()) {
+            Some(code) => code,
+            None if !network.needs_city_code() => String::new(),
+            None => {
+                return Err(UserError::new(
                     &["cityCode"],
                     UserErrorCode::InvalidInput,
                     "the store has no city code: give cityCode (see deliveryCities)",
                 )
-            })?;
+                .into());
+            }
+        };
         let stored = StoredRequest {
             receiver_name: input.receiver_name.trim().to_owned(),
             receiver_phone: input.receiver_phone.trim().to_owned(),
@@ -1340,6 +1342,76 @@ impl OrderService {
             }) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// What cancelling would cost now (the platform's preview), without cancelling.
+    pub async fn preview_cancellation(
+        &self,
+        id: i64,
+        reason_id: Option<i64>,
+        reason: Option<String>,
+    ) -> Result<crate::providers::delivery::CancelPreview, OrderError> {
+        let (order, network) = self.delivery_order(id).await?;
+        let reference = self.order_ref(&order).await?;
+        let reason_id = reason_id.unwrap_or_else(|| network.other_cancel_reason_id());
+        let text = reason.unwrap_or_default();
+        with_timeout(
+            network.id(),
+            self.delivery.timeout,
+            network.preview_cancel(&reference, reason_id, &text),
+        )
+        .await
+        .map_err(|e| provider_user_error(&e).into())
+    }
+
+    pub async fn companies(
+        &self,
+        provider: ProviderId,
+    ) -> Result<Vec<crate::providers::delivery::Company>, OrderError> {
+        let network = self.courier_or_refuse(provider, &["provider"])?;
+        with_timeout(provider, self.delivery.timeout, network.companies())
+            .await
+            .map_err(|e| provider_user_error(&e).into())
+    }
+
+    pub async fn bound_accounts(
+        &self,
+        provider: ProviderId,
+    ) -> Result<Vec<crate::providers::delivery::BoundAccount>, OrderError> {
+        let network = self.courier_or_refuse(provider, &["provider"])?;
+        with_timeout(provider, self.delivery.timeout, network.bound_accounts())
+            .await
+            .map_err(|e| provider_user_error(&e).into())
+    }
+
+    pub async fn bind_account(
+        &self,
+        provider: ProviderId,
+        company: &str,
+    ) -> Result<(), OrderError> {
+        if company.trim().is_empty() {
+            return Err(UserError::new(
+                &["company"],
+                UserErrorCode::InvalidInput,
+                "company is required",
+            )
+            .into());
+        }
+        let network = self.courier_or_refuse(provider, &["provider"])?;
+        with_timeout(
+            provider,
+            self.delivery.timeout,
+            network.bind_account(company),
+        )
+        .await
+        .map_err(|e| provider_user_error(&e).into())
+    }
+
+    pub async fn open_service(&self, provider: ProviderId) -> Result<(), OrderError> {
+        let network = self.courier_or_refuse(provider, &["provider"])?;
+        with_timeout(provider, self.delivery.timeout, network.open_service())
+            .await
+            .map_err(|e| provider_user_error(&e).into())
     }
 
     pub async fn cancel_reasons(&self, provider: ProviderId) -> Result<Vec<Reason>, OrderError> {

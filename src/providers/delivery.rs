@@ -289,6 +289,11 @@ pub trait CourierNetwork: Send + Sync {
     fn other_cancel_reason_id(&self) -> i64 {
         0
     }
+    /// Whether every order needs the network's city code (Dada), or the city travels in the
+    /// addresses (WeChat).
+    fn needs_city_code(&self) -> bool {
+        false
+    }
 
     async fn quote(&self, request: &DeliveryRequest) -> ProviderResult<DeliveryQuote>;
     async fn dispatch(&self, request: &DeliveryRequest) -> ProviderResult<Dispatched>;

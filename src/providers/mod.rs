@@ -6,6 +6,7 @@
 pub mod dada;
 pub mod daoway;
 pub mod delivery;
+pub mod wechat;
 
 use std::{future::Future, sync::Arc, time::Duration};
 

@@ -75,6 +75,15 @@ pub fn test_config(dir: &std::path::Path, db_url: String) -> Config {
     c.sandbox.dada.callback_initial_backoff_ms = 100;
     c.dada.poll_interval_ms = 600_000;
     c.dada.request_timeout_ms = 3_000;
+    // WeChat: the same, for every company.
+    c.sandbox.wechat.accept_after_secs = None;
+    c.sandbox.wechat.arrive_after_secs = None;
+    c.sandbox.wechat.pickup_after_secs = None;
+    c.sandbox.wechat.deliver_after_secs = None;
+    c.sandbox.wechat.system_cancel_after_secs = None;
+    c.sandbox.wechat.push_initial_backoff_ms = 100;
+    c.wechat.poll_interval_ms = 600_000;
+    c.wechat.request_timeout_ms = 3_000;
     c.outbox.poll_interval_ms = 100;
     c.outbox.initial_backoff_ms = 100;
     let _ = dir;
@@ -230,6 +239,65 @@ impl TestApp {
             .json()
             .await
             .expect("json")
+    }
+
+    /// A URL of the WeChat sandbox.
+    pub fn wechat(&self, path: &str) -> String {
+        format!("{}/sandbox/wechat{path}", self.base)
+    }
+
+    /// POSTs to a WeChat sandbox control route; returns status and JSON body.
+    pub async fn wechat_post(&self, path: &str, body: Value) -> (u16, Value) {
+        let r = self
+            .http
+            .post(self.wechat(path))
+            .json(&body)
+            .send()
+            .await
+            .expect("wechat control route");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn wechat_put(&self, path: &str, body: Value) -> Value {
+        let r = self
+            .http
+            .put(self.wechat(path))
+            .json(&body)
+            .send()
+            .await
+            .expect("wechat control route");
+        assert!(r.status().is_success(), "PUT {path}: {}", r.status());
+        r.json().await.unwrap_or(Value::Null)
+    }
+
+    pub async fn wechat_get(&self, path: &str) -> Value {
+        self.http
+            .get(self.wechat(path))
+            .send()
+            .await
+            .expect("wechat control route")
+            .json()
+            .await
+            .expect("json")
+    }
+
+    /// The `Shop` id of a WeChat store (from configuration, written at start-up).
+    pub async fn wechat_shop(&self, shop_no: &str) -> String {
+        self.eventually(10, || async {
+            let d = self
+                .gql_ok(
+                    "{ shops(filter: {provider: WECHAT}, first: 50) { edges { node { id externalId } } } }",
+                    json!({}),
+                )
+                .await;
+            d["shops"]["edges"]
+                .as_array()?
+                .iter()
+                .find(|e| e["node"]["externalId"] == shop_no)
+                .and_then(|e| e["node"]["id"].as_str().map(str::to_owned))
+        })
+        .await
     }
 
     /// The `Shop` id of an imported Dada store (imported in the background at start-up).

@@ -13,3 +13,4 @@ mod orders;
 mod safety;
 mod schema;
 mod subscriptions;
+mod wechat;

@@ -122,6 +122,10 @@ impl CourierNetwork for DadaAdapter {
         mapping::OTHER_CANCEL_REASON
     }
 
+    fn needs_city_code(&self) -> bool {
+        true
+    }
+
     async fn quote(&self, request: &DeliveryRequest) -> ProviderResult<DeliveryQuote> {
         let result = self
             .client

@@ -1,0 +1,1 @@
+//! WeChat instant delivery over HTTP (written next).
