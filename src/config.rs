@@ -10,7 +10,8 @@ use figment::{
     providers::{Env, Format, Toml},
 };
 use orderhub_sandbox::{
-    dada::DadaSandboxConfig, daoway::DaowaySandboxConfig, wechat::WechatSandboxConfig,
+    dada::DadaSandboxConfig, daojia58::Daojia58SandboxConfig, daoway::DaowaySandboxConfig,
+    wechat::WechatSandboxConfig,
 };
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -25,6 +26,7 @@ pub struct Config {
     pub daoway: DaowayConfig,
     pub dada: DadaConfig,
     pub wechat: WechatConfig,
+    pub daojia58: Daojia58Config,
     pub outbox: crate::outbox::OutboxConfig,
 }
 
@@ -117,6 +119,7 @@ pub struct SandboxConfig {
     pub daoway: DaowaySandboxConfig,
     pub dada: DadaSandboxConfig,
     pub wechat: WechatSandboxConfig,
+    pub daojia58: Daojia58SandboxConfig,
 }
 
 impl Default for SandboxConfig {
@@ -126,6 +129,7 @@ impl Default for SandboxConfig {
             daoway: DaowaySandboxConfig::default(),
             dada: DadaSandboxConfig::default(),
             wechat: WechatSandboxConfig::default(),
+            daojia58: Daojia58SandboxConfig::default(),
         }
     }
 }
@@ -277,6 +281,37 @@ impl Default for WechatConfig {
 impl WechatConfig {
     pub fn request_timeout(&self) -> Duration {
         Duration::from_millis(self.request_timeout_ms)
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Daojia58Config {
+    pub enabled: bool,
+    /// e.g. `http://openapi.daojia.com/api/v1` (sandbox: `https://sandboxapi.daojia.com/api/v1`).
+    /// Unset = the in-process sandbox.
+    pub base_url: Option<String>,
+    /// What 58 assigned: serviceKey, serviceSecret and the access token.
+    pub service_key: Option<String>,
+    pub service_secret: Option<SecretString>,
+    pub access_token: Option<SecretString>,
+    pub request_timeout_ms: u64,
+    /// Addresses or CIDR blocks allowed to push orders to `/callbacks/daojia58/orders`
+    /// (58's published ranges). Empty = anyone (the signature still applies).
+    pub push_allow_ips: Vec<String>,
+}
+
+impl Default for Daojia58Config {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            base_url: None,
+            service_key: None,
+            service_secret: None,
+            access_token: None,
+            request_timeout_ms: 5_000,
+            push_allow_ips: Vec::new(),
+        }
     }
 }
 

@@ -22,7 +22,9 @@ use std::{
 
 use axum::Router;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-use orderhub_sandbox::{dada::DadaSandbox, daoway::DaowaySandbox, wechat::WechatSandbox};
+use orderhub_sandbox::{
+    dada::DadaSandbox, daojia58::Daojia58Sandbox, daoway::DaowaySandbox, wechat::WechatSandbox,
+};
 use sea_orm::DatabaseConnection;
 use secrecy::SecretString;
 use tokio::{net::TcpListener, task::JoinSet};
@@ -61,6 +63,10 @@ pub struct AppState {
     pub wechat_push: Option<Arc<providers::wechat::PushConfig>>,
     /// Who may call the WeChat push route.
     pub wechat_callers: Arc<http::allow::AllowList>,
+    /// How 58's order pushes are checked (None when 58 Daojia is off).
+    pub daojia58_intake: Option<Arc<providers::daojia58::routes::IntakeConfig>>,
+    /// Who may push 58 orders.
+    pub daojia58_callers: Arc<http::allow::AllowList>,
     pub statements: Arc<AtomicU64>,
     pub metrics: Option<PrometheusHandle>,
     /// Cancelled at shutdown: workers and subscriptions stop.
@@ -146,6 +152,17 @@ impl Application {
             let sb = WechatSandbox::new(config.sandbox.wechat.clone());
             sb.set_push_url(format!("{base_url}/callbacks/wechat"));
             sandboxes = std::mem::take(&mut sandboxes).nest("/wechat", sb.router());
+            let handle = sb.spawn(shutdown.clone());
+            workers.spawn(async move {
+                let _ = handle.await;
+            });
+            sb
+        });
+
+        let daojia58_sandbox = config.sandbox.enabled.then(|| {
+            let sb = Daojia58Sandbox::new(config.sandbox.daojia58.clone());
+            sb.set_push_url(format!("{base_url}/callbacks/daojia58/orders"));
+            sandboxes = std::mem::take(&mut sandboxes).nest("/daojia58", sb.router());
             let handle = sb.spawn(shutdown.clone());
             workers.spawn(async move {
                 let _ = handle.await;
@@ -380,6 +397,55 @@ impl Application {
             registry.info.push(WechatAdapter::info(false, false));
         }
 
+        let mut daojia58 = None;
+        let dj = &config.daojia58;
+        if dj.enabled {
+            let sandboxed = dj.base_url.is_none();
+            let settings = match (&dj.base_url, &daojia58_sandbox) {
+                (Some(url), _) => {
+                    let need = |v: Option<SecretString>, name: &str| {
+                        v.ok_or_else(|| {
+                            StartupError::Config(format!(
+                                "daojia58.{name} is required for the real platform"
+                            ))
+                        })
+                    };
+                    providers::daojia58::Daojia58Settings {
+                        base_url: url.clone(),
+                        service_key: dj.service_key.clone().ok_or_else(|| {
+                            StartupError::Config(
+                                "daojia58.service_key is required for the real platform".into(),
+                            )
+                        })?,
+                        service_secret: need(dj.service_secret.clone(), "service_secret")?,
+                        access_token: need(dj.access_token.clone(), "access_token")?,
+                        timeout: Duration::from_millis(dj.request_timeout_ms),
+                    }
+                }
+                (None, Some(_)) => {
+                    let sb = &config.sandbox.daojia58;
+                    providers::daojia58::Daojia58Settings {
+                        base_url: format!("{base_url}/sandbox/daojia58/api/v1"),
+                        service_key: sb.service_key.clone(),
+                        service_secret: SecretString::from(sb.service_secret.clone()),
+                        access_token: SecretString::from(sb.access_token.clone()),
+                        timeout: Duration::from_millis(dj.request_timeout_ms),
+                    }
+                }
+                (None, None) => {
+                    return Err(StartupError::Config(
+                        "daojia58.base_url is required when the sandbox is off (or set daojia58.enabled = false)".into(),
+                    ));
+                }
+            };
+            registry
+                .info
+                .push(providers::daojia58::info(true, sandboxed));
+            daojia58 = Some(settings);
+        } else {
+            registry.info.push(providers::daojia58::info(false, false));
+        }
+
         let bus = EventBus::new(4096);
         let catalog = CatalogService::new(
             db.clone(),
@@ -387,8 +453,22 @@ impl Application {
             Duration::from_secs(config.daoway.detail_ttl_secs),
         )
         .with_network_timeout(config.dada.request_timeout());
-        let orders = OrderService::new(db.clone(), registry.clone(), catalog.clone(), bus.clone())
-            .with_delivery(delivery);
+        let mut orders =
+            OrderService::new(db.clone(), registry.clone(), catalog.clone(), bus.clone())
+                .with_delivery(delivery);
+        let daojia58_intake = match &daojia58 {
+            Some(settings) => {
+                orders = orders.with_daojia58(
+                    providers::daojia58::client::Daojia58Client::new(settings.clone())
+                        .map_err(StartupError::Config)?,
+                );
+                Some(Arc::new(providers::daojia58::routes::IntakeConfig {
+                    service_key: settings.service_key.clone(),
+                    service_secret: settings.service_secret.clone(),
+                }))
+            }
+            None => None,
+        };
         workers.spawn(outbox::run(
             orders.clone(),
             config.outbox.clone(),
@@ -461,6 +541,14 @@ impl Application {
             orders,
             bus,
             daoway_channel,
+            daojia58_intake,
+            daojia58_callers: Arc::new(
+                http::allow::AllowList::parse(
+                    &config.daojia58.push_allow_ips,
+                    config.server.client_ip_header.as_deref(),
+                )
+                .map_err(|e| StartupError::Config(format!("daojia58.push_allow_ips: {e}")))?,
+            ),
             wechat_push,
             wechat_callers: Arc::new(
                 http::allow::AllowList::parse(

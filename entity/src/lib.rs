@@ -12,3 +12,4 @@ pub mod orders;
 pub mod outbox;
 pub mod price;
 pub mod shop;
+pub mod technician;

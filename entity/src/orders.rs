@@ -63,6 +63,11 @@ pub struct Model {
     pub dispatch_round: i32,
     /// The courier company carrying it, on a network of several (WeChat `delivery_id`).
     pub courier_company: Option<String>,
+    /// The technician working an order pushed to us (a `technician` row); their name and
+    /// phone are in `courier_name` / `courier_phone` like a courier's.
+    pub technician_id: Option<i64>,
+    /// End of the service window of an order pushed to us (`appoint_time` is its start).
+    pub service_end: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

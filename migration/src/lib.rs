@@ -8,6 +8,7 @@ mod m20261123_000001_create_catalog;
 mod m20261123_000002_create_orders;
 mod m20261123_000003_add_delivery;
 mod m20261123_000004_add_courier_company;
+mod m20261123_000005_add_inbound_service;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_create_orders::Migration),
             Box::new(m20261123_000003_add_delivery::Migration),
             Box::new(m20261123_000004_add_courier_company::Migration),
+            Box::new(m20261123_000005_add_inbound_service::Migration),
         ]
     }
 }

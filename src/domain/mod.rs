@@ -162,10 +162,12 @@ pub enum EventKind {
     CourierUpdated,
     ReturnedGoodsConfirmed,
     ComplaintFiled,
+    /// A technician was put on an order pushed to us.
+    TechnicianAssigned,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 9] = [
+    pub const ALL: [EventKind; 10] = [
         Self::Status,
         Self::CourierCancelRequested,
         Self::CourierCancelAnswered,
@@ -175,6 +177,7 @@ impl EventKind {
         Self::CourierUpdated,
         Self::ReturnedGoodsConfirmed,
         Self::ComplaintFiled,
+        Self::TechnicianAssigned,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -188,6 +191,7 @@ impl EventKind {
             Self::CourierUpdated => "COURIER_UPDATED",
             Self::ReturnedGoodsConfirmed => "RETURNED_GOODS_CONFIRMED",
             Self::ComplaintFiled => "COMPLAINT_FILED",
+            Self::TechnicianAssigned => "TECHNICIAN_ASSIGNED",
         }
     }
 }

@@ -4,6 +4,7 @@
 mod delivery;
 pub mod errors;
 pub mod ids;
+mod inbound;
 mod limits;
 pub mod loaders;
 mod mutation;
@@ -19,12 +20,16 @@ use crate::{AppState, config::LimitsConfig};
 /// Every query, composed from the per-domain parts.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct Query(query::Query, delivery::DeliveryQuery);
+pub struct Query(query::Query, delivery::DeliveryQuery, inbound::InboundQuery);
 
 /// Every mutation, composed from the per-domain parts.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct Mutation(mutation::Mutation, delivery::DeliveryMutation);
+pub struct Mutation(
+    mutation::Mutation,
+    delivery::DeliveryMutation,
+    inbound::InboundMutation,
+);
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 

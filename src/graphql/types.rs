@@ -18,6 +18,8 @@ pub enum ProviderId {
     Daoway,
     Dada,
     Wechat,
+    /// 58到家 (spelled as in the database and the README).
+    #[graphql(name = "DAOJIA58")]
     Daojia58,
 }
 
@@ -68,6 +70,10 @@ pub enum Capability {
     AnswerCourierCancellation,
     /// Stores registered and updated at the platform, and the merchant's account.
     ManageStores,
+    /// Pushes orders to us.
+    ReceiveOrders,
+    /// Takes our status changes back (through the outbox).
+    SyncStatus,
 }
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
@@ -93,6 +99,7 @@ pub enum EventKind {
     CourierUpdated,
     ReturnedGoodsConfirmed,
     ComplaintFiled,
+    TechnicianAssigned,
 }
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
@@ -496,6 +503,20 @@ impl Order {
     }
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
+    }
+    /// The durable outgoing calls about this order (status syncs, answers), oldest first.
+    async fn outbox(&self, ctx: &Context<'_>) -> Result<Vec<super::inbound::OutboxEntry>> {
+        let st = ctx.data::<crate::AppState>()?;
+        Ok(crate::outbox::rows_of_order(&st.db, self.0.id)
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .map(super::inbound::OutboxEntry)
+            .collect())
+    }
+    /// End of the service window (orders pushed to us); `appointTime` is its start.
+    async fn service_end(&self) -> Option<DateTime<Utc>> {
+        self.0.service_end
     }
     /// Delivery details (fees, cargo, courier); null for service orders.
     async fn delivery(&self) -> Option<super::delivery::Delivery> {

@@ -35,7 +35,7 @@ use tower_http::{
 use crate::{
     AppState,
     graphql::AppSchema,
-    providers::{dada, daoway, wechat},
+    providers::{dada, daojia58, daoway, wechat},
 };
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -57,6 +57,14 @@ pub fn router(state: AppState, schema: AppSchema, sandboxes: Router) -> Router {
                 .route("/callbacks/dada/message", post(dada::routes::message))
                 .route_layer(middleware::from_fn_with_state(
                     state.dada_callers.clone(),
+                    allow::guard,
+                )),
+        )
+        .merge(
+            Router::new()
+                .route("/callbacks/daojia58/orders", post(daojia58::routes::orders))
+                .route_layer(middleware::from_fn_with_state(
+                    state.daojia58_callers.clone(),
                     allow::guard,
                 )),
         )

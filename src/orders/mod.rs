@@ -5,6 +5,7 @@
 
 mod create;
 mod delivery;
+mod inbound;
 pub mod poller;
 mod status;
 
@@ -13,6 +14,7 @@ pub use delivery::{
     CourierCancelPolicy, CourierCancelRequest, DeliveryInput, DispatchDelivery, DispatchSource,
     Quoted,
 };
+pub use inbound::{InboundAction, Intake, NewTechnician, UPDATE_ORDER_DETAIL};
 pub use status::{ApplyOutcome, DeliveryNews, InboundRecord, StatusUpdate};
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
@@ -144,6 +146,8 @@ pub struct OrderService {
     delivery: Arc<DeliverySettings>,
     /// Wakes the outbox worker when a row was queued.
     outbox_wake: Arc<tokio::sync::Notify>,
+    /// 58 Daojia, when enabled: where status changes of pushed orders are synced.
+    daojia58: Option<Arc<crate::providers::daojia58::client::Daojia58Client>>,
 }
 
 /// How deliveries are dispatched here.
@@ -191,7 +195,16 @@ impl OrderService {
             bus,
             delivery: Arc::new(DeliverySettings::default()),
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
+            daojia58: None,
         }
+    }
+
+    pub fn with_daojia58(
+        mut self,
+        client: crate::providers::daojia58::client::Daojia58Client,
+    ) -> Self {
+        self.daojia58 = Some(Arc::new(client));
+        self
     }
 
     pub fn with_delivery(mut self, settings: DeliverySettings) -> Self {
@@ -305,6 +318,10 @@ impl OrderService {
         if order.kind == crate::domain::OrderKind::Delivery.as_str() {
             let (order, penalty) = self.cancel_delivery(id, reason_id, reason).await?;
             return Ok((order, Some(penalty)));
+        }
+        if order.direction == crate::domain::Direction::Inbound.as_str() {
+            let order = self.work_inbound(id, InboundAction::Cancel, reason).await?;
+            return Ok((order, None));
         }
         let provider = order.provider.parse::<ProviderId>().ok();
         let name = provider

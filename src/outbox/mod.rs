@@ -105,13 +105,21 @@ pub async fn rows_of_order(
         .await
 }
 
-/// Puts a dead row back in line, as if new. False when the row is not dead.
-pub async fn retry_dead(db: &DatabaseConnection, id: i64) -> Result<Option<outbox::Model>, DbErr> {
+/// What asking to retry a row did.
+pub enum Retry {
+    NotFound,
+    /// Only dead rows are put back (pending ones are being retried; sent ones never go twice).
+    NotDead(outbox::Model),
+    Requeued(outbox::Model),
+}
+
+/// Puts a dead row back in line, as if new.
+pub async fn retry_dead(db: &DatabaseConnection, id: i64) -> Result<Retry, DbErr> {
     let Some(row) = outbox::Entity::find_by_id(id).one(db).await? else {
-        return Ok(None);
+        return Ok(Retry::NotFound);
     };
     if row.state != DEAD {
-        return Ok(Some(row));
+        return Ok(Retry::NotDead(row));
     }
     let now = Utc::now();
     let mut am: outbox::ActiveModel = row.into();
@@ -119,7 +127,7 @@ pub async fn retry_dead(db: &DatabaseConnection, id: i64) -> Result<Option<outbo
     am.attempts = Set(0);
     am.next_attempt_at = Set(now);
     am.updated_at = Set(now);
-    am.update(db).await.map(Some)
+    am.update(db).await.map(Retry::Requeued)
 }
 
 /// Claims up to `batch` due rows, one per order, under a lease.
@@ -222,9 +230,18 @@ async fn perform(orders: &OrderService, row: &outbox::Model) -> Result<(), Failu
         .provider
         .parse()
         .map_err(|e| Failure::Permanent(format!("provider: {e}")))?;
-    orders
-        .perform_delivery_outbox(provider, &row.operation, row.order_id, &row.payload)
-        .await
+    match provider {
+        ProviderId::Daojia58 => {
+            orders
+                .perform_inbound_outbox(&row.operation, &row.payload)
+                .await
+        }
+        _ => {
+            orders
+                .perform_delivery_outbox(provider, &row.operation, row.order_id, &row.payload)
+                .await
+        }
+    }
 }
 
 /// Works the outbox until shutdown: claims due rows, performs them, records the outcome.

@@ -4,6 +4,7 @@
 //! Adapters never touch the database: they call the platform and translate.
 
 pub mod dada;
+pub mod daojia58;
 pub mod daoway;
 pub mod delivery;
 pub mod wechat;
@@ -49,6 +50,10 @@ pub enum Capability {
     AnswerCourierCancellation,
     /// Stores registered and updated at the platform, and the merchant's account.
     ManageStores,
+    /// Pushes orders to us.
+    ReceiveOrders,
+    /// Takes our status changes back (through the outbox).
+    SyncStatus,
 }
 
 #[derive(Clone, Debug)]

@@ -84,6 +84,9 @@ pub fn test_config(dir: &std::path::Path, db_url: String) -> Config {
     c.sandbox.wechat.push_initial_backoff_ms = 100;
     c.wechat.poll_interval_ms = 600_000;
     c.wechat.request_timeout_ms = 3_000;
+    // 58 Daojia: pushes only on demand, quick retries.
+    c.sandbox.daojia58.push_every_secs = None;
+    c.sandbox.daojia58.push_retry_initial_ms = 100;
     c.outbox.poll_interval_ms = 100;
     c.outbox.initial_backoff_ms = 100;
     let _ = dir;

@@ -20,15 +20,33 @@ const STATUS_TABLE: &[(i64, &str, Option<OrderStatus>)] = &[
     (ACCEPTED, "已接单 accepted", Some(OrderStatus::Accepted)),
     (AWAITING_PAYMENT, "待支付 awaiting payment", None),
     (PAID, "已支付 paid", None),
-    (IN_SERVICE, "服务中 in service", Some(OrderStatus::InProgress)),
+    (
+        IN_SERVICE,
+        "服务中 in service",
+        Some(OrderStatus::InProgress),
+    ),
     (COMPLETED, "已完成 completed", Some(OrderStatus::Completed)),
     (CANCELLED, "已取消 cancelled", Some(OrderStatus::Cancelled)),
 ];
 
 /// The two sequences 58 accepts, as successor lists.
 const SEQUENCES: [&[i64]; 2] = [
-    &[BOOKING, ACCEPTED, AWAITING_PAYMENT, PAID, IN_SERVICE, COMPLETED],
-    &[BOOKING, ACCEPTED, IN_SERVICE, AWAITING_PAYMENT, PAID, COMPLETED],
+    &[
+        BOOKING,
+        ACCEPTED,
+        AWAITING_PAYMENT,
+        PAID,
+        IN_SERVICE,
+        COMPLETED,
+    ],
+    &[
+        BOOKING,
+        ACCEPTED,
+        IN_SERVICE,
+        AWAITING_PAYMENT,
+        PAID,
+        COMPLETED,
+    ],
 ];
 
 pub fn is_known(code: i64) -> bool {
@@ -80,13 +98,34 @@ mod tests {
             assert_ne!(describe(code), "unknown");
         }
         assert!(!is_known(35));
-        assert_eq!(unified(10, OrderStatus::Pending), Some(OrderStatus::Pending));
-        assert_eq!(unified(20, OrderStatus::Pending), Some(OrderStatus::Accepted));
-        assert_eq!(unified(30, OrderStatus::Accepted), Some(OrderStatus::Accepted));
-        assert_eq!(unified(40, OrderStatus::InProgress), Some(OrderStatus::InProgress));
-        assert_eq!(unified(50, OrderStatus::Accepted), Some(OrderStatus::InProgress));
-        assert_eq!(unified(60, OrderStatus::InProgress), Some(OrderStatus::Completed));
-        assert_eq!(unified(70, OrderStatus::Accepted), Some(OrderStatus::Cancelled));
+        assert_eq!(
+            unified(10, OrderStatus::Pending),
+            Some(OrderStatus::Pending)
+        );
+        assert_eq!(
+            unified(20, OrderStatus::Pending),
+            Some(OrderStatus::Accepted)
+        );
+        assert_eq!(
+            unified(30, OrderStatus::Accepted),
+            Some(OrderStatus::Accepted)
+        );
+        assert_eq!(
+            unified(40, OrderStatus::InProgress),
+            Some(OrderStatus::InProgress)
+        );
+        assert_eq!(
+            unified(50, OrderStatus::Accepted),
+            Some(OrderStatus::InProgress)
+        );
+        assert_eq!(
+            unified(60, OrderStatus::InProgress),
+            Some(OrderStatus::Completed)
+        );
+        assert_eq!(
+            unified(70, OrderStatus::Accepted),
+            Some(OrderStatus::Cancelled)
+        );
         assert_eq!(unified(99, OrderStatus::Accepted), None);
     }
 

@@ -64,7 +64,10 @@ mod tests {
                 r#"{"orderId":31421593368511488,"orderStatus":20}"#,
             ),
         ]);
-        assert_eq!(sign(&real, "test_secret"), "A3E2565C710431CE4C9E808B070DA45E");
+        assert_eq!(
+            sign(&real, "test_secret"),
+            "A3E2565C710431CE4C9E808B070DA45E"
+        );
     }
 
     #[test]

@@ -1,0 +1,532 @@
+//! Orders pushed to us (58 Daojia): taken in once however often they are pushed, worked by our
+//! staff along 58's allowed sequences, and every change synced back through the outbox, in the
+//! same transaction as the change, so a change is never lost or sent twice.
+
+use chrono::Utc;
+use entity::{order_event, order_item, orders, technician};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait, sea_query::OnConflict,
+};
+use serde::{Deserialize, Serialize};
+
+use super::{OrderError, OrderService, UserError, UserErrorCode, provider_user_error};
+use crate::{
+    domain::{Direction, EventKind, EventSource, OrderKind, OrderStatus, ProviderId},
+    events::StatusChange,
+    outbox,
+    providers::{
+        ProviderError,
+        daojia58::{
+            client::{OrderUpdate, ServiceUser},
+            intake::PushedOrder,
+            mapping,
+        },
+    },
+};
+
+/// The outbox operation that syncs an order's status (and technician) to 58.
+pub const UPDATE_ORDER_DETAIL: &str = "UPDATE_ORDER_DETAIL";
+
+/// What the intake did with a push.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Intake {
+    pub order_id: i64,
+    /// False for a repeat of an order we already have.
+    pub created: bool,
+}
+
+/// What our staff do to an order pushed to us.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InboundAction {
+    Accept,
+    RequestPayment,
+    ConfirmPayment,
+    StartService,
+    Complete,
+    Cancel,
+}
+
+impl InboundAction {
+    fn code(self) -> i64 {
+        match self {
+            Self::Accept => mapping::ACCEPTED,
+            Self::RequestPayment => mapping::AWAITING_PAYMENT,
+            Self::ConfirmPayment => mapping::PAID,
+            Self::StartService => mapping::IN_SERVICE,
+            Self::Complete => mapping::COMPLETED,
+            Self::Cancel => mapping::CANCELLED,
+        }
+    }
+}
+
+/// A technician to register with the platform.
+#[derive(Debug, Clone)]
+pub struct NewTechnician {
+    pub external_id: String,
+    pub name: String,
+    pub phone: String,
+    pub age: Option<i32>,
+    /// `M` or `F`.
+    pub sex: Option<String>,
+    pub remark: Option<String>,
+}
+
+impl OrderService {
+    /// Stores a pushed order once: a repeat (sequential or concurrent) finds the first and
+    /// changes nothing. Returns when the order is committed — the moment 58 may be told.
+    #[tracing::instrument(skip_all, fields(daojia_order_id = pushed.order_id))]
+    pub async fn take_in(&self, pushed: &PushedOrder, payload: &str) -> Result<Intake, DbErr> {
+        let external = pushed.order_id.to_string();
+        let now = Utc::now();
+        let txn = self.db.begin().await?;
+        let technician = match &pushed.service_user_id {
+            Some(uid) => {
+                technician::Entity::find()
+                    .filter(technician::Column::Provider.eq(ProviderId::Daojia58.as_str()))
+                    .filter(technician::Column::ExternalId.eq(uid.as_str()))
+                    .one(&txn)
+                    .await?
+            }
+            None => None,
+        };
+        let row = orders::ActiveModel {
+            provider: Set(ProviderId::Daojia58.as_str().to_owned()),
+            external_id: Set(Some(external.clone())),
+            direction: Set(Direction::Inbound.as_str().to_owned()),
+            kind: Set(OrderKind::Service.as_str().to_owned()),
+            status: Set(OrderStatus::Pending.as_str().to_owned()),
+            raw_status: Set(mapping::BOOKING.to_string()),
+            shop_id: Set(None),
+            contact_person: Set(String::new()),
+            phone: Set(pushed.user_mobile.clone()),
+            city: Set(pushed.city_name.clone()),
+            street: Set(pushed.service_address.clone()),
+            house: Set(String::new()),
+            note: Set(pushed.remark.clone()),
+            appoint_time: Set(Some(pushed.service_begin)),
+            items_total_fen: Set(pushed.total.fen()),
+            fee_fen: Set(0),
+            total_fen: Set(pushed.total.fen()),
+            balance_after_fen: Set(None),
+            cancel_reason: Set(None),
+            status_at: Set(Some(now)),
+            created_at: Set(now),
+            updated_at: Set(now),
+            receiver_lng: Set(pushed.location.map(|p| p.lng)),
+            receiver_lat: Set(pushed.location.map(|p| p.lat)),
+            dispatch_round: Set(1),
+            technician_id: Set(technician.as_ref().map(|t| t.id)),
+            courier_name: Set(technician.as_ref().map(|t| t.name.clone())),
+            courier_phone: Set(technician.as_ref().map(|t| t.phone.clone())),
+            service_end: Set(pushed.service_end),
+            ..Default::default()
+        };
+        let inserted = orders::Entity::insert(row)
+            .on_conflict(
+                OnConflict::columns([orders::Column::Provider, orders::Column::ExternalId])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_with_returning(&txn)
+            .await;
+        let order = match inserted {
+            Ok(o) => o,
+            Err(DbErr::RecordNotInserted) => {
+                // A repeat: the order is already ours.
+                txn.rollback().await?;
+                let existing = self
+                    .by_external_id(ProviderId::Daojia58, &external)
+                    .await?
+                    .ok_or_else(|| DbErr::RecordNotFound(format!("58 order {external}")))?;
+                metrics::counter!("orderhub_callbacks_total", "provider" => "DAOJIA58", "outcome" => "duplicate").increment(1);
+                return Ok(Intake {
+                    order_id: existing.id,
+                    created: false,
+                });
+            }
+            Err(e) => return Err(e),
+        };
+        if !pushed.lines.is_empty() {
+            let items = pushed.lines.iter().map(|l| order_item::ActiveModel {
+                order_id: Set(order.id),
+                price_id: Set(None),
+                external_price_id: Set(l.goods_id.clone()),
+                name: Set(format!("goods {}", l.goods_id)),
+                unit: Set(None),
+                unit_price_fen: Set(l.unit_price.fen()),
+                quantity: Set(l.quantity),
+                amount_fen: Set(l.unit_price.fen().saturating_mul(i64::from(l.quantity))),
+                ..Default::default()
+            });
+            order_item::Entity::insert_many(items)
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        let change = self
+            .record_event(
+                &txn,
+                StatusChange {
+                    event_id: 0,
+                    order_id: order.id,
+                    provider: ProviderId::Daojia58,
+                    from: None,
+                    to: OrderStatus::Pending,
+                    raw_status: mapping::BOOKING.to_string(),
+                    source: EventSource::Callback,
+                    occurred_at: now,
+                    detail: Some(format!("pushed by 58 ({} bytes)", payload.len())),
+                    kind: EventKind::Status,
+                },
+                true,
+            )
+            .await?;
+        txn.commit().await?;
+        metrics::counter!("orderhub_callbacks_total", "provider" => "DAOJIA58", "outcome" => "accepted").increment(1);
+        self.bus.publish(change);
+        Ok(Intake {
+            order_id: order.id,
+            created: true,
+        })
+    }
+
+    async fn inbound_order(&self, id: i64) -> Result<orders::Model, OrderError> {
+        let order = self.get(id).await?.ok_or_else(|| {
+            UserError::new(&["orderId"], UserErrorCode::NotFound, "no such order")
+        })?;
+        if order.provider != ProviderId::Daojia58.as_str()
+            || order.direction != Direction::Inbound.as_str()
+        {
+            return Err(UserError::new(
+                &["orderId"],
+                UserErrorCode::UnsupportedByProvider,
+                "only orders pushed to us by 58 Daojia are worked this way",
+            )
+            .into());
+        }
+        Ok(order)
+    }
+
+    /// Moves an order pushed to us one step along 58's sequences, and queues the sync.
+    #[tracing::instrument(skip_all, fields(order_id = id))]
+    pub async fn work_inbound(
+        &self,
+        id: i64,
+        action: InboundAction,
+        reason: Option<String>,
+    ) -> Result<orders::Model, OrderError> {
+        self.inbound_order(id).await?;
+        let next = action.code();
+        let txn = self.db.begin().await?;
+        let order = orders::Entity::find_by_id(id)
+            .lock_exclusive()
+            .one(&txn)
+            .await?
+            .ok_or_else(|| DbErr::RecordNotFound(format!("order {id}")))?;
+        let history = raw_history(&txn, id).await?;
+        if !mapping::allowed(&history, next) {
+            txn.rollback().await?;
+            let from = history.last().copied().unwrap_or(0);
+            return Err(UserError::new(
+                &["action"],
+                UserErrorCode::InvalidState,
+                format!(
+                    "58 does not allow {} after {} (its sequences are 10→20→30→40→50→60 and 10→20→50→30→40→60)",
+                    mapping::describe(next),
+                    mapping::describe(from)
+                ),
+            )
+            .into());
+        }
+        let current: OrderStatus = order
+            .status
+            .parse()
+            .map_err(|e| DbErr::Custom(format!("order {id}: {e}")))?;
+        let to = mapping::unified(next, current).unwrap_or(current);
+        let now = Utc::now();
+        let mut am: orders::ActiveModel = order.clone().into();
+        am.status = Set(to.as_str().to_owned());
+        am.raw_status = Set(next.to_string());
+        am.status_at = Set(Some(now));
+        am.updated_at = Set(now);
+        if action == InboundAction::Cancel {
+            am.cancel_reason = Set(reason.clone().filter(|r| !r.trim().is_empty()));
+        }
+        let order = am.update(&txn).await?;
+        self.queue_sync(&txn, &order, next).await?;
+        let change = self
+            .record_event(
+                &txn,
+                StatusChange {
+                    event_id: 0,
+                    order_id: id,
+                    provider: ProviderId::Daojia58,
+                    from: Some(current),
+                    to,
+                    raw_status: next.to_string(),
+                    source: EventSource::Api,
+                    occurred_at: now,
+                    detail: Some(mapping::describe(next).to_owned()),
+                    kind: EventKind::Status,
+                },
+                true,
+            )
+            .await?;
+        txn.commit().await?;
+        self.bus.publish(change);
+        self.outbox_wake.notify_one();
+        Ok(order)
+    }
+
+    /// Puts a registered technician on an order pushed to us, and queues the sync.
+    #[tracing::instrument(skip_all, fields(order_id = id))]
+    pub async fn assign_technician(
+        &self,
+        id: i64,
+        technician_id: i64,
+    ) -> Result<orders::Model, OrderError> {
+        self.inbound_order(id).await?;
+        let tech = technician::Entity::find_by_id(technician_id)
+            .one(&self.db)
+            .await?
+            .filter(|t| t.provider == ProviderId::Daojia58.as_str() && t.active)
+            .ok_or_else(|| {
+                UserError::new(
+                    &["technicianId"],
+                    UserErrorCode::NotFound,
+                    "no such active technician registered with 58",
+                )
+            })?;
+        let txn = self.db.begin().await?;
+        let order = orders::Entity::find_by_id(id)
+            .lock_exclusive()
+            .one(&txn)
+            .await?
+            .ok_or_else(|| DbErr::RecordNotFound(format!("order {id}")))?;
+        let status: OrderStatus = order
+            .status
+            .parse()
+            .map_err(|e| DbErr::Custom(format!("order {id}: {e}")))?;
+        let raw: i64 = order.raw_status.parse().unwrap_or(mapping::BOOKING);
+        if status.is_terminal() || raw == mapping::BOOKING {
+            txn.rollback().await?;
+            return Err(UserError::new(
+                &["orderId"],
+                UserErrorCode::InvalidState,
+                "a technician can be assigned once the order is accepted and until it ends",
+            )
+            .into());
+        }
+        let now = Utc::now();
+        let mut am: orders::ActiveModel = order.clone().into();
+        am.technician_id = Set(Some(tech.id));
+        am.courier_name = Set(Some(tech.name.clone()));
+        am.courier_phone = Set(Some(tech.phone.clone()));
+        am.courier_seen_at = Set(Some(now));
+        am.updated_at = Set(now);
+        let order = am.update(&txn).await?;
+        self.queue_sync(&txn, &order, raw).await?;
+        let change = self
+            .record_event(
+                &txn,
+                StatusChange {
+                    event_id: 0,
+                    order_id: id,
+                    provider: ProviderId::Daojia58,
+                    from: Some(status),
+                    to: status,
+                    raw_status: order.raw_status.clone(),
+                    source: EventSource::Api,
+                    occurred_at: now,
+                    detail: Some(format!("technician {} ({})", tech.name, tech.external_id)),
+                    kind: EventKind::TechnicianAssigned,
+                },
+                true,
+            )
+            .await?;
+        txn.commit().await?;
+        self.bus.publish(change);
+        self.outbox_wake.notify_one();
+        Ok(order)
+    }
+
+    /// Queues `updateOrderDetail` for the order's state now, in the caller's transaction.
+    async fn queue_sync(
+        &self,
+        txn: &sea_orm::DatabaseTransaction,
+        order: &orders::Model,
+        code: i64,
+    ) -> Result<(), DbErr> {
+        let order_id: i64 = order
+            .external_id
+            .as_deref()
+            .and_then(|e| e.parse().ok())
+            .ok_or_else(|| DbErr::Custom(format!("order {}: no 58 order id", order.id)))?;
+        let payload = SyncPayload {
+            order_id,
+            third_order_id: order.id.to_string(),
+            order_status: code,
+            service_user_name: order.courier_name.clone(),
+            service_user_phone: order.courier_phone.clone(),
+        };
+        outbox::enqueue(
+            txn,
+            ProviderId::Daojia58,
+            UPDATE_ORDER_DETAIL,
+            Some(order.id),
+            &serde_json::to_string(&payload).map_err(|e| DbErr::Custom(e.to_string()))?,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Registers a technician with 58, then stores them.
+    pub async fn register_technician(
+        &self,
+        t: NewTechnician,
+    ) -> Result<technician::Model, OrderError> {
+        let mut errors = Vec::new();
+        for (field, value) in [
+            ("externalId", &t.external_id),
+            ("name", &t.name),
+            ("phone", &t.phone),
+        ] {
+            if value.trim().is_empty() {
+                errors.push(UserError::new(
+                    &[field],
+                    UserErrorCode::InvalidInput,
+                    format!("{field} is required"),
+                ));
+            }
+        }
+        if t.sex.as_deref().is_some_and(|s| s != "M" && s != "F") {
+            errors.push(UserError::new(
+                &["sex"],
+                UserErrorCode::InvalidInput,
+                "sex is M or F",
+            ));
+        }
+        if !errors.is_empty() {
+            return Err(OrderError::User(errors));
+        }
+        let client = self.daojia58.clone().ok_or_else(|| {
+            UserError::new(
+                &[],
+                UserErrorCode::UnsupportedByProvider,
+                "58 Daojia is not enabled",
+            )
+        })?;
+        client
+            .save_service_user(&ServiceUser {
+                user_id: t.external_id.trim().to_owned(),
+                user_name: t.name.trim().to_owned(),
+                user_phone: t.phone.trim().to_owned(),
+                user_age: t.age,
+                user_sex: t.sex.as_deref().map(|s| i32::from(s == "M")),
+                user_pic: String::new(),
+                user_remark: t.remark.clone().unwrap_or_default(),
+                user_status: 1,
+            })
+            .await
+            .map_err(|e| provider_user_error(&e))?;
+        let row = technician::ActiveModel {
+            provider: Set(ProviderId::Daojia58.as_str().to_owned()),
+            external_id: Set(t.external_id.trim().to_owned()),
+            name: Set(t.name.trim().to_owned()),
+            phone: Set(t.phone.trim().to_owned()),
+            age: Set(t.age),
+            sex: Set(t.sex),
+            remark: Set(t.remark),
+            active: Set(true),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        };
+        technician::Entity::insert(row)
+            .on_conflict(
+                OnConflict::columns([technician::Column::Provider, technician::Column::ExternalId])
+                    .update_columns([
+                        technician::Column::Name,
+                        technician::Column::Phone,
+                        technician::Column::Age,
+                        technician::Column::Sex,
+                        technician::Column::Remark,
+                        technician::Column::Active,
+                    ])
+                    .to_owned(),
+            )
+            .exec_without_returning(&self.db)
+            .await?;
+        technician::Entity::find()
+            .filter(technician::Column::Provider.eq(ProviderId::Daojia58.as_str()))
+            .filter(technician::Column::ExternalId.eq(t.external_id.trim()))
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| DbErr::RecordNotFound("technician just written".into()).into())
+    }
+
+    pub async fn technicians(&self) -> Result<Vec<technician::Model>, DbErr> {
+        technician::Entity::find()
+            .order_by_asc(technician::Column::Id)
+            .all(&self.db)
+            .await
+    }
+
+    /// Runs one 58 outbox row: a refusal parks it (it would be refused again), anything
+    /// transient is retried.
+    pub async fn perform_inbound_outbox(
+        &self,
+        operation: &str,
+        payload: &str,
+    ) -> Result<(), outbox::Failure> {
+        if operation != UPDATE_ORDER_DETAIL {
+            return Err(outbox::Failure::Permanent(format!(
+                "unknown operation {operation}"
+            )));
+        }
+        let p: SyncPayload = serde_json::from_str(payload)
+            .map_err(|e| outbox::Failure::Permanent(format!("payload: {e}")))?;
+        let client = self
+            .daojia58
+            .clone()
+            .ok_or_else(|| outbox::Failure::Retry("58 Daojia is not enabled".into()))?;
+        let update = OrderUpdate {
+            order_id: p.order_id,
+            third_order_id: p.third_order_id,
+            order_status: p.order_status,
+            service_user_name: p.service_user_name,
+            service_user_phone: p.service_user_phone,
+        };
+        match client.update_order_detail(&update).await {
+            Ok(()) => Ok(()),
+            Err(e @ ProviderError::Rejected { .. }) => {
+                Err(outbox::Failure::Permanent(e.to_string()))
+            }
+            Err(e) => Err(outbox::Failure::Retry(e.to_string())),
+        }
+    }
+}
+
+/// The order's 58 status codes as applied, oldest first.
+async fn raw_history(txn: &sea_orm::DatabaseTransaction, id: i64) -> Result<Vec<i64>, DbErr> {
+    let rows: Vec<String> = order_event::Entity::find()
+        .select_only()
+        .column(order_event::Column::RawStatus)
+        .filter(order_event::Column::OrderId.eq(id))
+        .filter(order_event::Column::Applied.eq(true))
+        .filter(order_event::Column::Kind.eq(EventKind::Status.as_str()))
+        .order_by_asc(order_event::Column::Id)
+        .into_tuple()
+        .all(txn)
+        .await?;
+    Ok(rows.iter().filter_map(|r| r.parse().ok()).collect())
+}
+
+/// The outbox row's arguments.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct SyncPayload {
+    order_id: i64,
+    third_order_id: String,
+    order_status: i64,
+    service_user_name: Option<String>,
+    service_user_phone: Option<String>,
+}

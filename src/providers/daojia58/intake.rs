@@ -1,0 +1,311 @@
+//! Reading an order 58 pushes to us: the form's system parameters, their signature and age,
+//! and the `createOrder` business JSON, into a checked [`PushedOrder`]. Pure: nothing here
+//! touches the database, so the route can verify first and write once.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+use super::sign;
+use crate::domain::{GeoPoint, Money, china_offset};
+
+/// The largest clock difference accepted between 58's timestamp and ours.
+pub const MAX_SKEW: TimeDelta = TimeDelta::minutes(10);
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum IntakeError {
+    #[error("missing parameter {0}")]
+    Missing(&'static str),
+    #[error("signature mismatch")]
+    BadSignature,
+    #[error("unknown serviceKey")]
+    WrongServiceKey,
+    #[error("timestamp {0:?} is not yyyy-MM-dd HH:mm:ss")]
+    BadTimestamp(String),
+    #[error("timestamp is more than 10 minutes away from now")]
+    Stale,
+    #[error("funId {0:?} is not one we take")]
+    UnknownFunction(String),
+    #[error("daojiaJson: {0}")]
+    Malformed(String),
+}
+
+/// One line of a pushed order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PushedLine {
+    pub goods_id: String,
+    pub quantity: i32,
+    pub unit_price: Money,
+}
+
+/// A `createOrder` push, checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PushedOrder {
+    /// 58's order id (a long above 2^53: kept exact).
+    pub order_id: i64,
+    pub user_mobile: String,
+    pub city_name: String,
+    pub location: Option<GeoPoint>,
+    pub service_address: String,
+    pub service_begin: DateTime<Utc>,
+    pub service_end: Option<DateTime<Utc>>,
+    pub total: Money,
+    pub remark: Option<String>,
+    /// The technician the customer chose, when any (a `userId` we registered).
+    pub service_user_id: Option<String>,
+    pub lines: Vec<PushedLine>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawOrder {
+    order_id: serde_json::Value,
+    #[serde(default)]
+    user_mobile: Option<String>,
+    #[serde(default)]
+    city_name: Option<String>,
+    #[serde(default)]
+    lng: Option<serde_json::Number>,
+    #[serde(default)]
+    lat: Option<serde_json::Number>,
+    #[serde(default)]
+    service_address: Option<String>,
+    #[serde(default)]
+    service_begin_time: Option<String>,
+    #[serde(default)]
+    service_end_time: Option<String>,
+    total_price: serde_json::Value,
+    #[serde(default)]
+    remark: Option<String>,
+    #[serde(default)]
+    service_user_id: Option<serde_json::Value>,
+    #[serde(default)]
+    order_details: Vec<RawLine>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawLine {
+    goods_id: serde_json::Value,
+    goods_number: serde_json::Value,
+    goods_price: serde_json::Value,
+}
+
+/// A JSON number or string of digits, exactly.
+fn integer(v: &serde_json::Value, what: &str) -> Result<i64, IntakeError> {
+    match v {
+        serde_json::Value::Number(n) => n.as_i64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+    .ok_or_else(|| IntakeError::Malformed(format!("{what} is not an integer")))
+}
+
+/// A JSON number or string read as yuan through its text (never through a float).
+fn yuan(v: &serde_json::Value, what: &str) -> Result<Money, IntakeError> {
+    let text = match v {
+        serde_json::Value::Number(n) => n.to_string(),
+        serde_json::Value::String(s) => s.trim().to_owned(),
+        _ => return Err(IntakeError::Malformed(format!("{what} is not an amount"))),
+    };
+    let d: Decimal = text
+        .parse()
+        .map_err(|_| IntakeError::Malformed(format!("{what} {text:?} is not an amount")))?;
+    if d.is_sign_negative() {
+        return Err(IntakeError::Malformed(format!("{what} is negative")));
+    }
+    Money::from_yuan_exact(d)
+        .map_err(|_| IntakeError::Malformed(format!("{what} has sub-fen digits")))
+}
+
+fn china_time(text: &str) -> Option<DateTime<Utc>> {
+    NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%d %H:%M:%S")
+        .ok()?
+        .and_local_timezone(china_offset())
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+fn required(form: &BTreeMap<String, String>, name: &'static str) -> Result<String, IntakeError> {
+    form.get(name)
+        .filter(|v| !v.trim().is_empty())
+        .cloned()
+        .ok_or(IntakeError::Missing(name))
+}
+
+/// Verifies and reads a push. `form` is every field received.
+pub fn read(
+    form: &BTreeMap<String, String>,
+    service_key: &str,
+    secret: &str,
+    now: DateTime<Utc>,
+) -> Result<PushedOrder, IntakeError> {
+    let given = required(form, "sign")?;
+    for name in ["serviceKey", "nonce", "timestamp", "daojiaJson", "funId"] {
+        required(form, name)?;
+    }
+    if !sign::verify(form, secret, &given) {
+        return Err(IntakeError::BadSignature);
+    }
+    if form.get("serviceKey").map(String::as_str) != Some(service_key) {
+        return Err(IntakeError::WrongServiceKey);
+    }
+    let ts = required(form, "timestamp")?;
+    let at = china_time(&ts).ok_or_else(|| IntakeError::BadTimestamp(ts.clone()))?;
+    if (now - at).abs() > MAX_SKEW {
+        return Err(IntakeError::Stale);
+    }
+    let fun = required(form, "funId")?;
+    if fun != "createOrder" {
+        return Err(IntakeError::UnknownFunction(fun));
+    }
+    parse_order(&required(form, "daojiaJson")?)
+}
+
+/// Reads `createOrder`'s business JSON.
+pub fn parse_order(json: &str) -> Result<PushedOrder, IntakeError> {
+    let raw: RawOrder =
+        serde_json::from_str(json).map_err(|e| IntakeError::Malformed(e.to_string()))?;
+    let order_id = integer(&raw.order_id, "orderId")?;
+    if order_id <= 0 {
+        return Err(IntakeError::Malformed("orderId must be positive".into()));
+    }
+    let text = |v: Option<String>, what: &str| {
+        v.filter(|s| !s.trim().is_empty())
+            .ok_or_else(|| IntakeError::Malformed(format!("{what} is required")))
+    };
+    let begin_text = text(raw.service_begin_time, "serviceBeginTime")?;
+    let service_begin = china_time(&begin_text)
+        .ok_or_else(|| IntakeError::Malformed(format!("serviceBeginTime {begin_text:?}")))?;
+    let service_end = match raw.service_end_time.filter(|s| !s.trim().is_empty()) {
+        None => None,
+        Some(t) => Some(
+            china_time(&t)
+                .ok_or_else(|| IntakeError::Malformed(format!("serviceEndTime {t:?}")))?,
+        ),
+    };
+    let location = match (raw.lng, raw.lat) {
+        (Some(lng), Some(lat)) => {
+            let (Ok(lng), Ok(lat)) = (
+                lng.to_string().parse::<f64>(),
+                lat.to_string().parse::<f64>(),
+            ) else {
+                return Err(IntakeError::Malformed("lng/lat".into()));
+            };
+            GeoPoint::new(lng, lat)
+        }
+        _ => None,
+    };
+    let mut lines = Vec::with_capacity(raw.order_details.len());
+    for (i, l) in raw.order_details.iter().enumerate() {
+        let quantity = integer(&l.goods_number, &format!("orderDetails[{i}].goodsNumber"))?;
+        let quantity = i32::try_from(quantity)
+            .ok()
+            .filter(|q| *q > 0)
+            .ok_or_else(|| IntakeError::Malformed(format!("orderDetails[{i}].goodsNumber")))?;
+        lines.push(PushedLine {
+            goods_id: match &l.goods_id {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            },
+            quantity,
+            unit_price: yuan(&l.goods_price, &format!("orderDetails[{i}].goodsPrice"))?,
+        });
+    }
+    Ok(PushedOrder {
+        order_id,
+        user_mobile: text(raw.user_mobile, "userMobile")?,
+        city_name: raw.city_name.unwrap_or_default(),
+        location,
+        service_address: text(raw.service_address, "serviceAddress")?,
+        service_begin,
+        service_end,
+        total: yuan(&raw.total_price, "totalPrice")?,
+        remark: raw.remark.filter(|r| !r.trim().is_empty()),
+        service_user_id: raw
+            .service_user_id
+            .map(|v| match v {
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            })
+            .filter(|s| !s.trim().is_empty() && s != "null"),
+        lines,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ORDER: &str = r#"{"orderId":31421593368511489,"userMobile":"13800000000","cityId":1,"cityName":"北京","lng":116.4,"lat":39.9,"serviceAddress":"朝阳区建国路88号","serviceBeginTime":"2026-11-24 10:00:00","serviceEndTime":"2026-11-24 12:00:00","serviceDuration":2,"totalPrice":120.50,"remark":"","serviceUserId":"","orderDetails":[{"goodsId":7,"goodsNumber":1,"goodsPrice":120.5}]}"#;
+
+    fn form(json: &str, ts: &str, secret: &str) -> BTreeMap<String, String> {
+        let mut f = BTreeMap::from([
+            ("serviceKey".to_owned(), "k".to_owned()),
+            ("nonce".to_owned(), "n1".to_owned()),
+            ("timestamp".to_owned(), ts.to_owned()),
+            ("daojiaJson".to_owned(), json.to_owned()),
+            ("funId".to_owned(), "createOrder".to_owned()),
+        ]);
+        let s = sign::sign(&f, secret);
+        f.insert("sign".into(), s);
+        f
+    }
+
+    fn now() -> DateTime<Utc> {
+        china_time("2026-11-23 20:00:00").unwrap()
+    }
+
+    #[test]
+    fn reads_a_signed_push_exactly() {
+        let o = read(&form(ORDER, "2026-11-23 20:01:00", "s"), "k", "s", now()).unwrap();
+        assert_eq!(o.order_id, 31421593368511489, "above 2^53, exact");
+        assert_eq!(o.total, Money::from_fen(12050));
+        assert_eq!(o.lines[0].unit_price, Money::from_fen(12050));
+        assert_eq!(o.lines[0].goods_id, "7");
+        assert_eq!(o.service_begin.to_rfc3339(), "2026-11-24T02:00:00+00:00");
+        assert_eq!(o.remark, None);
+        assert_eq!(o.service_user_id, None);
+    }
+
+    #[test]
+    fn refuses_what_does_not_verify() {
+        let mut f = form(ORDER, "2026-11-23 20:01:00", "s");
+        assert_eq!(
+            read(&f, "k", "other", now()),
+            Err(IntakeError::BadSignature)
+        );
+        assert_eq!(
+            read(&f, "k2", "s", now()),
+            Err(IntakeError::WrongServiceKey)
+        );
+        f.insert("daojiaJson".into(), ORDER.replace("120.50", "1.00"));
+        assert_eq!(read(&f, "k", "s", now()), Err(IntakeError::BadSignature));
+        let stale = form(ORDER, "2026-11-23 19:49:59", "s");
+        assert_eq!(read(&stale, "k", "s", now()), Err(IntakeError::Stale));
+        let ahead = form(ORDER, "2026-11-23 20:10:01", "s");
+        assert_eq!(read(&ahead, "k", "s", now()), Err(IntakeError::Stale));
+        let mut missing = form(ORDER, "2026-11-23 20:01:00", "s");
+        missing.remove("nonce");
+        assert_eq!(
+            read(&missing, "k", "s", now()),
+            Err(IntakeError::Missing("nonce"))
+        );
+        let bad = form("{not json", "2026-11-23 20:01:00", "s");
+        assert!(matches!(
+            read(&bad, "k", "s", now()),
+            Err(IntakeError::Malformed(_))
+        ));
+        let sub_fen = form(
+            &ORDER.replace("120.50", "1.005"),
+            "2026-11-23 20:01:00",
+            "s",
+        );
+        assert!(matches!(
+            read(&sub_fen, "k", "s", now()),
+            Err(IntakeError::Malformed(_))
+        ));
+    }
+}

@@ -1,0 +1,64 @@
+//! 58到家 58 Daojia: an order source. 58 pushes service orders to our intake route
+//! ([`intake`] reads and verifies them); we work them and sync every status change back with
+//! `order/updateOrderDetail` ([`client`]), through the outbox so none is lost or sent twice.
+//! Technicians are registered with `serviceUser/saveServiceUser`.
+//!
+//! Much of 58's wire is not public. Every assumption the code makes is listed in
+//! [`ASSUMPTIONS`] (and in the README), in one place.
+
+pub mod client;
+pub mod intake;
+pub mod mapping;
+pub mod routes;
+pub mod sign;
+
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+use crate::{
+    domain::ProviderId,
+    providers::{Capability, ProviderInfo, ProviderRole},
+};
+
+/// What our code assumes where 58 publishes nothing.
+pub const ASSUMPTIONS: &[&str] = &[
+    "access token: 58 assigns it with the serviceKey and serviceSecret; how is not public, so it is configured (`daojia58.access_token`) and sent as is",
+    "updateOrderDetail answers HTTP 200 with {code, msg, data}: code 0 is success, any other code a refusal that will not change on retry; 5xx, timeouts and unreadable answers are transient and retried",
+    "our calls are form-encoded POSTs of the system parameters (accessToken, serviceKey, format=json, timestamp, daojiaJson, sign)",
+    "order pushes are form-encoded POSTs of serviceKey, nonce, timestamp (yyyy-MM-dd HH:mm:ss, GMT+8), daojiaJson and funId, signed into a field named `sign` with the same MD5 rule and our serviceSecret",
+    "only funId createOrder is pushed; 58's cancel push is not public, so cancellations by 58 are not received",
+    "repeating an order's current status in updateOrderDetail is accepted (so a retried call after a lost answer is harmless)",
+    "a technician assignment is synced as updateOrderDetail with the current status and serviceUserName / serviceUserPhone",
+];
+
+/// What the adapter needs to talk to 58.
+#[derive(Clone)]
+pub struct Daojia58Settings {
+    /// e.g. `https://sandboxapi.daojia.com/api/v1`.
+    pub base_url: String,
+    pub service_key: String,
+    pub service_secret: SecretString,
+    pub access_token: SecretString,
+    pub timeout: Duration,
+}
+
+impl std::fmt::Debug for Daojia58Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Daojia58Settings")
+            .field("base_url", &self.base_url)
+            .field("service_key", &self.service_key)
+            .finish_non_exhaustive()
+    }
+}
+
+pub fn info(enabled: bool, sandbox: bool) -> ProviderInfo {
+    ProviderInfo {
+        id: ProviderId::Daojia58,
+        name: "58到家 58 Daojia",
+        role: ProviderRole::OrderSource,
+        capabilities: vec![Capability::ReceiveOrders, Capability::SyncStatus],
+        enabled,
+        sandbox,
+    }
+}
