@@ -13,8 +13,8 @@ use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use entity::{delivery_quote, idempotency_key, orders, shop};
 use rust_decimal::Decimal;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, DatabaseTransaction, DbErr, EntityTrait, QuerySelect,
-    TransactionTrait, sea_query::OnConflict,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait,
+    QueryFilter, QuerySelect, TransactionTrait, sea_query::OnConflict,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -604,27 +604,29 @@ impl OrderService {
             courier_company: Set(stored.company.clone()),
             ..Default::default()
         };
-        let draft = match orders::Entity::insert(draft)
+        let inserted = orders::Entity::insert(draft)
             .on_conflict(
                 OnConflict::columns([orders::Column::Provider, orders::Column::ExternalId])
                     .do_nothing()
                     .to_owned(),
             )
-            .exec_with_returning(&txn)
-            .await
-        {
-            Ok(row) => row,
-            Err(DbErr::RecordNotInserted) => {
-                txn.rollback().await?;
-                return Err(UserError::new(
-                    &["originId"],
-                    UserErrorCode::AlreadyDispatched,
-                    format!("originId {origin_id:?} is already taken: use redispatchDelivery"),
-                )
-                .into());
-            }
-            Err(e) => return Err(e.into()),
-        };
+            .exec_without_returning(&txn)
+            .await?;
+        if inserted == 0 {
+            txn.rollback().await?;
+            return Err(UserError::new(
+                &["originId"],
+                UserErrorCode::AlreadyDispatched,
+                format!("originId {origin_id:?} is already taken: use redispatchDelivery"),
+            )
+            .into());
+        }
+        let draft = orders::Entity::find()
+            .filter(orders::Column::Provider.eq(provider.as_str()))
+            .filter(orders::Column::ExternalId.eq(origin_id))
+            .one(&txn)
+            .await?
+            .ok_or_else(|| DbErr::RecordNotFound(format!("draft {origin_id}")))?;
         if let Some(key) = key
             && !claim_key(&txn, key, DISPATCH, digest, draft.id).await?
         {

@@ -128,25 +128,27 @@ impl OrderService {
                     .do_nothing()
                     .to_owned(),
             )
-            .exec_with_returning(&txn)
-            .await;
-        let order = match inserted {
-            Ok(o) => o,
-            Err(DbErr::RecordNotInserted) => {
-                // A repeat: the order is already ours.
-                txn.rollback().await?;
-                let existing = self
-                    .by_external_id(ProviderId::Daojia58, &external)
-                    .await?
-                    .ok_or_else(|| DbErr::RecordNotFound(format!("58 order {external}")))?;
-                metrics::counter!("orderhub_callbacks_total", "provider" => "DAOJIA58", "outcome" => "duplicate").increment(1);
-                return Ok(Intake {
-                    order_id: existing.id,
-                    created: false,
-                });
-            }
-            Err(e) => return Err(e),
-        };
+            .exec_without_returning(&txn)
+            .await?;
+        if inserted == 0 {
+            // A repeat: the order is already ours.
+            txn.rollback().await?;
+            let existing = self
+                .by_external_id(ProviderId::Daojia58, &external)
+                .await?
+                .ok_or_else(|| DbErr::RecordNotFound(format!("58 order {external}")))?;
+            metrics::counter!("orderhub_callbacks_total", "provider" => "DAOJIA58", "outcome" => "duplicate").increment(1);
+            return Ok(Intake {
+                order_id: existing.id,
+                created: false,
+            });
+        }
+        let order = orders::Entity::find()
+            .filter(orders::Column::Provider.eq(ProviderId::Daojia58.as_str()))
+            .filter(orders::Column::ExternalId.eq(external.as_str()))
+            .one(&txn)
+            .await?
+            .ok_or_else(|| DbErr::RecordNotFound(format!("58 order {external}")))?;
         if !pushed.lines.is_empty() {
             let items = pushed.lines.iter().map(|l| order_item::ActiveModel {
                 order_id: Set(order.id),

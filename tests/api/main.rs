@@ -8,6 +8,7 @@ mod callbacks;
 mod catalog;
 mod dada;
 mod dada_rules;
+mod daojia58;
 mod loaders;
 mod orders;
 mod safety;
