@@ -68,6 +68,8 @@ pub struct Model {
     pub technician_id: Option<i64>,
     /// End of the service window of an order pushed to us (`appoint_time` is its start).
     pub service_end: Option<DateTimeUtc>,
+    /// When the courier expects to arrive, as the company last said.
+    pub courier_eta: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

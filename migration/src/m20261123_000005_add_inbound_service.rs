@@ -1,5 +1,6 @@
 //! Orders pushed to us (58 Daojia): the technician working the order and the service window,
-//! and the technicians we registered with the platform.
+//! and the technicians we registered with the platform; and the courier's expected arrival
+//! that WeChat's companies push.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -12,6 +13,7 @@ impl MigrationTrait for Migration {
         for mut col in [
             big_integer_null(Orders::TechnicianId),
             timestamp_with_time_zone_null(Orders::ServiceEnd),
+            timestamp_with_time_zone_null(Orders::CourierEta),
         ] {
             manager
                 .alter_table(
@@ -58,7 +60,7 @@ impl MigrationTrait for Migration {
         manager
             .drop_table(Table::drop().table(Technician::Table).to_owned())
             .await?;
-        for col in [Orders::TechnicianId, Orders::ServiceEnd] {
+        for col in [Orders::TechnicianId, Orders::ServiceEnd, Orders::CourierEta] {
             manager
                 .alter_table(
                     Table::alter()
@@ -77,6 +79,7 @@ enum Orders {
     Table,
     TechnicianId,
     ServiceEnd,
+    CourierEta,
 }
 
 #[derive(DeriveIden)]

@@ -175,6 +175,8 @@ pub struct Courier {
     pub position: Option<GeoPoint>,
     /// When we last heard of the courier.
     pub seen_at: Option<DateTime<Utc>>,
+    /// When the courier expects to arrive, as the company last said.
+    pub eta: Option<DateTime<Utc>>,
 }
 
 impl Courier {
@@ -191,6 +193,7 @@ impl Courier {
                 _ => None,
             },
             seen_at: o.courier_seen_at,
+            eta: o.courier_eta,
         })
     }
 
@@ -204,6 +207,7 @@ impl Courier {
                 lat: p.lat,
             }),
             seen_at: None,
+            eta: None,
         }
     }
 }

@@ -1467,6 +1467,7 @@ impl OrderService {
                             penalty: detail.penalty.filter(|p| p.fen() > 0),
                             fees: None,
                             distance_m: None,
+                            courier_eta: None,
                         }),
                     };
                     self.apply_status(update).await?;

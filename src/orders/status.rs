@@ -43,6 +43,8 @@ pub struct DeliveryNews {
     pub penalty: Option<Money>,
     pub fees: Option<DeliveryFees>,
     pub distance_m: Option<i64>,
+    /// When the courier expects to arrive.
+    pub courier_eta: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone)]
@@ -199,6 +201,9 @@ fn apply_delivery_news(am: &mut orders::ActiveModel, news: &DeliveryNews, now: D
     }
     if let Some(d) = news.distance_m {
         am.distance_m = Set(Some(d));
+    }
+    if let Some(eta) = news.courier_eta {
+        am.courier_eta = Set(Some(eta));
     }
 }
 

@@ -1505,5 +1505,31 @@ async fn zz_scratch() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter("orderhub=warn")
         .try_init();
-    tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let mut bad = 0;
+    for round in 0..40 {
+        let (oid, id) = pushed(&app, json!({})).await;
+        if round % 2 == 0 {
+            step(&app, "acceptOrder", &id).await;
+        }
+        for _ in 0..3 {
+            dj_post(&app, &format!("/_control/orders/{oid}/repush"), json!({})).await;
+            tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+        }
+        dj_post(
+            &app,
+            &format!("/_control/orders/{oid}/repush"),
+            json!({"copies": 8}),
+        )
+        .await;
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let v = sandbox_order(&app, oid).await;
+        for d in v["deliveries"].as_array().unwrap() {
+            if d["state"] != "acknowledged" {
+                bad += 1;
+                eprintln!("BAD {:#}", d);
+            }
+        }
+    }
+    eprintln!("BAD TOTAL {bad}");
 }

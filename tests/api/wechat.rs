@@ -1113,19 +1113,28 @@ async fn cancel_with_penalty(app: TestApp) {
     assert_eq!(c["userErrors"], json!([]), "{c:#}");
     assert_eq!(c["penalty"]["fen"], 200);
     let o = &c["order"];
-    assert_eq!((&o["status"], &o["rawStatus"]), (&json!("CANCELLED"), &json!("103")));
+    assert_eq!(
+        (&o["status"], &o["rawStatus"]),
+        (&json!("CANCELLED"), &json!("103"))
+    );
     assert_eq!(o["delivery"]["fees"]["penalty"]["fen"], 200, "{c:#}");
     let view = sandbox_order(&app, &origin).await;
     assert_eq!(view["status"], 103);
     assert_eq!(view["deductFeeFen"], 200);
     assert_eq!(view["cancelReasonId"], 1);
-    assert_eq!(view["cancelReason"], "暂时不需要邮寄", "the documented label");
+    assert_eq!(
+        view["cancelReason"], "暂时不需要邮寄",
+        "the documented label"
+    );
     // WeChat's own push of the cancellation changes nothing more.
     let (q, b) = sealed(&push_body(&view, 103));
     assert_eq!(post_push(&app, &q, &b).await.0, 200);
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     let o = order(&app, &id).await;
-    assert_eq!((&o["status"], &o["rawStatus"]), (&json!("CANCELLED"), &json!("103")));
+    assert_eq!(
+        (&o["status"], &o["rawStatus"]),
+        (&json!("CANCELLED"), &json!("103"))
+    );
     assert_eq!(o["delivery"]["fees"]["penalty"]["fen"], 200);
     assert_eq!(applied(&o), ["101", "102", "103"], "{o:#}");
 
@@ -1170,10 +1179,7 @@ async fn cancellation_race(app: TestApp) {
         let o = order(&app, id).await;
         assert_eq!(o["status"], "CANCELLED");
         assert_eq!(
-            (
-                &o["delivery"]["fees"]["penalty"]["fen"],
-                &o["cancelReason"]
-            ),
+            (&o["delivery"]["fees"]["penalty"]["fen"], &o["cancelReason"]),
             (&json!(200), &json!("顾客改主意了")),
             "penalty and reason stored: {o:#}"
         );

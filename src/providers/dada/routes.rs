@@ -100,6 +100,7 @@ pub async fn status(State(state): State<AppState>, body: Bytes) -> Reply {
             penalty: None,
             fees: None,
             distance_m: None,
+            courier_eta: None,
         }),
     };
     let ambiguous_pending = cb.status == OrderStatus::Pending;

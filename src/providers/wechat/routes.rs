@@ -132,6 +132,7 @@ pub async fn push(
             penalty: None,
             fees: None,
             distance_m: None,
+            courier_eta: push.reach_time,
         }),
     };
     match state.orders.apply_status(update).await {
