@@ -974,14 +974,32 @@ impl OrderService {
         } else {
             text.clone()
         };
+        // Where a cancellation leads depends on the company and the moment (after pick-up
+        // the goods come back: WeChat's 303, not 103), so ask; assume the plain cancelled
+        // status only when the platform cannot say right now.
+        let (status, raw_status) = match with_timeout(
+            network.id(),
+            self.delivery.timeout,
+            network.detail(&reference),
+        )
+        .await
+        {
+            Ok(d) if d.status == OrderStatus::Cancelled || d.status == OrderStatus::Returning => {
+                (d.status, d.raw_status)
+            }
+            _ => (
+                OrderStatus::Cancelled,
+                network.raw_status_cancelled().to_owned(),
+            ),
+        };
         let update = super::StatusUpdate {
             order_id: id,
-            status: OrderStatus::Cancelled,
-            raw_status: network.raw_status_cancelled().to_owned(),
+            status,
+            raw_status,
             source: EventSource::Api,
             occurred_at: floor_secs(Utc::now()),
             detail: Some(format!("cancelled by us: {label}; penalty {penalty}")),
-            cancel_reason: Some(label),
+            cancel_reason: Some(label.clone()),
             inbound: None,
             delivery: Some(super::DeliveryNews {
                 penalty: Some(penalty),
@@ -989,6 +1007,16 @@ impl OrderService {
             }),
         };
         self.apply_status(update).await?;
+        // The platform's own news of the cancellation may have been written first (then the
+        // update above moved nothing): the penalty and our reason are ours to record anyway.
+        let order = self.get_or_gone(id).await?;
+        if order.penalty_fen.is_none() || order.cancel_reason.as_deref() != Some(label.as_str()) {
+            let mut am: orders::ActiveModel = order.into();
+            am.penalty_fen = Set(Some(penalty.fen()));
+            am.cancel_reason = Set(Some(label));
+            am.updated_at = Set(Utc::now());
+            am.update(&self.db).await?;
+        }
         let order = self.get_or_gone(id).await?;
         Ok((order, penalty))
     }

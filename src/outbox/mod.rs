@@ -14,8 +14,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use entity::outbox;
 use rand::Rng;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, DbBackend, DbErr,
-    EntityTrait, Statement, Value,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    DbBackend, DbErr, EntityTrait, QueryFilter, Statement, Value,
 };
 use serde::Deserialize;
 use tokio::sync::Notify;
@@ -149,12 +149,14 @@ async fn claim(
             "?".to_owned()
         }
     };
-    // The oldest pending row of each order (rows without an order stand alone) that is due.
+    // The oldest unsent row of each order (rows without an order stand alone) that is due: a
+    // later change never overtakes an earlier one, not even a dead one (it waits for the
+    // dead row's retry).
     let text = format!(
         "UPDATE outbox SET next_attempt_at = {p1}, attempts = attempts + 1, updated_at = {p2} \
          WHERE id IN (SELECT o.id FROM outbox o WHERE o.state = 'PENDING' AND o.next_attempt_at <= {p3} \
          AND (o.order_id IS NULL OR NOT EXISTS (SELECT 1 FROM outbox e WHERE e.order_id = o.order_id \
-         AND e.state = 'PENDING' AND e.id < o.id)) ORDER BY o.id LIMIT {p4}{lock}) \
+         AND e.state IN ('PENDING', 'DEAD') AND e.id < o.id)) ORDER BY o.id LIMIT {p4}{lock}) \
          RETURNING *",
         p1 = p(1),
         p2 = p(2),
@@ -192,7 +194,9 @@ async fn finish(
     let now = Utc::now();
     let provider = row.provider.clone();
     let attempts = row.attempts;
+    let id = row.id;
     let mut am: outbox::ActiveModel = row.into();
+    am.id = sea_orm::ActiveValue::NotSet;
     am.updated_at = Set(now);
     let outcome = match result {
         Ok(()) => {
@@ -218,7 +222,22 @@ async fn finish(
             "retry"
         }
     };
-    am.update(db).await?;
+    // The attempt count is the claim's fencing token: a worker whose lease ran out (and whose
+    // row another worker claimed since) records nothing.
+    let recorded = outbox::Entity::update_many()
+        .set(am)
+        .filter(outbox::Column::Id.eq(id))
+        .filter(outbox::Column::State.eq(PENDING))
+        .filter(outbox::Column::Attempts.eq(attempts))
+        .exec(db)
+        .await?;
+    if recorded.rows_affected == 0 {
+        tracing::warn!(
+            outbox_id = id,
+            "outcome not recorded: the row was claimed again after its lease ran out"
+        );
+        return Ok(());
+    }
     metrics::counter!("orderhub_outbox_attempts_total", "provider" => provider, "outcome" => outcome)
         .increment(1);
     Ok(())

@@ -181,13 +181,19 @@ async fn order(app: &TestApp, id: &str) -> Value {
     app.gql_ok(&q, json!({ "id": id })).await["order"].clone()
 }
 
+/// Whether our order carries 58's `oid`, digit for digit.
+fn has_external(o: &Value, oid: i64) -> bool {
+    let digits = oid.to_string();
+    o["externalId"].as_str() == Some(digits.as_str())
+}
+
 /// Our order for 58's `oid`, once it is there.
 async fn by_external(app: &TestApp, oid: i64) -> Value {
     app.eventually(10, || async {
         inbound_orders(app)
             .await
             .into_iter()
-            .find(|o| o["externalId"] == oid.to_string())
+            .find(|o| has_external(o, oid))
     })
     .await
 }
@@ -261,6 +267,21 @@ fn raw_statuses(o: &Value) -> Vec<String> {
         .filter(|e| e["kind"] == "STATUS")
         .map(|e| e["rawStatus"].as_str().unwrap_or("?").to_owned())
         .collect()
+}
+
+/// The row id inside our global order id (`base64("Order:n")`).
+fn row_id(id: &str) -> i64 {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+    let raw = URL_SAFE_NO_PAD.decode(id).expect("base64 id");
+    let text = String::from_utf8(raw).expect("utf-8 id");
+    text.strip_prefix("Order:")
+        .and_then(|n| n.parse().ok())
+        .expect("an order id")
+}
+
+fn order_id(row: i64) -> String {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+    URL_SAFE_NO_PAD.encode(format!("Order:{row}"))
 }
 
 fn payload_of(row: &Value) -> Value {
@@ -442,7 +463,7 @@ on_every_backend!(a_pushed_order_appears_test, a_pushed_order_appears);
 
 // ------------------------------------------------------------------ 2. duplicates
 
-/// Deliveries of `kind` that ended, and how.
+/// The order's deliveries of one kind (`original`, `duplicate`, `repush`).
 fn deliveries(view: &Value, kind: &str) -> Vec<Value> {
     view["deliveries"]
         .as_array()
@@ -512,7 +533,7 @@ async fn duplicate_pushes_make_one_order(app: TestApp) {
     let ours: Vec<Value> = inbound_orders(&app)
         .await
         .into_iter()
-        .filter(|o| o["externalId"] == oid.to_string())
+        .filter(|o| has_external(o, oid))
         .collect();
     assert_eq!(ours.len(), 1, "{ours:?}");
     let o = &ours[0];
@@ -539,7 +560,7 @@ async fn duplicate_pushes_make_one_order(app: TestApp) {
     let rows: Vec<Value> = inbound_orders(&app)
         .await
         .into_iter()
-        .filter(|o| o["externalId"] == fresh.to_string())
+        .filter(|o| has_external(o, fresh))
         .collect();
     assert_eq!(rows.len(), 1, "one order for 8 concurrent first pushes");
     assert_eq!(rows[0]["events"].as_array().unwrap().len(), 1);
@@ -734,9 +755,14 @@ async fn working_orders_along_both_sequences(app: TestApp) {
     let (oid_a, a) = pushed(&app, json!({})).await;
     let (oid_b, b) = pushed(&app, json!({})).await;
     let (oid_c, c) = pushed(&app, json!({})).await;
+    let (oid_d, d) = pushed(&app, json!({})).await;
     let mut sub = app
         .subscribe(STATUS_SUB, json!({"f": {"orderId": a}}))
         .await;
+
+    // Ids that are not 58 orders of ours.
+    refused(&app, "acceptOrder", "nonsense", "INVALID_INPUT").await;
+    refused(&app, "acceptOrder", &order_id(999_999), "NOT_FOUND").await;
 
     // Nothing before accepting.
     refused(&app, "startService", &a, "INVALID_STATE").await;
@@ -821,6 +847,12 @@ async fn working_orders_along_both_sequences(app: TestApp) {
     refused(&app, "startService", &c, "INVALID_STATE").await;
     let p = cancel(&app, &c, "again").await;
     assert_eq!(p["userErrors"][0]["code"], "INVALID_STATE", "{p:#}");
+    // D: cancelled straight from booking (70 is allowed from every open status).
+    let p = cancel(&app, &d, "").await;
+    assert_eq!(p["userErrors"], json!([]), "{p:#}");
+    assert_eq!(p["order"]["status"], "CANCELLED");
+    assert_eq!(p["order"]["rawStatus"], "70");
+    refused(&app, "acceptOrder", &d, "INVALID_STATE").await;
     // A completed order cannot be cancelled either.
     let p = cancel(&app, &a, "too late").await;
     assert_eq!(p["userErrors"][0]["code"], "INVALID_STATE", "{p:#}");
@@ -830,6 +862,7 @@ async fn working_orders_along_both_sequences(app: TestApp) {
         (oid_a, &a, vec![20, 30, 40, 50, 60]),
         (oid_b, &b, vec![20, 50, 30, 40, 60]),
         (oid_c, &c, vec![20, 70]),
+        (oid_d, &d, vec![70]),
     ] {
         let o = wait_sent(&app, id, codes.len()).await;
         let synced: Vec<i64> = o["outbox"]
@@ -842,6 +875,7 @@ async fn working_orders_along_both_sequences(app: TestApp) {
                 assert_eq!(r["nextAttemptAt"], Value::Null, "{r:#}");
                 let p = payload_of(r);
                 assert_eq!(p["order_id"].as_i64(), Some(oid), "exact id: {r:#}");
+                assert_eq!(p["third_order_id"], row_id(id).to_string(), "{r:#}");
                 p["order_status"].as_i64().unwrap()
             })
             .collect();
@@ -855,13 +889,8 @@ async fn working_orders_along_both_sequences(app: TestApp) {
             assert_eq!(u["params"]["serviceKey"], SERVICE_KEY);
             assert_eq!(u["params"]["accessToken"], ACCESS_TOKEN);
             assert_eq!(u["params"]["format"], "json");
-            // Ours, the same on every call (58 binds the first one).
-            assert_eq!(
-                u["thirdOrderId"],
-                payload_of(&o["outbox"][0])["third_order_id"],
-                "{u:#}"
-            );
-            assert!(u["thirdOrderId"].as_str().is_some_and(|t| !t.is_empty()));
+            // Our order's row id, the same on every call (58 binds the first one).
+            assert_eq!(u["thirdOrderId"], row_id(id).to_string(), "{u:#}");
         }
         let v = sandbox_order(&app, oid).await;
         assert_eq!(v["status"].as_i64(), codes.last().copied(), "{v:#}");
@@ -1056,6 +1085,12 @@ async fn technicians_are_registered_and_assigned(app: TestApp) {
     assert_eq!(v["serviceUserName"], "王师傅", "{v:#}");
     assert_eq!(v["serviceUserPhone"], "13912345678");
     assert_eq!(v["status"], 50);
+
+    // Once the order has ended, no technician is put on it.
+    assert_eq!(cancel(&app, &id, "客户取消").await["userErrors"], json!([]));
+    let p = assign(&app, &id, &tech_id).await;
+    assert_eq!(p["userErrors"][0]["code"], "INVALID_STATE", "{p:#}");
+    wait_sent(&app, &id, 4).await;
 
     // A customer who picked our technician on 58: the order arrives with them on it.
     let (_, picked) = pushed(&app, json!({"serviceUserId": "T-1001"})).await;
@@ -1498,38 +1533,4 @@ async fn two_workers_on_postgres_send_each_change_once() {
         N * sequence.len(),
         "no second send anywhere"
     );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn zz_scratch() {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter("orderhub=warn")
-        .try_init();
-    let app = TestApp::spawn(Backend::Sqlite).await;
-    let mut bad = 0;
-    for round in 0..40 {
-        let (oid, id) = pushed(&app, json!({})).await;
-        if round % 2 == 0 {
-            step(&app, "acceptOrder", &id).await;
-        }
-        for _ in 0..3 {
-            dj_post(&app, &format!("/_control/orders/{oid}/repush"), json!({})).await;
-            tokio::time::sleep(std::time::Duration::from_millis(30)).await;
-        }
-        dj_post(
-            &app,
-            &format!("/_control/orders/{oid}/repush"),
-            json!({"copies": 8}),
-        )
-        .await;
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-        let v = sandbox_order(&app, oid).await;
-        for d in v["deliveries"].as_array().unwrap() {
-            if d["state"] != "acknowledged" {
-                bad += 1;
-                eprintln!("BAD {:#}", d);
-            }
-        }
-    }
-    eprintln!("BAD TOTAL {bad}");
 }
