@@ -7,6 +7,7 @@ pub mod dada;
 pub mod daojia58;
 pub mod daoway;
 pub mod delivery;
+pub mod lenient;
 pub mod wechat;
 
 use std::{future::Future, sync::Arc, time::Duration};
