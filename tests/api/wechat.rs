@@ -1606,3 +1606,44 @@ async fn platform_errors(backend: Backend) {
     assert_eq!(app.wechat_get("/_control/orders").await, json!([]));
 }
 on_every_backend_with_config!(platform_errors_test, platform_errors);
+
+// ------------------------------------------------------------------ plain-mode message push
+
+/// With the mini-program's push in plain mode (no encryption, `signature` over token,
+/// timestamp and nonce), pushes still verify, apply and are answered in plain JSON.
+async fn plain_mode_pushes(backend: crate::helpers::Backend) {
+    let app = TestApp::spawn_with(backend, |c| c.sandbox.wechat.safe_mode = false).await;
+    let shop = app.wechat_shop(STORE).await;
+    let (id, origin) = placed(&app, &shop, "SFTC").await;
+    control(&app, &origin, "assign", json!({})).await;
+    let o = wait_raw(&app, &id, "102").await;
+    assert_eq!(o["status"], "ACCEPTED");
+    assert!(o["courier"]["name"].as_str().is_some(), "{o:#}");
+    let view = app.wechat_get(&format!("/_control/orders/{origin}")).await;
+    let pushes = view["pushes"].as_array().expect("pushes");
+    assert!(
+        pushes.iter().all(|p| p["delivered"] == true),
+        "accepted on the plain reply: {view:#}"
+    );
+
+    // A forged plain push (wrong signature) changes nothing.
+    let r = app
+        .http
+        .post(format!(
+            "{}/callbacks/wechat?signature={}&timestamp=1714037059&nonce=486452656",
+            app.base,
+            "0".repeat(40)
+        ))
+        .json(&json!({
+            "ToUserName": "gh_x", "FromUserName": "o_x", "CreateTime": 1714037059,
+            "MsgType": "event", "Event": "update_waybill_status",
+            "shop_order_id": origin, "order_status": 302, "action_time": 4102444800i64
+        }))
+        .send()
+        .await
+        .expect("push");
+    assert_eq!(r.status().as_u16(), 401);
+    assert_eq!(order(&app, &id).await["status"], "ACCEPTED");
+}
+
+on_every_backend_with_config!(plain_mode_pushes_test, plain_mode_pushes);
