@@ -5,7 +5,7 @@
 use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use entity::{category, order_event, order_item, orders, price, shop};
+use entity::{category, order_event, order_item, orders, outbox, price, shop};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
 };
@@ -17,6 +17,7 @@ pub struct Loaders {
     pub items: DataLoader<ItemsByOrder>,
     pub orders: DataLoader<OrderLoader>,
     pub categories: DataLoader<CategoryByKey>,
+    pub outbox: DataLoader<OutboxByOrder>,
 }
 
 impl Loaders {
@@ -27,6 +28,7 @@ impl Loaders {
             events: batched(EventsByOrder(db.clone())),
             items: batched(ItemsByOrder(db.clone())),
             orders: batched(OrderLoader(db.clone())),
+            outbox: batched(OutboxByOrder(db.clone())),
             categories: batched(CategoryByKey(db)),
         }
     }
@@ -123,6 +125,22 @@ impl Loader<i64> for EventsByOrder {
             .all(&self.0)
             .await?;
         Ok(group(rows, |e| e.order_id))
+    }
+}
+
+pub struct OutboxByOrder(DatabaseConnection);
+
+impl Loader<i64> for OutboxByOrder {
+    type Value = Vec<outbox::Model>;
+    type Error = Arc<DbErr>;
+
+    async fn load(&self, keys: &[i64]) -> LoadResult<i64, Vec<outbox::Model>> {
+        let rows = outbox::Entity::find()
+            .filter(outbox::Column::OrderId.is_in(keys.iter().copied()))
+            .order_by_asc(outbox::Column::Id)
+            .all(&self.0)
+            .await?;
+        Ok(group(rows, |r| r.order_id.unwrap_or_default()))
     }
 }
 

@@ -506,10 +506,12 @@ impl Order {
     }
     /// The durable outgoing calls about this order (status syncs, answers), oldest first.
     async fn outbox(&self, ctx: &Context<'_>) -> Result<Vec<super::inbound::OutboxEntry>> {
-        let st = ctx.data::<crate::AppState>()?;
-        Ok(crate::outbox::rows_of_order(&st.db, self.0.id)
-            .await
-            .map_err(internal)?
+        Ok(ctx
+            .data::<Loaders>()?
+            .outbox
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default()
             .into_iter()
             .map(super::inbound::OutboxEntry)
             .collect())

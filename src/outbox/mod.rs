@@ -92,19 +92,6 @@ pub async fn enqueue(
     .await
 }
 
-/// Rows of an order, oldest first.
-pub async fn rows_of_order(
-    db: &DatabaseConnection,
-    order_id: i64,
-) -> Result<Vec<outbox::Model>, DbErr> {
-    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
-    outbox::Entity::find()
-        .filter(outbox::Column::OrderId.eq(order_id))
-        .order_by_asc(outbox::Column::Id)
-        .all(db)
-        .await
-}
-
 /// What asking to retry a row did.
 pub enum Retry {
     NotFound,
