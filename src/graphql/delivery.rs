@@ -661,6 +661,13 @@ pub struct RespondToCourierCancellationInput {
 }
 
 #[derive(InputObject)]
+pub struct SimulateDeliveryStatusInput {
+    pub order_id: ID,
+    /// The platform's status code to move to (Dada: 2, 3, 4, 5, 7, 9; WeChat: 101–502).
+    pub raw_status: i64,
+}
+
+#[derive(InputObject)]
 pub struct PreviewCancellationInput {
     pub order_id: ID,
     /// As for `cancelOrder`; "other" when absent.
@@ -986,6 +993,21 @@ impl DeliveryMutation {
         let accept = input.accept;
         Self::on_order(ctx, &input.order_id, async move |st, id| {
             st.orders.respond_to_courier_cancellation(id, accept).await
+        })
+        .await
+    }
+
+    /// Platforms' test environments only (Dada's simulation endpoints, WeChat's TEST
+    /// company): moves the order as a courier would. The change arrives through the
+    /// platform's callback, like a real one; the payload's order is as it was before.
+    async fn simulate_delivery_status(
+        &self,
+        ctx: &Context<'_>,
+        input: SimulateDeliveryStatusInput,
+    ) -> Result<OrderPayload> {
+        let raw = input.raw_status;
+        Self::on_order(ctx, &input.order_id, async move |st, id| {
+            st.orders.simulate_delivery_status(id, raw).await
         })
         .await
     }

@@ -1097,6 +1097,25 @@ impl OrderService {
         .await
     }
 
+    /// Test environments only: has the platform move the order as a courier would. Nothing
+    /// is written here; the change arrives through the platform's callback or push.
+    pub async fn simulate_delivery_status(
+        &self,
+        id: i64,
+        raw_status: i64,
+    ) -> Result<orders::Model, OrderError> {
+        let (order, network) = self.delivery_order(id).await?;
+        let reference = self.order_ref(&order).await?;
+        with_timeout(
+            network.id(),
+            self.delivery.timeout,
+            network.simulate_status(&reference, raw_status),
+        )
+        .await
+        .map_err(|e| provider_user_error(&e))?;
+        Ok(order)
+    }
+
     /// Answers a courier's pending request to cancel.
     pub async fn respond_to_courier_cancellation(
         &self,

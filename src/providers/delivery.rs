@@ -358,6 +358,13 @@ pub trait CourierNetwork: Send + Sync {
         Err(unsupported(self.id(), "cancellation previews"))
     }
 
+    /// Test environments only: asks the platform to move the order to `raw_status` as if
+    /// the courier did (Dada's simulation endpoints, WeChat's `test_update_order`). The
+    /// change arrives like any other, through the platform's callback or push.
+    async fn simulate_status(&self, _order: &OrderRef, _raw_status: i64) -> ProviderResult<()> {
+        Err(unsupported(self.id(), "simulated status changes"))
+    }
+
     async fn confirm_returned_goods(&self, _order: &OrderRef) -> ProviderResult<()> {
         Err(unsupported(self.id(), "confirming returned goods"))
     }

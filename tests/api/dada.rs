@@ -714,3 +714,37 @@ mod callers_outside_the_allow_list_test {
         super::callers_outside_the_allow_list(crate::helpers::Backend::Postgres).await;
     }
 }
+
+const SIMULATE: &str =
+    "mutation($id: ID!, $s: Int!) { simulateDeliveryStatus(input: {orderId: $id, rawStatus: $s}) {
+    order { id } userErrors { code platformCode message } } }";
+
+/// Dada's test-environment simulation, driven through the API: the move arrives as Dada's
+/// callback; a status Dada cannot simulate is refused and changes nothing.
+async fn simulated_moves(app: TestApp) {
+    let shop = app.dada_shop("11047059").await;
+    let placed = dispatch(&app, &shop, json!({})).await;
+    let id = placed["order"]["id"].as_str().unwrap().to_owned();
+    let r = app.gql_ok(SIMULATE, json!({ "id": id, "s": 2 })).await;
+    assert_eq!(
+        r["simulateDeliveryStatus"]["userErrors"],
+        json!([]),
+        "{r:#}"
+    );
+    let o = wait_raw(&app, &id, "2").await;
+    assert_eq!(o["status"], "ACCEPTED");
+    let r = app.gql_ok(SIMULATE, json!({ "id": id, "s": 42 })).await;
+    assert_eq!(
+        r["simulateDeliveryStatus"]["userErrors"][0]["code"],
+        "INVALID_INPUT"
+    );
+    // Fetch before accept is Dada's 2083; here the order is accepted, so fetch works.
+    let r = app.gql_ok(SIMULATE, json!({ "id": id, "s": 3 })).await;
+    assert_eq!(
+        r["simulateDeliveryStatus"]["userErrors"],
+        json!([]),
+        "{r:#}"
+    );
+    assert_eq!(wait_raw(&app, &id, "3").await["status"], "IN_PROGRESS");
+}
+on_every_backend!(simulated_moves_test, simulated_moves);

@@ -1647,3 +1647,32 @@ async fn plain_mode_pushes(backend: crate::helpers::Backend) {
 }
 
 on_every_backend_with_config!(plain_mode_pushes_test, plain_mode_pushes);
+
+// ------------------------------------------------------------------ simulated status (TEST)
+
+const SIMULATE: &str =
+    "mutation($id: ID!, $s: Int!) { simulateDeliveryStatus(input: {orderId: $id, rawStatus: $s}) {
+    order { id } userErrors { code platformCode message } } }";
+
+/// WeChat's TEST company moves only through `test_update_order`, now reachable through the
+/// API; other companies refuse it (930561) and nothing changes.
+async fn simulated_test_company(app: TestApp) {
+    let shop = app.wechat_shop(STORE).await;
+    let (id, _) = placed(&app, &shop, "TEST").await;
+    let r = app.gql_ok(SIMULATE, json!({ "id": id, "s": 102 })).await;
+    assert_eq!(
+        r["simulateDeliveryStatus"]["userErrors"],
+        json!([]),
+        "{r:#}"
+    );
+    assert_eq!(wait_raw(&app, &id, "102").await["status"], "ACCEPTED");
+
+    let (other, _) = placed(&app, &shop, "SFTC").await;
+    let r = app.gql_ok(SIMULATE, json!({ "id": other, "s": 102 })).await;
+    assert_eq!(
+        r["simulateDeliveryStatus"]["userErrors"][0]["platformCode"], "930561",
+        "{r:#}"
+    );
+    assert_eq!(order(&app, &other).await["rawStatus"], "101");
+}
+on_every_backend!(simulated_test_company_test, simulated_test_company);

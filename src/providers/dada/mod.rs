@@ -106,6 +106,23 @@ impl DadaAdapter {
 
 #[async_trait]
 impl CourierNetwork for DadaAdapter {
+    async fn simulate_status(&self, order: &OrderRef, raw_status: i64) -> ProviderResult<()> {
+        let sim = self.client.simulate();
+        let id = order.origin_id.as_str();
+        // Dada's test environment has one endpoint per move it can simulate.
+        match raw_status {
+            2 => sim.accept(id).await,
+            3 => sim.fetch(id).await,
+            4 => sim.finish(id).await,
+            5 => sim.cancel(id, "simulated").await,
+            7 => sim.expire(id).await,
+            9 => sim.abnormal_back(id).await,
+            other => Err(mapping::invalid(format!(
+                "Dada's test environment simulates statuses 2, 3, 4, 5, 7 and 9, not {other}"
+            ))),
+        }
+    }
+
     fn id(&self) -> ProviderId {
         ProviderId::Dada
     }

@@ -291,6 +291,16 @@ impl WechatAdapter {
 
 #[async_trait]
 impl CourierNetwork for WechatAdapter {
+    async fn simulate_status(&self, order: &OrderRef, raw_status: i64) -> ProviderResult<()> {
+        if mapping::status(raw_status).is_none() {
+            return Err(mapping::invalid(format!(
+                "{raw_status} is not a WeChat order status"
+            )));
+        }
+        self.mock_update(order, raw_status, chrono::Utc::now(), "simulated")
+            .await
+    }
+
     fn id(&self) -> ProviderId {
         ProviderId::Wechat
     }
