@@ -1553,7 +1553,7 @@ impl OrderService {
     /// news whose order cannot be told from what it says: platforms date callbacks in whole
     /// seconds, so two changes within one second (appointed, then withdrawn) look alike, and
     /// a repeat of the first is indistinguishable from the last.
-    pub fn confirm_in_background(&self, provider: ProviderId, order_id: i64) {
+    pub(super) fn confirm_in_background(&self, provider: ProviderId, order_id: i64) {
         let Some(network) = self.courier(provider).cloned() else {
             return;
         };

@@ -76,6 +76,14 @@ impl OrderService {
         {
             txn.rollback().await?;
             metrics::counter!("orderhub_callbacks_total", "provider" => inbound.provider.as_str(), "outcome" => "duplicate").increment(1);
+            // A repeat that disagrees with what we hold is a later change the platform dated
+            // in the same second as an earlier one: only the platform can say which is current.
+            if let Some(order) = self.get(update.order_id).await?
+                && order.raw_status != update.raw_status
+                && let Ok(provider) = order.provider.parse::<ProviderId>()
+            {
+                self.confirm_in_background(provider, order.id);
+            }
             return Ok(ApplyOutcome::Duplicate);
         }
         // Row lock on PostgreSQL (SQLite has a single writer): concurrent news about one
@@ -152,6 +160,7 @@ impl OrderService {
                 am.update(&txn).await?;
             }
         }
+        let raw_differs = update.raw_status != order.raw_status;
         let change = StatusChange {
             event_id: 0,
             order_id: order.id,
@@ -171,6 +180,13 @@ impl OrderService {
             metrics::counter!("orderhub_callbacks_total", "provider" => inbound.provider.as_str(), "outcome" => "accepted").increment(1);
         }
         let event_id = change.event_id;
+        // Callbacks the timeline cannot order for sure: a late one that disagrees with the
+        // order, or a move between two codes of one status (Dada's 1 and 8 can swap within a
+        // second). The platform is asked which is current.
+        let disputed = if moves { raw_moves } else { raw_differs };
+        if update.inbound.is_some() && disputed {
+            self.confirm_in_background(provider, order.id);
+        }
         if !moves {
             return Ok(ApplyOutcome::RecordedOnly { event_id });
         }

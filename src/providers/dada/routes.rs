@@ -11,8 +11,8 @@ use sha2::{Digest, Sha256};
 use super::callback::{self, CallbackError, DadaMessage};
 use crate::{
     AppState,
-    domain::{EventSource, OrderStatus, ProviderId},
-    orders::{ApplyOutcome, CourierCancelRequest, DeliveryNews, InboundRecord, StatusUpdate},
+    domain::{EventSource, ProviderId},
+    orders::{CourierCancelRequest, DeliveryNews, InboundRecord, StatusUpdate},
 };
 
 type Reply = (StatusCode, Json<Value>);
@@ -103,23 +103,8 @@ pub async fn status(State(state): State<AppState>, body: Bytes) -> Reply {
             courier_eta: None,
         }),
     };
-    let ambiguous_pending = cb.status == OrderStatus::Pending;
     match state.orders.apply_status(update).await {
-        Ok(outcome) => {
-            // A repeat or a late callback, or a move between Dada's two waiting codes (1 and
-            // 8, which can happen within one second): ask Dada which is current.
-            if ambiguous_pending
-                || matches!(
-                    outcome,
-                    ApplyOutcome::Duplicate | ApplyOutcome::RecordedOnly { .. }
-                )
-            {
-                state
-                    .orders
-                    .confirm_in_background(ProviderId::Dada, order.id);
-            }
-            ok()
-        }
+        Ok(_) => ok(),
         Err(e) => retry_later(e),
     }
 }

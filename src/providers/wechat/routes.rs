@@ -20,7 +20,7 @@ use super::callback::{self, PushError};
 use crate::{
     AppState,
     domain::{EventSource, ProviderId},
-    orders::{ApplyOutcome, DeliveryNews, InboundRecord, StatusUpdate},
+    orders::{DeliveryNews, InboundRecord, StatusUpdate},
 };
 
 fn refuse(status: StatusCode, message: impl Into<String>) -> Response {
@@ -136,16 +136,7 @@ pub async fn push(
         }),
     };
     match state.orders.apply_status(update).await {
-        Ok(outcome) => {
-            if matches!(
-                outcome,
-                ApplyOutcome::Duplicate | ApplyOutcome::RecordedOnly { .. }
-            ) {
-                // Late or repeated: confirm the current status with the platform.
-                state
-                    .orders
-                    .confirm_in_background(ProviderId::Wechat, order.id);
-            }
+        Ok(_) => {
             let reply = callback::reply(&cfg, &push.to_user, &push.from_user, 0, "ok");
             (
                 StatusCode::OK,
