@@ -37,14 +37,7 @@ impl CatalogService {
         provider: ProviderId,
         field: &[&str],
     ) -> Result<std::sync::Arc<dyn CourierNetwork>, OrderError> {
-        self.registry.courier(provider).cloned().ok_or_else(|| {
-            UserError::new(
-                field,
-                UserErrorCode::UnsupportedByProvider,
-                format!("{provider} is not a courier network enabled here"),
-            )
-            .into()
-        })
+        crate::orders::courier_network(&self.registry, provider, field)
     }
 
     /// The network's cities; asked once per process and kept (they change rarely).

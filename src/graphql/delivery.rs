@@ -12,6 +12,7 @@ use super::{
     errors::{UserError, internal, refusal},
     ids::{self, Kind, encode},
     query::GeoPointInput,
+    refused, state,
     types::{GeoPoint, Money, Order, ProviderId, Shop, money},
 };
 use crate::{
@@ -19,14 +20,6 @@ use crate::{
     orders::{self, DeliveryInput, DispatchDelivery, DispatchSource, OrderError, UserErrorCode},
     providers::delivery as net,
 };
-
-fn state<'a>(ctx: &Context<'a>) -> Result<&'a AppState> {
-    ctx.data::<AppState>()
-}
-
-fn refused(errors: Vec<orders::UserError>) -> Vec<UserError> {
-    errors.into_iter().map(UserError::from).collect()
-}
 
 fn bad_id(field: &str, what: &str) -> Vec<UserError> {
     refused(vec![orders::UserError::new(

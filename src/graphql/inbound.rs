@@ -10,21 +10,13 @@ use super::{
     delivery::OrderPayload,
     errors::{UserError, internal},
     ids::{self, Kind},
+    refused, state,
     types::Order,
 };
 use crate::{
-    AppState,
     orders::{self, InboundAction, NewTechnician, OrderError, UserErrorCode},
     outbox,
 };
-
-fn state<'a>(ctx: &Context<'a>) -> Result<&'a AppState> {
-    ctx.data::<AppState>()
-}
-
-fn refused(errors: Vec<orders::UserError>) -> Vec<UserError> {
-    errors.into_iter().map(UserError::from).collect()
-}
 
 fn bad_order_id() -> OrderPayload {
     OrderPayload {

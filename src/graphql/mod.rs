@@ -49,6 +49,16 @@ pub fn build(limits: &LimitsConfig, state: Option<AppState>) -> AppSchema {
     builder.finish()
 }
 
+/// The shared state, as every resolver reaches it.
+fn state<'a>(ctx: &async_graphql::Context<'a>) -> async_graphql::Result<&'a AppState> {
+    ctx.data::<AppState>()
+}
+
+/// A service's refusals as the payload's `userErrors`.
+fn refused(errors: Vec<crate::orders::UserError>) -> Vec<errors::UserError> {
+    errors.into_iter().map(errors::UserError::from).collect()
+}
+
 /// The SDL as `schema.graphql` holds it.
 pub fn sdl() -> String {
     build(&LimitsConfig::default(), None).sdl()

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use super::{
     errors::{UserError, internal},
     ids::{self, Kind},
+    refused,
     types::{Money, Order},
 };
 use crate::{
@@ -69,10 +70,6 @@ pub struct CancelOrderPayload {
     /// What the platform kept (deliveries cancelled after a courier accepted).
     pub penalty: Option<Money>,
     pub user_errors: Vec<UserError>,
-}
-
-fn refused(errors: Vec<orders::UserError>) -> Vec<UserError> {
-    errors.into_iter().map(UserError::from).collect()
 }
 
 #[derive(Default)]

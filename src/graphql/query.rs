@@ -8,9 +8,10 @@ use async_graphql::{
 use super::{
     errors::{internal, invalid, provider_error},
     ids::{self, Kind},
+    state,
     types::{Category, Node, Order, OrderStatus, Provider, ProviderId, Shop},
 };
-use crate::{AppState, domain, orders::OrderFilter as ServiceOrderFilter, providers::ShopQuery};
+use crate::{domain, orders::OrderFilter as ServiceOrderFilter, providers::ShopQuery};
 
 #[derive(InputObject, Clone, Copy)]
 pub struct GeoPointInput {
@@ -43,10 +44,6 @@ pub struct OrderFilter {
 
 #[derive(Default)]
 pub struct Query;
-
-fn state<'a>(ctx: &Context<'a>) -> Result<&'a AppState> {
-    ctx.data::<AppState>()
-}
 
 fn page_size(ctx: &Context<'_>, first: Option<i32>) -> Result<usize> {
     let max = state(ctx)?.config.limits.max_page_size;

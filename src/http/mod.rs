@@ -46,39 +46,35 @@ pub fn router(state: AppState, schema: AppSchema, sandboxes: Router) -> Router {
         .route("/graphql", post(graphql_post).get(graphql_get))
         .layer(RequestBodyLimitLayer::new(limits.graphql_body_bytes))
         .with_state(schema.clone());
+    // Each platform's routes answer only its allowed callers (everyone when its list is empty).
+    let only = |callers: &std::sync::Arc<allow::AllowList>, routes: Router<AppState>| {
+        routes.route_layer(middleware::from_fn_with_state(
+            callers.clone(),
+            allow::guard,
+        ))
+    };
     let callbacks = Router::new()
         .route(
             "/callbacks/daoway/cancel",
             post(daoway::callback::cancel_notify),
         )
-        .merge(
+        .merge(only(
+            &state.dada_callers,
             Router::new()
                 .route("/callbacks/dada/status", post(dada::routes::status))
-                .route("/callbacks/dada/message", post(dada::routes::message))
-                .route_layer(middleware::from_fn_with_state(
-                    state.dada_callers.clone(),
-                    allow::guard,
-                )),
-        )
-        .merge(
-            Router::new()
-                .route("/callbacks/daojia58/orders", post(daojia58::routes::orders))
-                .route_layer(middleware::from_fn_with_state(
-                    state.daojia58_callers.clone(),
-                    allow::guard,
-                )),
-        )
-        .merge(
-            Router::new()
-                .route(
-                    "/callbacks/wechat",
-                    get(wechat::routes::verify).post(wechat::routes::push),
-                )
-                .route_layer(middleware::from_fn_with_state(
-                    state.wechat_callers.clone(),
-                    allow::guard,
-                )),
-        )
+                .route("/callbacks/dada/message", post(dada::routes::message)),
+        ))
+        .merge(only(
+            &state.daojia58_callers,
+            Router::new().route("/callbacks/daojia58/orders", post(daojia58::routes::orders)),
+        ))
+        .merge(only(
+            &state.wechat_callers,
+            Router::new().route(
+                "/callbacks/wechat",
+                get(wechat::routes::verify).post(wechat::routes::push),
+            ),
+        ))
         .layer(RequestBodyLimitLayer::new(limits.callback_body_bytes))
         .with_state(state.clone());
     let ops = Router::new()

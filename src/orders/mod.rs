@@ -10,6 +10,7 @@ pub mod poller;
 mod status;
 
 pub use create::{CreateServiceOrder, LineInput};
+pub(crate) use delivery::courier_network;
 pub use delivery::{
     CourierCancelPolicy, CourierCancelRequest, DeliveryInput, DispatchDelivery, DispatchSource,
     Quoted,

@@ -10,7 +10,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{TimeDelta, Utc};
 use entity::outbox;
 use rand::Rng;
 use sea_orm::{
@@ -287,20 +287,4 @@ pub async fn run(
             _ = tokio::time::sleep(idle) => {}
         }
     }
-}
-
-/// When the next row falls due (for tests and the metrics of depth).
-pub async fn depth(db: &DatabaseConnection) -> Result<(u64, Option<DateTime<Utc>>), DbErr> {
-    use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter, QueryOrder};
-    let pending = outbox::Entity::find()
-        .filter(outbox::Column::State.eq(PENDING))
-        .count(db)
-        .await?;
-    let next = outbox::Entity::find()
-        .filter(outbox::Column::State.eq(PENDING))
-        .order_by_asc(outbox::Column::NextAttemptAt)
-        .one(db)
-        .await?
-        .map(|r| r.next_attempt_at);
-    Ok((pending, next))
 }

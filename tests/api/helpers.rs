@@ -181,26 +181,11 @@ impl TestApp {
     }
 
     pub async fn control_put(&self, path: &str, body: Value) -> Value {
-        let r = self
-            .http
-            .put(self.sandbox(path))
-            .json(&body)
-            .send()
-            .await
-            .expect("control route");
-        assert!(r.status().is_success(), "PUT {path}: {}", r.status());
-        r.json().await.unwrap_or(Value::Null)
+        self.put_json(self.sandbox(path), body).await
     }
 
     pub async fn control_get(&self, path: &str) -> Value {
-        self.http
-            .get(self.sandbox(path))
-            .send()
-            .await
-            .expect("control route")
-            .json()
-            .await
-            .expect("json")
+        self.get_json(self.sandbox(path)).await
     }
 
     /// A URL of the Dada sandbox.
@@ -210,38 +195,15 @@ impl TestApp {
 
     /// POSTs to a Dada sandbox control route; returns status and JSON body.
     pub async fn dada_post(&self, path: &str, body: Value) -> (u16, Value) {
-        let r = self
-            .http
-            .post(self.dada(path))
-            .json(&body)
-            .send()
-            .await
-            .expect("dada control route");
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
+        self.post_json(self.dada(path), body).await
     }
 
     pub async fn dada_put(&self, path: &str, body: Value) -> Value {
-        let r = self
-            .http
-            .put(self.dada(path))
-            .json(&body)
-            .send()
-            .await
-            .expect("dada control route");
-        assert!(r.status().is_success(), "PUT {path}: {}", r.status());
-        r.json().await.unwrap_or(Value::Null)
+        self.put_json(self.dada(path), body).await
     }
 
     pub async fn dada_get(&self, path: &str) -> Value {
-        self.http
-            .get(self.dada(path))
-            .send()
-            .await
-            .expect("dada control route")
-            .json()
-            .await
-            .expect("json")
+        self.get_json(self.dada(path)).await
     }
 
     /// A URL of the WeChat sandbox.
@@ -251,49 +213,34 @@ impl TestApp {
 
     /// POSTs to a WeChat sandbox control route; returns status and JSON body.
     pub async fn wechat_post(&self, path: &str, body: Value) -> (u16, Value) {
-        let r = self
-            .http
-            .post(self.wechat(path))
-            .json(&body)
-            .send()
-            .await
-            .expect("wechat control route");
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
+        self.post_json(self.wechat(path), body).await
     }
 
     pub async fn wechat_put(&self, path: &str, body: Value) -> Value {
-        let r = self
-            .http
-            .put(self.wechat(path))
-            .json(&body)
-            .send()
-            .await
-            .expect("wechat control route");
-        assert!(r.status().is_success(), "PUT {path}: {}", r.status());
-        r.json().await.unwrap_or(Value::Null)
+        self.put_json(self.wechat(path), body).await
     }
 
     pub async fn wechat_get(&self, path: &str) -> Value {
-        self.http
-            .get(self.wechat(path))
-            .send()
-            .await
-            .expect("wechat control route")
-            .json()
-            .await
-            .expect("json")
+        self.get_json(self.wechat(path)).await
     }
 
     /// The `Shop` id of a WeChat store (from configuration, written at start-up).
     pub async fn wechat_shop(&self, shop_no: &str) -> String {
+        self.store_shop("WECHAT", shop_no).await
+    }
+
+    /// The `Shop` id of an imported Dada store (imported in the background at start-up).
+    pub async fn dada_shop(&self, shop_no: &str) -> String {
+        self.store_shop("DADA", shop_no).await
+    }
+
+    /// The `Shop` id of our store `shop_no` at a courier network, once it is there.
+    async fn store_shop(&self, provider: &str, shop_no: &str) -> String {
+        let query = format!(
+            "{{ shops(filter: {{provider: {provider}}}, first: 50) {{ edges {{ node {{ id externalId }} }} }} }}"
+        );
         self.eventually(10, || async {
-            let d = self
-                .gql_ok(
-                    "{ shops(filter: {provider: WECHAT}, first: 50) { edges { node { id externalId } } } }",
-                    json!({}),
-                )
-                .await;
+            let d = self.gql_ok(&query, json!({})).await;
             d["shops"]["edges"]
                 .as_array()?
                 .iter()
@@ -303,22 +250,41 @@ impl TestApp {
         .await
     }
 
-    /// The `Shop` id of an imported Dada store (imported in the background at start-up).
-    pub async fn dada_shop(&self, shop_no: &str) -> String {
-        self.eventually(10, || async {
-            let d = self
-                .gql_ok(
-                    "{ shops(filter: {provider: DADA}, first: 50) { edges { node { id externalId } } } }",
-                    json!({}),
-                )
-                .await;
-            d["shops"]["edges"]
-                .as_array()?
-                .iter()
-                .find(|e| e["node"]["externalId"] == shop_no)
-                .and_then(|e| e["node"]["id"].as_str().map(str::to_owned))
-        })
-        .await
+    /// POSTs JSON to a sandbox route; its status and JSON answer.
+    async fn post_json(&self, url: String, body: Value) -> (u16, Value) {
+        let r = self
+            .http
+            .post(url)
+            .json(&body)
+            .send()
+            .await
+            .expect("sandbox route");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// PUTs JSON to a sandbox route that must accept it; its JSON answer.
+    async fn put_json(&self, url: String, body: Value) -> Value {
+        let r = self
+            .http
+            .put(&url)
+            .json(&body)
+            .send()
+            .await
+            .expect("sandbox route");
+        assert!(r.status().is_success(), "PUT {url}: {}", r.status());
+        r.json().await.unwrap_or(Value::Null)
+    }
+
+    async fn get_json(&self, url: String) -> Value {
+        self.http
+            .get(url)
+            .send()
+            .await
+            .expect("sandbox route")
+            .json()
+            .await
+            .expect("json")
     }
 
     pub async fn balance_fen(&self) -> i64 {
