@@ -111,7 +111,11 @@ impl OrderService {
             && !current.is_terminal()
             && update.raw_status != order.raw_status
             // A draft's first news is recorded; the dispatch's own answer publishes it.
-            && order.raw_status != super::delivery::SUBMITTING;
+            && order.raw_status != super::delivery::SUBMITTING
+            && self
+                .registry
+                .courier(provider)
+                .is_none_or(|n| n.raw_step_allowed(&order.raw_status, &update.raw_status));
         let moves = (current.can_move_to(update.status) || raw_moves) && not_older;
 
         if !moves && update.inbound.is_none() && update.raw_status == order.raw_status {

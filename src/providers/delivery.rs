@@ -289,6 +289,12 @@ pub trait CourierNetwork: Send + Sync {
     fn other_cancel_reason_id(&self) -> i64 {
         0
     }
+    /// Whether news may move an order from raw status `from` to `to` when both are codes of
+    /// one unified status. Some are reversible (Dada's 1 waiting ⇄ 8 appointed); where they
+    /// are not, a stale read must not step back (WeChat's 301 after 202, never the reverse).
+    fn raw_step_allowed(&self, _from: &str, _to: &str) -> bool {
+        true
+    }
     /// Whether every order needs the network's city code (Dada), or the city travels in the
     /// addresses (WeChat).
     fn needs_city_code(&self) -> bool {

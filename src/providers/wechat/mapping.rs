@@ -104,6 +104,16 @@ pub const PUBLISHED: &str = "101";
 /// Raw status of an order the merchant cancelled.
 pub const CANCELLED: &str = "103";
 
+/// Within one unified status, WeChat's codes only go forward (202 picked up → 301
+/// delivering; the returning codes 303/304/305 are alternatives, not steps): a move to a
+/// lower or equal code is stale news.
+pub fn moves_forward(from: &str, to: &str) -> bool {
+    match (from.parse::<i64>(), to.parse::<i64>()) {
+        (Ok(a), Ok(b)) => b > a && !(matches!(a, 303..=305) && matches!(b, 303..=305)),
+        _ => false,
+    }
+}
+
 /// The unified status of a WeChat status code; `None` for a code WeChat has not documented.
 pub fn status(code: i64) -> Option<OrderStatus> {
     STATUS_TABLE
@@ -537,6 +547,15 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn codes_of_one_status_only_go_forward() {
+        assert!(moves_forward("202", "301"));
+        assert!(!moves_forward("301", "202"));
+        assert!(!moves_forward("301", "301"));
+        assert!(!moves_forward("303", "304"));
+        assert!(!moves_forward("SUBMITTING", "101"));
+    }
     use crate::providers::delivery::Sender;
 
     #[test]

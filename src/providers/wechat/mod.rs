@@ -291,6 +291,10 @@ impl WechatAdapter {
 
 #[async_trait]
 impl CourierNetwork for WechatAdapter {
+    fn raw_step_allowed(&self, from: &str, to: &str) -> bool {
+        mapping::moves_forward(from, to)
+    }
+
     async fn simulate_status(&self, order: &OrderRef, raw_status: i64) -> ProviderResult<()> {
         if mapping::status(raw_status).is_none() {
             return Err(mapping::invalid(format!(
