@@ -126,56 +126,39 @@ impl Application {
 
         // Sandboxes: mounted under /sandbox, called back on our own callback routes.
         let mut sandboxes = Router::new();
-        let daoway_sandbox = config.sandbox.enabled.then(|| {
-            let sb = DaowaySandbox::new(config.sandbox.daoway.clone());
-            sb.set_cancel_notify_url(format!("{base_url}/callbacks/daoway/cancel"));
-            sandboxes = std::mem::take(&mut sandboxes).nest("/daoway", sb.router());
-            let handle = sb.spawn(shutdown.clone());
-            workers.spawn(async move {
-                let _ = handle.await;
-            });
-            sb
-        });
-
-        let dada_sandbox = config.sandbox.enabled.then(|| {
-            let sb = DadaSandbox::new(config.sandbox.dada.clone());
-            sb.set_message_url(format!("{base_url}/callbacks/dada/message"));
-            sandboxes = std::mem::take(&mut sandboxes).nest("/dada", sb.router());
-            let handle = sb.spawn(shutdown.clone());
-            workers.spawn(async move {
-                let _ = handle.await;
-            });
-            sb
-        });
-
-        let wechat_sandbox = config.sandbox.enabled.then(|| {
-            let sb = WechatSandbox::new(config.sandbox.wechat.clone());
-            sb.set_push_url(format!("{base_url}/callbacks/wechat"));
-            sandboxes = std::mem::take(&mut sandboxes).nest("/wechat", sb.router());
-            let handle = sb.spawn(shutdown.clone());
-            workers.spawn(async move {
-                let _ = handle.await;
-            });
-            sb
-        });
-
-        let daojia58_sandbox = config.sandbox.enabled.then(|| {
-            let sb = Daojia58Sandbox::new(config.sandbox.daojia58.clone());
-            sb.set_push_url(format!("{base_url}/callbacks/daojia58/orders"));
-            sandboxes = std::mem::take(&mut sandboxes).nest("/daojia58", sb.router());
-            let handle = sb.spawn(shutdown.clone());
-            workers.spawn(async move {
-                let _ = handle.await;
-            });
-            sb
-        });
+        // Some when the adapters without a base_url talk to the in-process simulators.
+        let sandbox = config.sandbox.enabled.then_some(());
+        if config.sandbox.enabled {
+            let mut mount = |path: &str, router: Router, task: tokio::task::JoinHandle<()>| {
+                sandboxes = std::mem::take(&mut sandboxes).nest(path, router);
+                workers.spawn(async move {
+                    let _ = task.await;
+                });
+            };
+            let daoway = DaowaySandbox::new(config.sandbox.daoway.clone());
+            daoway.set_cancel_notify_url(format!("{base_url}/callbacks/daoway/cancel"));
+            mount("/daoway", daoway.router(), daoway.spawn(shutdown.clone()));
+            let dada = DadaSandbox::new(config.sandbox.dada.clone());
+            dada.set_message_url(format!("{base_url}/callbacks/dada/message"));
+            mount("/dada", dada.router(), dada.spawn(shutdown.clone()));
+            let wechat = WechatSandbox::new(config.sandbox.wechat.clone());
+            wechat.set_push_url(format!("{base_url}/callbacks/wechat"));
+            mount("/wechat", wechat.router(), wechat.spawn(shutdown.clone()));
+            let daojia58 = Daojia58Sandbox::new(config.sandbox.daojia58.clone());
+            daojia58.set_push_url(format!("{base_url}/callbacks/daojia58/orders"));
+            mount(
+                "/daojia58",
+                daojia58.router(),
+                daojia58.spawn(shutdown.clone()),
+            );
+        }
 
         let mut registry = Registry::default();
         let mut daoway_channel = None;
         let mut pollers: Vec<(Arc<dyn Marketplace>, Duration)> = Vec::new();
         let dw = &config.daoway;
         if dw.enabled {
-            let (endpoint, sandboxed) = match (&dw.base_url, &daoway_sandbox) {
+            let (endpoint, sandboxed) = match (&dw.base_url, &sandbox) {
                 (Some(url), _) => (url.clone(), false),
                 (None, Some(_)) => (format!("{base_url}/sandbox/daoway/"), true),
                 (None, None) => {
@@ -240,7 +223,7 @@ impl Application {
         if da.enabled {
             let sandboxed = da.base_url.is_none();
             let sb_cfg = &config.sandbox.dada;
-            let settings = match (&da.base_url, &dada_sandbox) {
+            let settings = match (&da.base_url, &sandbox) {
                 (Some(url), _) => DadaSettings {
                     base_url: url.clone(),
                     app_key: da.app_key.clone().ok_or_else(|| {
@@ -304,7 +287,7 @@ impl Application {
         let wx = &config.wechat;
         if wx.enabled {
             let sandboxed = wx.base_url.is_none();
-            let settings = match (&wx.base_url, &wechat_sandbox) {
+            let settings = match (&wx.base_url, &sandbox) {
                 (Some(url), _) => {
                     let need = |v: Option<SecretString>, name: &str| {
                         v.ok_or_else(|| {
@@ -401,7 +384,7 @@ impl Application {
         let dj = &config.daojia58;
         if dj.enabled {
             let sandboxed = dj.base_url.is_none();
-            let settings = match (&dj.base_url, &daojia58_sandbox) {
+            let settings = match (&dj.base_url, &sandbox) {
                 (Some(url), _) => {
                     let need = |v: Option<SecretString>, name: &str| {
                         v.ok_or_else(|| {
