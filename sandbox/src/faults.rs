@@ -8,6 +8,8 @@
 
 use std::time::Duration;
 
+use chrono::TimeDelta;
+
 use serde::{Deserialize, Serialize};
 
 /// Faults applied to a sandbox's platform routes and outgoing callbacks. All zero by default:
@@ -118,6 +120,20 @@ pub fn roll(rate: f64) -> bool {
     } else {
         rand::random::<f64>() < rate
     }
+}
+
+/// Longest wait between two delivery attempts of any sandbox.
+pub const MAX_BACKOFF_MS: u64 = 60_000;
+
+/// How every sandbox waits after the `failures`-th failed delivery in a row: `initial_ms`,
+/// doubling per failure, capped at [`MAX_BACKOFF_MS`]. Retrying is the platforms' behaviour,
+/// but none publishes a schedule, so the sandboxes share this one.
+pub fn doubling_backoff(initial_ms: u64, failures: u32) -> TimeDelta {
+    let factor = 1u64
+        .checked_shl(failures.saturating_sub(1))
+        .unwrap_or(u64::MAX);
+    let ms = initial_ms.saturating_mul(factor).min(MAX_BACKOFF_MS);
+    TimeDelta::milliseconds(i64::try_from(ms).unwrap_or(i64::MAX))
 }
 
 #[cfg(test)]

@@ -29,8 +29,6 @@ use crate::faults::{self, CallbackFault};
 
 /// Longest a callback is held back waiting for a successor.
 pub const MAX_HOLD: TimeDelta = TimeDelta::seconds(10);
-/// Longest wait between retries.
-const MAX_BACKOFF_MS: u64 = 60_000;
 /// Message pushes: one attempt plus the document's three retries.
 const MESSAGE_ATTEMPTS: u32 = 4;
 /// Longest the background task sleeps without looking at the clock.
@@ -46,14 +44,7 @@ pub struct RetryPolicy {
 impl RetryPolicy {
     /// Wait after the `failures`-th failure in a row.
     fn backoff(&self, failures: u32) -> TimeDelta {
-        let factor = 1u64
-            .checked_shl(failures.saturating_sub(1))
-            .unwrap_or(u64::MAX);
-        let ms = self
-            .initial_backoff_ms
-            .saturating_mul(factor)
-            .min(MAX_BACKOFF_MS);
-        TimeDelta::milliseconds(i64::try_from(ms).unwrap_or(60_000))
+        crate::faults::doubling_backoff(self.initial_backoff_ms, failures)
     }
 }
 

@@ -25,8 +25,6 @@ use crate::faults::{self, Faults, RequestFault};
 /// The document's example id; generated ids count up from the one after it, so the example
 /// itself stays unknown (handy for the published signing vector).
 pub const EXAMPLE_ORDER_ID: i64 = 31_421_593_368_511_488;
-/// Longest wait between two attempts of one push.
-pub const MAX_BACKOFF_MS: u64 = 60_000;
 /// Longest acknowledgement deadline a schedule may set; longer would only hide a hung intake.
 pub const MAX_ACK_DEADLINE_MS: u64 = 600_000;
 /// Updates kept for `/_control/updates`; older ones are forgotten in blocks.
@@ -144,7 +142,7 @@ pub struct Schedule {
     pub push_every_secs: Option<u64>,
     /// An attempt not acknowledged within this is a failure.
     pub ack_deadline_ms: u64,
-    /// Wait after the first failed attempt; doubles per failure, capped at [`MAX_BACKOFF_MS`].
+    /// Wait after the first failed attempt; doubles per failure, capped at [`crate::faults::MAX_BACKOFF_MS`].
     pub push_retry_initial_ms: u64,
     /// Attempts before the order is reassigned.
     pub push_max_attempts: u32,
@@ -153,14 +151,7 @@ pub struct Schedule {
 impl Schedule {
     /// Wait after the `failures`-th failure in a row.
     pub fn backoff(&self, failures: u32) -> TimeDelta {
-        let factor = 1u64
-            .checked_shl(failures.saturating_sub(1))
-            .unwrap_or(u64::MAX);
-        let ms = self
-            .push_retry_initial_ms
-            .saturating_mul(factor)
-            .min(MAX_BACKOFF_MS);
-        TimeDelta::milliseconds(i64::try_from(ms).unwrap_or(60_000))
+        crate::faults::doubling_backoff(self.push_retry_initial_ms, failures)
     }
 }
 

@@ -466,18 +466,9 @@ pub(crate) struct RetryPolicy {
 }
 
 impl RetryPolicy {
-    const CAP_MS: u64 = 60_000;
-
     /// Wait after the `failures`-th failed attempt: initial, doubling, capped at 60 s.
     pub(crate) fn backoff(self, failures: u32) -> TimeDelta {
-        let factor = 1u64
-            .checked_shl(failures.saturating_sub(1))
-            .unwrap_or(u64::MAX);
-        let ms = self
-            .initial_backoff_ms
-            .saturating_mul(factor)
-            .min(Self::CAP_MS);
-        TimeDelta::milliseconds(i64::try_from(ms).unwrap_or(i64::MAX))
+        crate::faults::doubling_backoff(self.initial_backoff_ms, failures)
     }
 }
 
