@@ -1,7 +1,10 @@
 //! The unified model every platform maps into. Nothing here knows a platform's spelling:
 //! adapters translate their wire types into these, and the GraphQL layer presents them.
 
+pub mod catalog;
+pub mod delivery;
 mod money;
+pub mod provider;
 mod status;
 
 use std::{fmt, str::FromStr};

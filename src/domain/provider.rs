@@ -1,0 +1,56 @@
+//! What a provider is to the rest of orderhub: its role, the operations it supports, and how
+//! it is set up in this deployment.
+
+use crate::domain::ProviderId;
+
+/// What a provider is to us.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProviderRole {
+    /// We browse its shops and place service orders (Daoway).
+    ServiceMarketplace,
+    /// We dispatch couriers through it (Dada, WeChat).
+    CourierNetwork,
+    /// It pushes orders to us (58 Daojia).
+    OrderSource,
+}
+
+/// The operations a provider supports; the API refuses the others with a clear error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Capability {
+    ListCategories,
+    ListShops,
+    CreateOrder,
+    CancelOrder,
+    TrackStatusByPolling,
+    ReceiveCancelNotification,
+    /// Courier networks: fee quotes and dispatch (direct or from a quote), re-dispatch.
+    QuoteDelivery,
+    DispatchDelivery,
+    AddTip,
+    AppointCourier,
+    ComplainAboutCourier,
+    ConfirmReturnedGoods,
+    /// Courier position and a tracking page.
+    TrackCourier,
+    /// Pushes every status change to our callback route.
+    ReceiveStatusCallbacks,
+    /// A courier may ask to cancel; we answer.
+    AnswerCourierCancellation,
+    /// Stores registered and updated at the platform, and the merchant's account.
+    ManageStores,
+    /// Pushes orders to us.
+    ReceiveOrders,
+    /// Takes our status changes back (through the outbox).
+    SyncStatus,
+}
+
+#[derive(Clone, Debug)]
+pub struct ProviderInfo {
+    pub id: ProviderId,
+    pub name: &'static str,
+    pub role: ProviderRole,
+    pub capabilities: Vec<Capability>,
+    /// Whether the adapter is configured and enabled in this deployment.
+    pub enabled: bool,
+    pub sandbox: bool,
+}
