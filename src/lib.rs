@@ -453,7 +453,8 @@ impl Application {
             None => None,
         };
         workers.spawn(outbox::run(
-            orders.clone(),
+            db.clone(),
+            Arc::new(orders.clone()),
             config.outbox.clone(),
             orders.outbox_wake(),
             shutdown.clone(),

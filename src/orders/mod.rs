@@ -6,6 +6,7 @@
 mod create;
 mod delivery;
 mod inbound;
+mod perform;
 pub mod poller;
 mod status;
 

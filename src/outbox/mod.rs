@@ -21,7 +21,7 @@ use serde::Deserialize;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::{domain::ProviderId, orders::OrderService};
+use crate::domain::ProviderId;
 
 pub const PENDING: &str = "PENDING";
 pub const SENT: &str = "SENT";
@@ -230,36 +230,43 @@ async fn finish(
     Ok(())
 }
 
+/// What actually makes an outgoing call. The outbox owns durability, leases, retries and
+/// backoff; the service that wrote a row knows what its operation means and performs it.
+/// Kept as a trait so the outbox sits below the services and never imports them.
+#[async_trait::async_trait]
+pub trait Performer: Send + Sync + 'static {
+    /// Performs one claimed row's operation; safe to repeat (delivery is at-least-once).
+    async fn perform(
+        &self,
+        provider: ProviderId,
+        operation: &str,
+        order_id: Option<i64>,
+        payload: &str,
+    ) -> Result<(), Failure>;
+}
+
 /// Performs one claimed row.
-async fn perform(orders: &OrderService, row: &outbox::Model) -> Result<(), Failure> {
+async fn perform(performer: &dyn Performer, row: &outbox::Model) -> Result<(), Failure> {
     let provider: ProviderId = row
         .provider
         .parse()
         .map_err(|e| Failure::Permanent(format!("provider: {e}")))?;
-    match provider {
-        ProviderId::Daojia58 => {
-            orders
-                .perform_inbound_outbox(&row.operation, &row.payload)
-                .await
-        }
-        _ => {
-            orders
-                .perform_delivery_outbox(provider, &row.operation, row.order_id, &row.payload)
-                .await
-        }
-    }
+    performer
+        .perform(provider, &row.operation, row.order_id, &row.payload)
+        .await
 }
 
 /// Works the outbox until shutdown: claims due rows, performs them, records the outcome.
 pub async fn run(
-    orders: OrderService,
+    db: DatabaseConnection,
+    performer: Arc<dyn Performer>,
     config: OutboxConfig,
     wake: Arc<Notify>,
     shutdown: CancellationToken,
 ) {
     let idle = Duration::from_millis(config.poll_interval_ms.max(50));
     loop {
-        let claimed = match claim(orders.db(), &config).await {
+        let claimed = match claim(&db, &config).await {
             Ok(rows) => rows,
             Err(e) => {
                 tracing::warn!(error = %e, "outbox: claiming failed");
@@ -268,11 +275,11 @@ pub async fn run(
         };
         let busy = !claimed.is_empty();
         for row in claimed {
-            let result = perform(&orders, &row).await;
+            let result = perform(performer.as_ref(), &row).await;
             if let Err(Failure::Retry(e) | Failure::Permanent(e)) = &result {
                 tracing::warn!(outbox_id = row.id, operation = %row.operation, attempt = row.attempts, error = %e, "outbox call failed");
             }
-            if let Err(e) = finish(orders.db(), &config, row, result).await {
+            if let Err(e) = finish(&db, &config, row, result).await {
                 // The lease runs out and the row is tried again: at-least-once, like the
                 // platforms' own retries, which is why every operation is safe to repeat.
                 tracing::error!(error = %e, "outbox: recording an outcome failed");
