@@ -12,6 +12,7 @@ pub mod http;
 pub mod orders;
 pub mod outbox;
 pub mod providers;
+pub mod refusal;
 
 use std::{
     future::Future,

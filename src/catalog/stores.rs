@@ -15,7 +15,6 @@ use sea_orm::{
 use super::CatalogService;
 use crate::{
     domain::{Money, ProviderId},
-    orders::{OrderError, UserError, UserErrorCode, provider_user_error},
     providers::{
         delivery::{
             Balance, City, CourierNetwork, MerchantRegistration, RechargeChannel, Store,
@@ -23,6 +22,7 @@ use crate::{
         },
         with_timeout,
     },
+    refusal::{OrderError, UserError, UserErrorCode, courier_network, provider_user_error},
 };
 
 /// The outcome of a batch registration.
@@ -37,7 +37,7 @@ impl CatalogService {
         provider: ProviderId,
         field: &[&str],
     ) -> Result<std::sync::Arc<dyn CourierNetwork>, OrderError> {
-        crate::orders::courier_network(&self.registry, provider, field)
+        courier_network(&self.registry, provider, field)
     }
 
     /// The network's cities; asked once per process and kept (they change rarely).

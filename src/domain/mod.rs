@@ -6,11 +6,13 @@ pub mod delivery;
 mod money;
 pub mod provider;
 mod status;
+mod values;
 
 use std::{fmt, str::FromStr};
 
 pub use money::{Money, MoneyError};
 pub use status::OrderStatus;
+pub use values::{IdempotencyKey, InvalidValue, PhoneNumber};
 
 /// The platforms orderhub speaks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

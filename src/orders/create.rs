@@ -14,15 +14,17 @@ use std::collections::HashSet;
 use chrono::{DateTime, Datelike, NaiveDateTime, NaiveTime, Utc};
 use entity::{idempotency_key, order_item, orders, price, shop};
 use rust_decimal::Decimal;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, DbErr, EntityTrait, TransactionTrait, sea_query::OnConflict,
-};
-use sha2::{Digest, Sha256};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DbErr, EntityTrait, TransactionTrait};
 
-use super::{OrderError, OrderService, UserError, UserErrorCode, provider_user_error};
+use super::{
+    OrderError, OrderService, UserError, UserErrorCode,
+    idempotency::{RequestDigest, claim_key, in_use},
+    provider_user_error,
+};
 use crate::{
     domain::{
-        Direction, EventKind, EventSource, Money, OrderKind, OrderStatus, ProviderId, china_offset,
+        Direction, EventKind, EventSource, IdempotencyKey, Money, OrderKind, OrderStatus,
+        PhoneNumber, ProviderId, china_offset,
     },
     events::StatusChange,
     providers::{Capability, OrderLine, PlaceServiceOrder, ProviderError},
@@ -51,29 +53,29 @@ pub struct CreateServiceOrder {
 }
 
 impl CreateServiceOrder {
-    /// Stable digest of the request: the same key must come with the same request.
+    /// Digest of the request in a canonical encoding: the same key must come with the same
+    /// request. Lines are sorted, so their order in the input does not matter.
     fn digest(&self) -> String {
-        let mut h = Sha256::new();
         let mut lines: Vec<(i64, i32)> = self
             .items
             .iter()
             .map(|l| (l.price_id, l.quantity))
             .collect();
         lines.sort_unstable();
-        let text = format!(
-            "{}|{:?}|{}|{}|{}|{}|{}|{}|{}",
-            self.shop_id,
-            lines,
-            self.city,
-            self.street,
-            self.house,
-            self.contact_person,
-            self.phone,
-            self.appoint_time.timestamp(),
-            self.note.as_deref().unwrap_or("")
-        );
-        h.update(text.as_bytes());
-        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        let mut d = RequestDigest::new(OPERATION)
+            .int(self.shop_id)
+            .int(lines.len() as i64);
+        for (price, quantity) in lines {
+            d = d.int(price).int(quantity.into());
+        }
+        d.text(&self.city)
+            .text(&self.street)
+            .text(&self.house)
+            .text(&self.contact_person)
+            .text(&self.phone)
+            .int(self.appoint_time.timestamp())
+            .opt_text(self.note.as_deref())
+            .finish()
     }
 }
 
@@ -284,34 +286,6 @@ impl OrderService {
         }
     }
 
-    /// The order an earlier request with this key created, or a refusal when the key was
-    /// used for another request or is still being processed.
-    pub(super) async fn replay(
-        &self,
-        operation: &str,
-        key: &str,
-        digest: &str,
-    ) -> Result<Option<orders::Model>, OrderError> {
-        let Some(row) = idempotency_key::Entity::find_by_id(key.to_owned())
-            .one(&self.db)
-            .await?
-        else {
-            return Ok(None);
-        };
-        if row.operation != operation || row.request_hash != digest {
-            return Err(UserError::new(
-                &["idempotencyKey"],
-                UserErrorCode::IdempotencyKeyReused,
-                "this idempotency key was used for a different request",
-            )
-            .into());
-        }
-        match row.order_id {
-            Some(id) => Ok(self.get(id).await?),
-            None => Err(in_use()),
-        }
-    }
-
     async fn insert_draft(
         &self,
         input: &CreateServiceOrder,
@@ -375,42 +349,6 @@ impl OrderService {
         Ok(draft)
     }
 }
-
-/// Claims an idempotency key for `order_id` in the caller's transaction; false when another
-/// request holds it.
-pub(super) async fn claim_key(
-    txn: &sea_orm::DatabaseTransaction,
-    key: &str,
-    operation: &str,
-    digest: &str,
-    order_id: i64,
-) -> Result<bool, DbErr> {
-    let claimed = idempotency_key::Entity::insert(idempotency_key::ActiveModel {
-        key: Set(key.to_owned()),
-        operation: Set(operation.to_owned()),
-        request_hash: Set(digest.to_owned()),
-        order_id: Set(Some(order_id)),
-        created_at: Set(Utc::now()),
-    })
-    .on_conflict(
-        OnConflict::column(idempotency_key::Column::Key)
-            .do_nothing()
-            .to_owned(),
-    )
-    .exec_without_returning(txn)
-    .await?;
-    Ok(claimed > 0)
-}
-
-pub(super) fn in_use() -> OrderError {
-    UserError::new(
-        &["idempotencyKey"],
-        UserErrorCode::IdempotencyKeyInUse,
-        "a request with this idempotency key is still being processed; retry shortly",
-    )
-    .into()
-}
-
 /// Field checks that need no database: every problem is reported at once.
 fn validate_fields(input: &CreateServiceOrder) -> Result<(), OrderError> {
     let mut errors = Vec::new();
@@ -437,21 +375,13 @@ fn validate_fields(input: &CreateServiceOrder) -> Result<(), OrderError> {
             ));
         }
     }
-    let digits: String = input
-        .phone
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '-'))
-        .collect();
-    let phone_ok = (5..=20).contains(&digits.len())
-        && digits
-            .trim_start_matches('+')
-            .chars()
-            .all(|c| c.is_ascii_digit());
-    if !input.phone.trim().is_empty() && !phone_ok {
+    if !input.phone.trim().is_empty()
+        && let Err(e) = PhoneNumber::parse(&input.phone)
+    {
         errors.push(UserError::new(
             &["contact", "phone"],
             UserErrorCode::InvalidInput,
-            "phone must be a telephone number",
+            e.to_string(),
         ));
     }
     if input.note.as_ref().is_some_and(|n| n.chars().count() > 500) {
@@ -486,13 +416,11 @@ fn validate_fields(input: &CreateServiceOrder) -> Result<(), OrderError> {
             ));
         }
     }
-    if let Some(key) = &input.idempotency_key
-        && (key.is_empty() || key.len() > 200)
-    {
+    if let Some(Err(e)) = input.idempotency_key.as_deref().map(IdempotencyKey::parse) {
         errors.push(UserError::new(
             &["idempotencyKey"],
             UserErrorCode::InvalidInput,
-            "idempotencyKey must be 1 to 200 characters",
+            e.to_string(),
         ));
     }
     if errors.is_empty() {

@@ -5,13 +5,14 @@
 
 mod create;
 mod delivery;
+mod idempotency;
 mod inbound;
 mod perform;
 pub mod poller;
 mod status;
 
+pub use crate::refusal::{OrderError, UserError, UserErrorCode, provider_user_error};
 pub use create::{CreateServiceOrder, LineInput};
-pub(crate) use delivery::courier_network;
 pub use delivery::{
     CourierCancelPolicy, CourierCancelRequest, DeliveryInput, DispatchDelivery, DispatchSource,
     Quoted,
@@ -31,110 +32,14 @@ use crate::{
     catalog::CatalogService,
     domain::{OrderStatus, ProviderId},
     events::EventBus,
-    providers::{ProviderError, Registry},
+    providers::Registry,
 };
-
-/// Why a request was refused, in terms the API turns into `userErrors`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UserErrorCode {
-    InvalidInput,
-    NotFound,
-    UnknownPrice,
-    BelowMinimumQuantity,
-    BelowMinimumAmount,
-    AppointmentTooSoon,
-    OutsideServiceHours,
-    InsufficientBalance,
-    PlatformRejected,
-    ProviderUnavailable,
-    UnsupportedByProvider,
-    IdempotencyKeyReused,
-    IdempotencyKeyInUse,
-    /// The order (or quote, or reference) was already dispatched.
-    AlreadyDispatched,
-    /// The order is not in a state that allows this.
-    InvalidState,
-}
-
-#[derive(Debug, Clone)]
-pub struct UserError {
-    /// Path of the input field at fault, e.g. `["input", "items", "0", "quantity"]`.
-    pub field: Vec<String>,
-    pub message: String,
-    pub code: UserErrorCode,
-    /// The platform's own error code, when the refusal came from the platform.
-    pub platform_code: Option<String>,
-}
-
-impl UserError {
-    pub fn new(field: &[&str], code: UserErrorCode, message: impl Into<String>) -> Self {
-        Self {
-            field: std::iter::once("input")
-                .chain(field.iter().copied())
-                .map(str::to_owned)
-                .collect(),
-            message: message.into(),
-            code,
-            platform_code: None,
-        }
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum OrderError {
-    /// The caller's request was refused; nothing changed.
-    #[error("refused")]
-    User(Vec<UserError>),
-    #[error(transparent)]
-    Db(#[from] DbErr),
-}
-
-impl From<UserError> for OrderError {
-    fn from(e: UserError) -> Self {
-        Self::User(vec![e])
-    }
-}
 
 impl From<crate::catalog::CatalogError> for OrderError {
     fn from(e: crate::catalog::CatalogError) -> Self {
         match e {
             crate::catalog::CatalogError::Db(e) => Self::Db(e),
             crate::catalog::CatalogError::Provider(e) => Self::User(vec![provider_user_error(&e)]),
-        }
-    }
-}
-
-/// A platform refusal or outage as a user error, keeping the platform's code and message.
-pub fn provider_user_error(e: &ProviderError) -> UserError {
-    use crate::providers::RejectKind;
-    match e {
-        ProviderError::Rejected {
-            kind,
-            code,
-            message,
-            provider,
-        } => {
-            let code_ = match kind {
-                RejectKind::InsufficientBalance => UserErrorCode::InsufficientBalance,
-                RejectKind::NotFound => UserErrorCode::NotFound,
-                RejectKind::InvalidRequest => UserErrorCode::InvalidInput,
-                RejectKind::Unsupported => UserErrorCode::UnsupportedByProvider,
-                RejectKind::Unauthorized | RejectKind::Other => UserErrorCode::PlatformRejected,
-            };
-            UserError {
-                field: vec!["input".into()],
-                message: format!("{provider}: {message}"),
-                code: code_,
-                platform_code: code.clone(),
-            }
-        }
-        ProviderError::Unavailable { provider, .. } | ProviderError::Protocol { provider, .. } => {
-            UserError {
-                field: vec!["input".into()],
-                message: format!("{provider} is unavailable, try again later"),
-                code: UserErrorCode::ProviderUnavailable,
-                platform_code: None,
-            }
         }
     }
 }

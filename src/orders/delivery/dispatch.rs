@@ -9,15 +9,16 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter,
     TransactionTrait, sea_query::OnConflict,
 };
-use sha2::{Digest, Sha256};
 
 use crate::orders::{
     OrderError, OrderService, UserError, UserErrorCode,
-    create::{claim_key, in_use},
+    idempotency::{RequestDigest, claim_key, in_use},
     provider_user_error,
 };
 use crate::{
-    domain::{Direction, EventKind, EventSource, OrderKind, OrderStatus, ProviderId},
+    domain::{
+        Direction, EventKind, EventSource, IdempotencyKey, OrderKind, OrderStatus, ProviderId,
+    },
     events::StatusChange,
     providers::{
         ProviderError, RejectKind,
@@ -57,6 +58,14 @@ impl OrderService {
         &self,
         input: DispatchDelivery,
     ) -> Result<orders::Model, OrderError> {
+        if let Some(Err(e)) = input.idempotency_key.as_deref().map(IdempotencyKey::parse) {
+            return Err(UserError::new(
+                &["idempotencyKey"],
+                UserErrorCode::InvalidInput,
+                e.to_string(),
+            )
+            .into());
+        }
         let digest = dispatch_digest(&input.source);
         if let Some(key) = &input.idempotency_key
             && let Some(existing) = self.replay(DISPATCH, key, &digest).await?
@@ -521,27 +530,28 @@ impl OrderService {
 }
 
 pub(in crate::orders) fn dispatch_digest(source: &DispatchSource) -> String {
-    let text = match source {
-        DispatchSource::Quote(id) => format!("quote:{id}"),
-        DispatchSource::Direct(d) => format!(
-            "direct:{}|{}|{}|{}|{:?}|{:?}|{}|{}|{}|{}|{:?}|{:?}|{:?}",
-            d.shop_id,
-            d.receiver_name,
-            d.receiver_phone,
-            d.receiver_address,
-            d.receiver_location.map(|p| (p.lng, p.lat)),
-            d.city_code,
-            d.cargo_price.fen(),
-            d.cargo_weight_kg.normalize(),
-            d.prepaid,
-            d.tips.fen(),
-            d.note,
-            d.publish_at.map(|t| t.timestamp()),
-            d.origin_id,
-        ),
-    };
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    let d = RequestDigest::new(DISPATCH);
+    match source {
+        DispatchSource::Quote(id) => d.text("quote").int(*id),
+        DispatchSource::Direct(d0) => d
+            .text("direct")
+            .int(d0.shop_id)
+            .text(&d0.receiver_name)
+            .text(&d0.receiver_phone)
+            .text(&d0.receiver_address)
+            .opt_text(
+                d0.receiver_location
+                    .map(|p| format!("{},{}", p.lng, p.lat))
+                    .as_deref(),
+            )
+            .opt_text(d0.city_code.as_deref())
+            .int(d0.cargo_price.fen())
+            .text(&d0.cargo_weight_kg.normalize().to_string())
+            .int(i64::from(d0.prepaid))
+            .int(d0.tips.fen())
+            .opt_text(d0.note.as_deref())
+            .opt_int(d0.publish_at.map(|t| t.timestamp()))
+            .opt_text(d0.origin_id.as_deref()),
+    }
+    .finish()
 }

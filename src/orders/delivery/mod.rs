@@ -120,7 +120,7 @@ impl OrderService {
         provider: ProviderId,
         field: &[&str],
     ) -> Result<Arc<dyn CourierNetwork>, OrderError> {
-        courier_network(&self.registry, provider, field)
+        crate::refusal::courier_network(&self.registry, provider, field)
     }
 
     async fn store_of(&self, shop_id: i64) -> Result<(shop::Model, ProviderId), OrderError> {
@@ -380,21 +380,6 @@ async fn lock(txn: &DatabaseTransaction, id: i64) -> Result<orders::Model, DbErr
 }
 
 /// The enabled courier network `provider`, or the refusal naming `field`.
-pub(crate) fn courier_network(
-    registry: &crate::providers::Registry,
-    provider: ProviderId,
-    field: &[&str],
-) -> Result<Arc<dyn CourierNetwork>, OrderError> {
-    registry.courier(provider).cloned().ok_or_else(|| {
-        UserError::new(
-            field,
-            UserErrorCode::UnsupportedByProvider,
-            format!("{provider} is not a courier network enabled here"),
-        )
-        .into()
-    })
-}
-
 /// A dispatch as the platform's detail describes it (for answers that never came).
 fn dispatched_from(detail: &crate::providers::delivery::DeliveryDetail) -> Dispatched {
     Dispatched {

@@ -2,9 +2,11 @@
 
 use rust_decimal::Decimal;
 
-use crate::orders::{OrderError, UserError, UserErrorCode};
-
 use super::DeliveryInput;
+use crate::{
+    domain::PhoneNumber,
+    orders::{OrderError, UserError, UserErrorCode},
+};
 
 /// Field checks that need no platform; every problem is reported at once.
 pub(in crate::orders) fn validate_delivery(d: &DeliveryInput) -> Result<(), OrderError> {
@@ -27,21 +29,13 @@ pub(in crate::orders) fn validate_delivery(d: &DeliveryInput) -> Result<(), Orde
     text(&["receiver", "name"], &d.receiver_name, 50);
     text(&["receiver", "address"], &d.receiver_address, 200);
     text(&["receiver", "phone"], &d.receiver_phone, 20);
-    let digits: String = d
-        .receiver_phone
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '-'))
-        .collect();
-    let phone_ok = (5..=20).contains(&digits.len())
-        && digits
-            .trim_start_matches('+')
-            .chars()
-            .all(|c| c.is_ascii_digit());
-    if !d.receiver_phone.trim().is_empty() && !phone_ok {
+    if !d.receiver_phone.trim().is_empty()
+        && let Err(e) = PhoneNumber::parse(&d.receiver_phone)
+    {
         errors.push(UserError::new(
             &["receiver", "phone"],
             UserErrorCode::InvalidInput,
-            "phone must be a telephone number",
+            e.to_string(),
         ));
     }
     if d.cargo_price.fen() < 0 || d.cargo_price.fen() > 100_000_000 {

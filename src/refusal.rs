@@ -1,0 +1,125 @@
+//! What the services tell a caller they refused, shared by every service (catalogue, orders,
+//! deliveries, inbound work) so none of them has to import another for it: the closed set
+//! of user-error codes, a refusal with the input path at fault, the services' error type,
+//! and a platform's refusal or outage turned into a user error that keeps the platform's
+//! own code. The API layer turns these into `userErrors` and GraphQL errors.
+
+use std::sync::Arc;
+
+use sea_orm::DbErr;
+
+use crate::{
+    domain::ProviderId,
+    providers::{ProviderError, Registry, RejectKind, delivery::CourierNetwork},
+};
+
+/// Why a request was refused, in terms the API turns into `userErrors`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserErrorCode {
+    InvalidInput,
+    NotFound,
+    UnknownPrice,
+    BelowMinimumQuantity,
+    BelowMinimumAmount,
+    AppointmentTooSoon,
+    OutsideServiceHours,
+    InsufficientBalance,
+    PlatformRejected,
+    ProviderUnavailable,
+    UnsupportedByProvider,
+    IdempotencyKeyReused,
+    IdempotencyKeyInUse,
+    /// The order (or quote, or reference) was already dispatched.
+    AlreadyDispatched,
+    /// The order is not in a state that allows this.
+    InvalidState,
+}
+
+#[derive(Debug, Clone)]
+pub struct UserError {
+    /// Path of the input field at fault, e.g. `["input", "items", "0", "quantity"]`.
+    pub field: Vec<String>,
+    pub message: String,
+    pub code: UserErrorCode,
+    /// The platform's own error code, when the refusal came from the platform.
+    pub platform_code: Option<String>,
+}
+
+impl UserError {
+    pub fn new(field: &[&str], code: UserErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            field: std::iter::once("input")
+                .chain(field.iter().copied())
+                .map(str::to_owned)
+                .collect(),
+            message: message.into(),
+            code,
+            platform_code: None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OrderError {
+    /// The caller's request was refused; nothing changed.
+    #[error("refused")]
+    User(Vec<UserError>),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+impl From<UserError> for OrderError {
+    fn from(e: UserError) -> Self {
+        Self::User(vec![e])
+    }
+}
+
+/// A platform refusal or outage as a user error, keeping the platform's code and message.
+pub fn provider_user_error(e: &ProviderError) -> UserError {
+    match e {
+        ProviderError::Rejected {
+            kind,
+            code,
+            message,
+            provider,
+        } => {
+            let code_ = match kind {
+                RejectKind::InsufficientBalance => UserErrorCode::InsufficientBalance,
+                RejectKind::NotFound => UserErrorCode::NotFound,
+                RejectKind::InvalidRequest => UserErrorCode::InvalidInput,
+                RejectKind::Unsupported => UserErrorCode::UnsupportedByProvider,
+                RejectKind::Unauthorized | RejectKind::Other => UserErrorCode::PlatformRejected,
+            };
+            UserError {
+                field: vec!["input".into()],
+                message: format!("{provider}: {message}"),
+                code: code_,
+                platform_code: code.clone(),
+            }
+        }
+        ProviderError::Unavailable { provider, .. } | ProviderError::Protocol { provider, .. } => {
+            UserError {
+                field: vec!["input".into()],
+                message: format!("{provider} is unavailable, try again later"),
+                code: UserErrorCode::ProviderUnavailable,
+                platform_code: None,
+            }
+        }
+    }
+}
+
+/// The enabled courier network for `provider`, or a refusal naming the input `field`.
+pub fn courier_network(
+    registry: &Registry,
+    provider: ProviderId,
+    field: &[&str],
+) -> Result<Arc<dyn CourierNetwork>, OrderError> {
+    registry.courier(provider).cloned().ok_or_else(|| {
+        UserError::new(
+            field,
+            UserErrorCode::UnsupportedByProvider,
+            format!("{provider} is not a courier network enabled here"),
+        )
+        .into()
+    })
+}
