@@ -241,10 +241,7 @@ fn documented_callback_signature(callback: &Value) -> String {
         as_text(&callback["update_time"]),
     ];
     values.sort();
-    Md5::digest(values.concat().as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(Md5::digest(values.concat().as_bytes()))
 }
 
 async fn wait_for(what: &str, mut done: impl AsyncFnMut() -> bool) {

@@ -50,10 +50,7 @@ fn documented_sign(secret: &str, params: &[(String, String)]) -> String {
         text.push_str(v);
     }
     text.push_str(secret);
-    Md5::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02X}"))
-        .collect()
+    hex::encode_upper(Md5::digest(text.as_bytes()))
 }
 
 /// GMT+8 in 58's format.

@@ -59,10 +59,7 @@ type Company = (&'static str, &'static str, &'static str, i64, i64);
 // ---------------------------------------------------------------- helpers
 
 fn sha1_hex(text: &str) -> String {
-    Sha1::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(Sha1::digest(text.as_bytes()))
 }
 
 /// The documented `delivery_sign`, computed here.
