@@ -13,7 +13,7 @@ use axum::{
     routing::{get, post},
 };
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Deserializer, Serialize, de::DeserializeOwned};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::{
@@ -21,7 +21,10 @@ use super::{
     error::Reject,
     store::{Callback, Message, Move, Order, OrderKey, State as Store, to_value},
 };
-use crate::faults::{CallbackFault, Faults};
+use crate::kit::{
+    control::{Answer, FaultsView, Refusal, body, present, refuse},
+    queue::TrackerView,
+};
 
 pub(super) fn router(inner: Arc<Inner>) -> Router {
     Router::new()
@@ -41,55 +44,16 @@ pub(super) fn router(inner: Arc<Inner>) -> Router {
 
 type Params = Query<HashMap<String, String>>;
 
-/// A control-route refusal.
-struct Refusal {
-    status: StatusCode,
-    error: String,
-    /// Dada's code, when a platform rule refused.
-    code: Option<i32>,
-}
-
-impl IntoResponse for Refusal {
-    fn into_response(self) -> Response {
-        let body = match self.code {
-            Some(code) => json!({ "error": self.error, "code": code }),
-            None => json!({ "error": self.error }),
-        };
-        (self.status, Json(body)).into_response()
-    }
-}
-
-type Answer = Result<Response, Refusal>;
-
-fn refuse(status: StatusCode, error: impl Into<String>) -> Refusal {
-    Refusal {
-        status,
-        error: error.into(),
-        code: None,
-    }
-}
-
 fn conflict(reject: Reject) -> Refusal {
     Refusal {
         status: StatusCode::CONFLICT,
         error: reject.msg,
-        code: Some(reject.code),
+        code: Some(i64::from(reject.code)),
     }
 }
 
 fn no_order(origin_id: &str) -> Refusal {
     refuse(StatusCode::NOT_FOUND, format!("no order {origin_id}"))
-}
-
-/// A JSON body; an empty body reads as `{}` so optional bodies may be left out.
-fn body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Refusal> {
-    let bytes = if bytes.iter().all(u8::is_ascii_whitespace) {
-        b"{}".as_slice()
-    } else {
-        bytes
-    };
-    serde_json::from_slice(bytes)
-        .map_err(|e| refuse(StatusCode::BAD_REQUEST, format!("bad JSON body: {e}")))
 }
 
 fn find(
@@ -192,19 +156,8 @@ struct CallbackView {
     id: usize,
     order_status: i32,
     body: Value,
-    created_at: DateTime<Utc>,
-    /// `once`, `twice` (duplicate fault) or `drop`.
-    plan: &'static str,
-    dropped: bool,
-    out_of_order: bool,
-    held_back: bool,
-    attempts: u32,
-    copies_delivered: u32,
-    delivered: bool,
-    in_flight: bool,
-    gave_up: bool,
-    next_attempt_at: DateTime<Utc>,
-    last_error: Option<String>,
+    #[serde(flatten)]
+    track: TrackerView,
 }
 
 impl From<&Callback> for CallbackView {
@@ -213,22 +166,7 @@ impl From<&Callback> for CallbackView {
             id: c.id,
             order_status: c.payload.order_status,
             body: to_value(&c.payload),
-            created_at: c.created_at,
-            plan: match c.plan {
-                CallbackFault::Drop => "drop",
-                CallbackFault::Once => "once",
-                CallbackFault::Twice => "twice",
-            },
-            dropped: c.plan == CallbackFault::Drop,
-            out_of_order: c.out_of_order,
-            held_back: c.held,
-            attempts: c.attempts,
-            copies_delivered: c.copies_delivered,
-            delivered: c.copies_delivered > 0,
-            in_flight: c.in_flight,
-            gave_up: c.gave_up,
-            next_attempt_at: c.next_attempt_at,
-            last_error: c.last_error.clone(),
+            track: TrackerView::from(&c.track),
         }
     }
 }
@@ -444,37 +382,14 @@ async fn age_quote(
 
 // ------------------------------------------------------------------ faults, schedule, money
 
-/// The shared faults plus the sandbox's own out-of-order rate.
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct FaultsView {
-    #[serde(flatten)]
-    faults: Faults,
-    #[serde(default)]
-    out_of_order_rate: f64,
-}
-
 async fn get_faults(State(inner): State<Arc<Inner>>) -> Response {
     let store = inner.state();
-    Json(FaultsView {
-        faults: store.faults.clone(),
-        out_of_order_rate: store.out_of_order_rate,
-    })
-    .into_response()
+    FaultsView::answer(&store.faults, store.out_of_order_rate)
 }
 
 /// Replaces the faults; keys left out are 0.
 async fn put_faults(State(inner): State<Arc<Inner>>, bytes: Bytes) -> Answer {
-    let view: FaultsView = body(&bytes)?;
-    view.faults
-        .validate()
-        .map_err(|e| refuse(StatusCode::BAD_REQUEST, e))?;
-    if !(0.0..=1.0).contains(&view.out_of_order_rate) {
-        return Err(refuse(
-            StatusCode::BAD_REQUEST,
-            "outOfOrderRate must be between 0 and 1",
-        ));
-    }
+    let view = FaultsView::parse(&bytes)?;
     let mut store = inner.state();
     store.faults = view.faults.clone();
     store.out_of_order_rate = view.out_of_order_rate;
@@ -498,11 +413,6 @@ fn schedule_view(store: &Store) -> ScheduleView {
         finish_after_secs: s.finish_after_secs,
         auto_cancel_after_secs: s.auto_cancel_after_secs,
     }
-}
-
-/// A present key, `null` included, as `Some`: tells "disable" apart from "leave as is".
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
-    T::deserialize(d).map(Some)
 }
 
 #[derive(Deserialize)]

@@ -17,7 +17,6 @@
 //! nothing, which is what Dada's official demo does; one third-party SDK leaves the key out
 //! instead, and such a request fails here with 2003.
 
-
 use md5::{Digest, Md5};
 
 /// The envelope fields that take part in the request signature, as the strings that were sent.
@@ -83,7 +82,6 @@ pub fn callback_signature(client_id: &str, order_id: &str, update_time: &str) ->
 fn md5(bytes: &[u8]) -> [u8; 16] {
     Md5::digest(bytes).into()
 }
-
 
 #[cfg(test)]
 mod tests {

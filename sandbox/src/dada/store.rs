@@ -17,7 +17,8 @@ use super::{
     sign,
     wire::{CourierCancelBody, MessagePush, StatusCallback},
 };
-use crate::faults::{CallbackFault, Faults};
+use crate::faults::Faults;
+use crate::kit::queue::Tracker;
 
 /// `(source_id, origin_id)`.
 pub type OrderKey = (String, String);
@@ -341,29 +342,7 @@ pub struct Callback {
     pub key: OrderKey,
     pub url: String,
     pub payload: StatusCallback,
-    pub created_at: DateTime<Utc>,
-    /// Drawn from the faults when the callback is created.
-    pub plan: CallbackFault,
-    /// Held back by the out-of-order fault until the order's next callback went out.
-    pub held: bool,
-    /// Whether the out-of-order fault picked it at all (`held` clears on release).
-    pub out_of_order: bool,
-    pub attempts: u32,
-    /// Failed POSTs in a row, for the backoff.
-    pub failures: u32,
-    pub copies_delivered: u32,
-    pub in_flight: bool,
-    pub first_attempt_done: bool,
-    pub gave_up: bool,
-    pub next_attempt_at: DateTime<Utc>,
-    pub last_error: Option<String>,
-}
-
-impl Callback {
-    /// Nothing more will be sent.
-    pub fn finished(&self) -> bool {
-        self.gave_up || self.copies_delivered >= self.plan.copies()
-    }
+    pub track: Tracker,
 }
 
 /// One message push and its delivery record.

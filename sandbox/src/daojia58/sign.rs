@@ -11,7 +11,6 @@
 //! The same rule signs the pushes the sandbox sends (`nonce`, `timestamp`, `daojiaJson`,
 //! `funId`, `serviceKey`); that use is an assumption, named in the module doc of `daojia58`.
 
-
 use md5::{Digest, Md5};
 
 /// The name of the signature parameter; it never takes part in its own digest.

@@ -14,7 +14,6 @@
 //! Comparisons are exact: the notes say lower-case hex, and accepting upper-case here would hide
 //! an adapter that sends it.
 
-
 use sha1::{Digest, Sha1};
 
 /// `delivery_sign` for a request; `shop_order_id` is `None` when the request has no such field.

@@ -19,7 +19,8 @@ use super::{
     token::Tokens,
     wire::{Agent, WaybillPush},
 };
-use crate::faults::{CallbackFault, Faults};
+use crate::faults::Faults;
+use crate::kit::queue::Tracker;
 
 /// The order status codes of `platforms/wechat.md`, all of them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -377,29 +378,7 @@ pub struct Push {
     pub id: usize,
     pub shop_order_id: String,
     pub payload: WaybillPush,
-    pub created_at: DateTime<Utc>,
-    /// Drawn from the faults when the push is created.
-    pub plan: CallbackFault,
-    /// Held back by the out-of-order fault until the order's next push went out.
-    pub held: bool,
-    /// Whether the out-of-order fault picked it at all (`held` clears on release).
-    pub out_of_order: bool,
-    pub attempts: u32,
-    /// Failed POSTs in a row, for the backoff.
-    pub failures: u32,
-    pub copies_delivered: u32,
-    pub in_flight: bool,
-    pub first_attempt_done: bool,
-    pub gave_up: bool,
-    pub next_attempt_at: DateTime<Utc>,
-    pub last_error: Option<String>,
-}
-
-impl Push {
-    /// Nothing more will be sent.
-    pub fn finished(&self) -> bool {
-        self.gave_up || self.copies_delivered >= self.plan.copies()
-    }
+    pub track: Tracker,
 }
 
 /// The automatic moves, each counted from the previous step; `None` disables a step.

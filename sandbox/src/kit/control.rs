@@ -1,0 +1,101 @@
+//! Helpers for the control routes under `/_control` that every sandbox has: the refusal shape
+//! (`{"error": "…"}`, plus the platform's `code` when one of its rules refused), JSON bodies that
+//! may be left out, "present" keys for patches, and the faults view.
+//!
+//! Control routes are the sandbox's own, not the platform's, so they may look the same in all
+//! four; they are never faulted.
+
+use axum::{
+    Json,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use serde::{Deserialize, Deserializer, Serialize, de::DeserializeOwned};
+use serde_json::json;
+
+use crate::faults::Faults;
+
+/// A control-route refusal.
+pub struct Refusal {
+    pub status: StatusCode,
+    pub error: String,
+    /// The platform's code, when a platform rule refused.
+    pub code: Option<i64>,
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let body = match self.code {
+            Some(code) => json!({ "error": self.error, "code": code }),
+            None => json!({ "error": self.error }),
+        };
+        (self.status, Json(body)).into_response()
+    }
+}
+
+/// What a control route answers.
+pub type Answer = Result<Response, Refusal>;
+
+/// A refusal without a platform code.
+pub fn refuse(status: StatusCode, error: impl Into<String>) -> Refusal {
+    Refusal {
+        status,
+        error: error.into(),
+        code: None,
+    }
+}
+
+/// 400 with `error`.
+pub fn bad_request(error: impl Into<String>) -> Refusal {
+    refuse(StatusCode::BAD_REQUEST, error)
+}
+
+/// A JSON body; an empty body reads as `{}` so optional bodies may be left out.
+pub fn body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Refusal> {
+    let bytes = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"{}".as_slice()
+    } else {
+        bytes
+    };
+    serde_json::from_slice(bytes).map_err(|e| bad_request(format!("bad JSON body: {e}")))
+}
+
+/// A present key, `null` included, as `Some`: tells "set to null" (or "disable") apart from
+/// "leave as is". Use with `#[serde(default, deserialize_with = "present")]`.
+pub fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
+/// The shared faults plus the sandbox's own out-of-order rate, as `/_control/faults` shows and
+/// takes them. Keys left out are 0.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FaultsView {
+    #[serde(flatten)]
+    pub faults: Faults,
+    #[serde(default)]
+    pub out_of_order_rate: f64,
+}
+
+impl FaultsView {
+    /// The answer of `GET /_control/faults`.
+    pub fn answer(faults: &Faults, out_of_order_rate: f64) -> Response {
+        Json(FaultsView {
+            faults: faults.clone(),
+            out_of_order_rate,
+        })
+        .into_response()
+    }
+
+    /// The body of `PUT /_control/faults`, every rate checked to be within 0–1.
+    pub fn parse(bytes: &[u8]) -> Result<Self, Refusal> {
+        let view: FaultsView = body(bytes)?;
+        view.faults.validate().map_err(bad_request)?;
+        if !(0.0..=1.0).contains(&view.out_of_order_rate) {
+            return Err(bad_request("outOfOrderRate must be between 0 and 1"));
+        }
+        Ok(view)
+    }
+}
