@@ -22,7 +22,7 @@ use super::{
     store::{Callback, Message, Move, Order, OrderKey, State as Store, to_value},
 };
 use crate::kit::{
-    control::{Answer, FaultsView, Refusal, body, present, refuse},
+    control::{Answer, FaultsView, Refusal, age_secs, aged, body, list, present, refuse},
     queue::TrackerView,
 };
 
@@ -354,29 +354,19 @@ async fn order_action(
     Ok(answer)
 }
 
-#[derive(Deserialize)]
-struct AgeBody {
-    secs: u64,
-}
-
 /// `POST /quotes/{deliveryNo}/age` `{"secs"}`: pretends the quote is older, to reach 2062.
 async fn age_quote(
     State(inner): State<Arc<Inner>>,
     Path(delivery_no): Path<String>,
     bytes: Bytes,
 ) -> Answer {
-    let AgeBody { secs } = body(&bytes)?;
+    let secs = age_secs(&bytes)?;
     let mut store = inner.state();
     let quote = store
         .quotes
         .get_mut(&delivery_no)
         .ok_or_else(|| refuse(StatusCode::NOT_FOUND, format!("no quote {delivery_no}")))?;
-    let delta = i64::try_from(secs)
-        .ok()
-        .and_then(chrono::TimeDelta::try_seconds);
-    quote.created_at = delta
-        .and_then(|d| quote.created_at.checked_sub_signed(d))
-        .ok_or_else(|| refuse(StatusCode::BAD_REQUEST, "secs out of range"))?;
+    quote.created_at = aged(quote.created_at, secs)?;
     Ok(Json(json!({ "deliveryNo": delivery_no, "createdAt": quote.created_at })).into_response())
 }
 
@@ -547,45 +537,35 @@ async fn track(
 
 async fn list_shops(State(inner): State<Arc<Inner>>) -> Response {
     let store = inner.state();
-    let shops: Vec<Value> = store
-        .shops
-        .values()
-        .map(|s| {
-            json!({
-                "sourceId": s.source_id,
-                "originShopId": s.origin_shop_id,
-                "stationName": s.station_name,
-                "business": s.business,
-                "cityName": s.city_name,
-                "areaName": s.area_name,
-                "stationAddress": s.station_address,
-                "lng": s.lng,
-                "lat": s.lat,
-                "contactName": s.contact_name,
-                "phone": s.phone,
-                "status": s.status,
-            })
+    list(store.shops.values(), |s| {
+        json!({
+            "sourceId": s.source_id,
+            "originShopId": s.origin_shop_id,
+            "stationName": s.station_name,
+            "business": s.business,
+            "cityName": s.city_name,
+            "areaName": s.area_name,
+            "stationAddress": s.station_address,
+            "lng": s.lng,
+            "lat": s.lat,
+            "contactName": s.contact_name,
+            "phone": s.phone,
+            "status": s.status,
         })
-        .collect();
-    Json(shops).into_response()
+    })
 }
 
 async fn list_merchants(State(inner): State<Arc<Inner>>) -> Response {
     let store = inner.state();
-    let merchants: Vec<Value> = store
-        .merchants
-        .values()
-        .map(|m| {
-            json!({
-                "sourceId": m.source_id,
-                "mobile": m.mobile,
-                "cityName": m.city_name,
-                "enterpriseName": m.enterprise_name,
-                "contactName": m.contact_name,
-                "balanceFen": m.balance_fen,
-                "redPacketBalanceFen": m.red_packet_fen,
-            })
+    list(store.merchants.values(), |m| {
+        json!({
+            "sourceId": m.source_id,
+            "mobile": m.mobile,
+            "cityName": m.city_name,
+            "enterpriseName": m.enterprise_name,
+            "contactName": m.contact_name,
+            "balanceFen": m.balance_fen,
+            "redPacketBalanceFen": m.red_packet_fen,
         })
-        .collect();
-    Json(merchants).into_response()
+    })
 }

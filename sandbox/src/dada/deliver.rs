@@ -140,15 +140,7 @@ impl State {
         let Some(c) = self.callbacks.get_mut(id) else {
             return;
         };
-        let recorded = c.track.record(outcome, retry, now);
-        if recorded.gave_up {
-            tracing::warn!(
-                callback = id,
-                attempts = c.track.attempts,
-                "dada sandbox: callback given up"
-            );
-        }
-        if recorded.first {
+        if c.track.record(outcome, retry, now).first {
             self.release_held_before(id, now);
         }
     }

@@ -5,13 +5,15 @@
 //! Control routes are the sandbox's own, not the platform's, so they may look the same in all
 //! four; they are never faulted.
 
+use chrono::{DateTime, Utc};
+
 use axum::{
     Json,
     http::StatusCode,
     response::{IntoResponse, Response},
 };
 use serde::{Deserialize, Deserializer, Serialize, de::DeserializeOwned};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::faults::Faults;
 
@@ -66,6 +68,30 @@ pub fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     d: D,
 ) -> Result<Option<T>, D::Error> {
     T::deserialize(d).map(Some)
+}
+
+/// The body of an "age" route, `{"secs": N}`.
+#[derive(Deserialize)]
+struct AgeBody {
+    secs: u64,
+}
+
+/// The `secs` of an "age" route's body.
+pub fn age_secs(bytes: &[u8]) -> Result<u64, Refusal> {
+    let AgeBody { secs } = body(bytes)?;
+    Ok(secs)
+}
+
+/// `created_at` moved back by `secs`: 400 for an amount beyond the calendar.
+pub fn aged(created_at: DateTime<Utc>, secs: u64) -> Result<DateTime<Utc>, Refusal> {
+    crate::kit::clock::back_by(secs, created_at)
+        .map(|delta| created_at - delta)
+        .ok_or_else(|| bad_request("secs out of range"))
+}
+
+/// A JSON array of `items`, each shown by `view`.
+pub fn list<T>(items: impl IntoIterator<Item = T>, view: impl FnMut(T) -> Value) -> Response {
+    Json(items.into_iter().map(view).collect::<Vec<Value>>()).into_response()
 }
 
 /// The shared faults plus the sandbox's own out-of-order rate, as `/_control/faults` shows and

@@ -150,6 +150,7 @@ impl Tracker {
                 self.last_error = Some(error);
                 if self.attempts >= retry.max_attempts {
                     self.gave_up = true;
+                    tracing::warn!(attempts = self.attempts, "sandbox: callback given up");
                 } else {
                     self.next_attempt_at = now + retry.backoff(self.failures);
                 }

@@ -21,7 +21,7 @@ use super::{
     store::{Move, Order, Outage, Push, State as Store, Status, to_value},
 };
 use crate::kit::{
-    control::{Answer, FaultsView, Refusal, body, present, refuse},
+    control::{Answer, FaultsView, Refusal, age_secs, aged, body, present, refuse},
     queue::TrackerView,
 };
 
@@ -248,29 +248,19 @@ async fn order_action(
     Ok(Json(view).into_response())
 }
 
-#[derive(Deserialize)]
-struct AgeBody {
-    secs: u64,
-}
-
 /// `POST /quotes/{delivery_token}/age` `{"secs"}`: makes a quote older, to reach its expiry.
 async fn age_quote(
     State(inner): State<Arc<Inner>>,
     Path(token): Path<String>,
     bytes: Bytes,
 ) -> Answer {
-    let AgeBody { secs } = body(&bytes)?;
+    let secs = age_secs(&bytes)?;
     let mut store = inner.state();
     let quote = store
         .quotes
         .get_mut(&token)
         .ok_or_else(|| refuse(StatusCode::NOT_FOUND, format!("no quote {token}")))?;
-    let delta = i64::try_from(secs)
-        .ok()
-        .and_then(chrono::TimeDelta::try_seconds);
-    quote.created_at = delta
-        .and_then(|d| quote.created_at.checked_sub_signed(d))
-        .ok_or_else(|| refuse(StatusCode::BAD_REQUEST, "secs out of range"))?;
+    quote.created_at = aged(quote.created_at, secs)?;
     Ok(Json(json!({ "deliveryToken": token, "createdAt": quote.created_at })).into_response())
 }
 

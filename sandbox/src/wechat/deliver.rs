@@ -149,15 +149,7 @@ impl State {
         let Some(p) = self.pushes.get_mut(id) else {
             return;
         };
-        let recorded = p.track.record(outcome, retry, now);
-        if recorded.gave_up {
-            tracing::warn!(
-                push = id,
-                attempts = p.track.attempts,
-                "wechat sandbox: push given up"
-            );
-        }
-        if recorded.first {
+        if p.track.record(outcome, retry, now).first {
             self.release_held_before(id, now);
         }
     }

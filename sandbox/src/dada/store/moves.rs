@@ -1,6 +1,7 @@
 //! Status moves: applying one, the schedule that drives them, and the history they leave.
 
 use super::*;
+use crate::kit::clock;
 
 impl State {
     /// Applies a simulated or scheduled move, with Dada's test-environment refusals.
@@ -175,40 +176,28 @@ impl State {
             .orders
             .get_mut(key)
             .ok_or_else(|| Reject::of(code::ORDER_NOT_FOUND))?;
-        let delta = i64::try_from(secs)
-            .ok()
-            .and_then(TimeDelta::try_seconds)
-            .ok_or_else(|| Reject::format("secs"))?;
         // The first timeline entry is the oldest moment the order knows (a re-published order
         // keeps its earlier history); if that can move, everything can.
         let earliest = order
             .history
             .first()
             .map_or(order.created_at, |h| h.at.min(order.created_at));
-        if earliest.checked_sub_signed(delta).is_none() {
-            return Err(Reject::format("secs"));
-        }
-        let back = |t: &mut DateTime<Utc>| {
-            if let Some(earlier) = t.checked_sub_signed(delta) {
-                *t = earlier;
-            }
-        };
-        back(&mut order.created_at);
-        back(&mut order.published_at);
-        for t in [
+        let delta = clock::back_by(secs, earliest).ok_or_else(|| Reject::format("secs"))?;
+        let stamps = [
             &mut order.accepted_at,
             &mut order.arrived_at,
             &mut order.fetched_at,
             &mut order.finished_at,
             &mut order.cancelled_at,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            back(t);
-        }
-        order.history.iter_mut().for_each(|h| back(&mut h.at));
-        order.complaints.iter_mut().for_each(|c| back(&mut c.at));
+        ];
+        clock::shift_back(
+            delta,
+            [&mut order.created_at, &mut order.published_at]
+                .into_iter()
+                .chain(stamps.into_iter().flatten())
+                .chain(order.history.iter_mut().map(|h| &mut h.at))
+                .chain(order.complaints.iter_mut().map(|c| &mut c.at)),
+        );
         Ok(())
     }
 

@@ -1,6 +1,7 @@
 //! Status moves: applying one, the schedule that drives them, and ageing orders for tests.
 
 use super::*;
+use crate::kit::clock;
 
 impl State {
     /// A move by schedule or control route; `Err` says why it does not apply now.
@@ -193,38 +194,26 @@ impl State {
             .orders
             .get_mut(shop_order_id)
             .ok_or_else(|| format!("no order {shop_order_id}"))?;
-        let delta = i64::try_from(secs)
-            .ok()
-            .and_then(TimeDelta::try_seconds)
-            .ok_or("secs out of range")?;
         let earliest = order
             .history
             .first()
             .map_or(order.created_at, |h| h.at.min(order.created_at))
             .min(order.dispatch_at);
-        if earliest.checked_sub_signed(delta).is_none() {
-            return Err("secs out of range".to_owned());
-        }
-        let back = |t: &mut DateTime<Utc>| {
-            if let Some(earlier) = t.checked_sub_signed(delta) {
-                *t = earlier;
-            }
-        };
-        back(&mut order.created_at);
-        back(&mut order.dispatch_at);
-        for t in [
+        let delta = clock::back_by(secs, earliest).ok_or("secs out of range")?;
+        let stamps = [
             &mut order.assigned_at,
             &mut order.arrived_at,
             &mut order.picked_at,
             &mut order.returning_at,
             &mut order.ended_at,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            back(t);
-        }
-        order.history.iter_mut().for_each(|h| back(&mut h.at));
+        ];
+        clock::shift_back(
+            delta,
+            [&mut order.created_at, &mut order.dispatch_at]
+                .into_iter()
+                .chain(stamps.into_iter().flatten())
+                .chain(order.history.iter_mut().map(|h| &mut h.at)),
+        );
         Ok(())
     }
 
