@@ -22,7 +22,7 @@ use super::{
     store::{Callback, Message, Move, Order, OrderKey, State as Store, to_value},
 };
 use crate::kit::{
-    control::{Answer, FaultsView, Refusal, age_secs, aged, body, list, present, refuse},
+    control::{Answer, FaultsView, Refusal, age_quote, age_secs, body, list, present, refuse},
     queue::TrackerView,
 };
 
@@ -31,7 +31,7 @@ pub(super) fn router(inner: Arc<Inner>) -> Router {
         .route("/orders", get(list_orders))
         .route("/orders/{origin_id}", get(get_order))
         .route("/orders/{origin_id}/{action}", post(order_action))
-        .route("/quotes/{delivery_no}/age", post(age_quote))
+        .route("/quotes/{delivery_no}/age", post(age_quote_route))
         .route("/faults", get(get_faults).put(put_faults))
         .route("/schedule", get(get_schedule).put(put_schedule))
         .route("/balance", get(get_balance).put(put_balance))
@@ -355,7 +355,7 @@ async fn order_action(
 }
 
 /// `POST /quotes/{deliveryNo}/age` `{"secs"}`: pretends the quote is older, to reach 2062.
-async fn age_quote(
+async fn age_quote_route(
     State(inner): State<Arc<Inner>>,
     Path(delivery_no): Path<String>,
     bytes: Bytes,
@@ -365,9 +365,8 @@ async fn age_quote(
     let quote = store
         .quotes
         .get_mut(&delivery_no)
-        .ok_or_else(|| refuse(StatusCode::NOT_FOUND, format!("no quote {delivery_no}")))?;
-    quote.created_at = aged(quote.created_at, secs)?;
-    Ok(Json(json!({ "deliveryNo": delivery_no, "createdAt": quote.created_at })).into_response())
+        .map(|q| &mut q.created_at);
+    age_quote(quote, secs, "deliveryNo", &delivery_no)
 }
 
 // ------------------------------------------------------------------ faults, schedule, money

@@ -89,6 +89,23 @@ pub fn aged(created_at: DateTime<Utc>, secs: u64) -> Result<DateTime<Utc>, Refus
         .ok_or_else(|| bad_request("secs out of range"))
 }
 
+/// Ages the quote `key` (its `created_at`, `None` when there is no such quote) by `secs`, and
+/// answers `{key_name: key, "createdAt": …}`.
+pub fn age_quote(
+    created_at: Option<&mut DateTime<Utc>>,
+    secs: u64,
+    key_name: &str,
+    key: &str,
+) -> Answer {
+    let created_at =
+        created_at.ok_or_else(|| refuse(StatusCode::NOT_FOUND, format!("no quote {key}")))?;
+    *created_at = aged(*created_at, secs)?;
+    let mut answer = serde_json::Map::new();
+    answer.insert(key_name.to_owned(), Value::from(key));
+    answer.insert("createdAt".to_owned(), json!(*created_at));
+    Ok(Json(answer).into_response())
+}
+
 /// A JSON array of `items`, each shown by `view`.
 pub fn list<T>(items: impl IntoIterator<Item = T>, view: impl FnMut(T) -> Value) -> Response {
     Json(items.into_iter().map(view).collect::<Vec<Value>>()).into_response()

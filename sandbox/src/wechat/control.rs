@@ -21,7 +21,7 @@ use super::{
     store::{Move, Order, Outage, Push, State as Store, Status, to_value},
 };
 use crate::kit::{
-    control::{Answer, FaultsView, Refusal, age_secs, aged, body, present, refuse},
+    control::{Answer, FaultsView, Refusal, age_quote, age_secs, body, present, refuse},
     queue::TrackerView,
 };
 
@@ -32,7 +32,7 @@ pub(super) fn router(inner: Arc<Inner>) -> Router {
         .route("/orders", get(list_orders))
         .route("/orders/{shop_order_id}", get(get_order))
         .route("/orders/{shop_order_id}/{action}", post(order_action))
-        .route("/quotes/{delivery_token}/age", post(age_quote))
+        .route("/quotes/{delivery_token}/age", post(age_quote_route))
         .route("/pushes", get(list_pushes))
         .route("/push", get(get_push).put(put_push))
         .route("/verify-url", post(verify_url))
@@ -249,19 +249,15 @@ async fn order_action(
 }
 
 /// `POST /quotes/{delivery_token}/age` `{"secs"}`: makes a quote older, to reach its expiry.
-async fn age_quote(
+async fn age_quote_route(
     State(inner): State<Arc<Inner>>,
     Path(token): Path<String>,
     bytes: Bytes,
 ) -> Answer {
     let secs = age_secs(&bytes)?;
     let mut store = inner.state();
-    let quote = store
-        .quotes
-        .get_mut(&token)
-        .ok_or_else(|| refuse(StatusCode::NOT_FOUND, format!("no quote {token}")))?;
-    quote.created_at = aged(quote.created_at, secs)?;
-    Ok(Json(json!({ "deliveryToken": token, "createdAt": quote.created_at })).into_response())
+    let quote = store.quotes.get_mut(&token).map(|q| &mut q.created_at);
+    age_quote(quote, secs, "deliveryToken", &token)
 }
 
 async fn list_pushes(State(inner): State<Arc<Inner>>) -> Response {
