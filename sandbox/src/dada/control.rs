@@ -23,7 +23,7 @@ use super::{
 };
 use crate::kit::{
     control::{Answer, FaultsView, Refusal, age_quote, age_secs, body, list, present, refuse},
-    queue::TrackerView,
+    queue::CallbackView,
 };
 
 pub(super) fn router(inner: Arc<Inner>) -> Router {
@@ -150,25 +150,14 @@ struct NextMove {
     at: DateTime<Utc>,
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct CallbackView {
-    id: usize,
-    order_status: i32,
-    body: Value,
-    #[serde(flatten)]
-    track: TrackerView,
-}
-
-impl From<&Callback> for CallbackView {
-    fn from(c: &Callback) -> Self {
-        CallbackView {
-            id: c.id,
-            order_status: c.payload.order_status,
-            body: to_value(&c.payload),
-            track: TrackerView::from(&c.track),
-        }
-    }
+/// The control view of one status callback.
+fn callback_view(c: &Callback) -> CallbackView {
+    CallbackView::new(
+        c.id,
+        i64::from(c.payload.order_status),
+        to_value(&c.payload),
+        &c.track,
+    )
 }
 
 #[derive(Serialize)]
@@ -268,7 +257,7 @@ fn order_view(store: &Store, key: &OrderKey, o: &Order) -> OrderView {
         courier_cancel: o.courier_cancel.as_ref().map(|c| {
             json!({ "messageId": c.message_id, "courierId": c.courier_id, "reason": c.reason, "confirmed": c.confirmed })
         }),
-        callbacks: store.callbacks.iter().filter(|c| &c.key == key).map(CallbackView::from).collect(),
+        callbacks: store.callbacks.iter().filter(|c| &c.key == key).map(callback_view).collect(),
         messages: store.messages.iter().filter(|m| &m.key == key).map(MessageView::from).collect(),
     }
 }

@@ -205,6 +205,29 @@ impl From<&Tracker> for TrackerView {
     }
 }
 
+/// How `/_control` shows one callback: its id, the status it reports, its body and its delivery
+/// record.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallbackView {
+    id: usize,
+    order_status: i64,
+    body: serde_json::Value,
+    #[serde(flatten)]
+    track: TrackerView,
+}
+
+impl CallbackView {
+    pub fn new(id: usize, order_status: i64, body: serde_json::Value, track: &Tracker) -> Self {
+        CallbackView {
+            id,
+            order_status,
+            body,
+            track: TrackerView::from(track),
+        }
+    }
+}
+
 /// How long the background loop may sleep: until `next`, but never more than `tick`, so a
 /// scheduled move is applied on time even when no one reads the order.
 pub fn sleep_until(next: Option<DateTime<Utc>>, tick: Duration) -> Duration {

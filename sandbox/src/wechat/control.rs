@@ -22,7 +22,7 @@ use super::{
 };
 use crate::kit::{
     control::{Answer, FaultsView, Refusal, age_quote, age_secs, body, present, refuse},
-    queue::TrackerView,
+    queue::CallbackView,
 };
 
 pub(super) fn router(inner: Arc<Inner>) -> Router {
@@ -69,25 +69,9 @@ async fn expire_tokens(State(inner): State<Arc<Inner>>) -> Response {
 
 // ------------------------------------------------------------------ views
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct PushView {
-    id: usize,
-    order_status: i64,
-    body: Value,
-    #[serde(flatten)]
-    track: TrackerView,
-}
-
-impl From<&Push> for PushView {
-    fn from(p: &Push) -> Self {
-        PushView {
-            id: p.id,
-            order_status: p.payload.order_status,
-            body: to_value(&p.payload),
-            track: TrackerView::from(&p.track),
-        }
-    }
+/// The control view of one push.
+fn one_push_view(p: &Push) -> CallbackView {
+    CallbackView::new(p.id, p.payload.order_status, to_value(&p.payload), &p.track)
 }
 
 fn order_view(store: &Store, order: &Order, now: DateTime<Utc>) -> Value {
@@ -136,7 +120,7 @@ fn order_view(store: &Store, order: &Order, now: DateTime<Utc>) -> Value {
             .pushes
             .iter()
             .filter(|p| &p.shop_order_id == id)
-            .map(|p| to_value(&PushView::from(p)))
+            .map(|p| to_value(&one_push_view(p)))
             .collect::<Vec<_>>(),
     })
 }
@@ -262,7 +246,7 @@ async fn age_quote_route(
 
 async fn list_pushes(State(inner): State<Arc<Inner>>) -> Response {
     let store = inner.state();
-    let views: Vec<PushView> = store.pushes.iter().map(PushView::from).collect();
+    let views: Vec<CallbackView> = store.pushes.iter().map(one_push_view).collect();
     Json(views).into_response()
 }
 
