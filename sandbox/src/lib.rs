@@ -6,11 +6,13 @@
 //!
 //! Every simulator exposes an axum [`Router`](axum::Router) with the platform's routes at its
 //! root and its own control routes under `/_control`, plus a background task for whatever the
-//! platform does on its own (status moves, callbacks). [`faults`] is the one piece they share:
-//! latency, error and callback faults are the sandbox's behaviour, not the platform's.
+//! platform does on its own (status moves, callbacks). [`faults`] and [`kit`] are what they share:
+//! latency, error and callback faults, the callback retry queue, control-route helpers and money
+//! are the sandbox's behaviour, not the platform's; signing and wire spelling never are.
 
 pub mod dada;
 pub mod daojia58;
 pub mod daoway;
 pub mod faults;
+pub mod kit;
 pub mod wechat;

@@ -241,10 +241,7 @@ fn documented_callback_signature(callback: &Value) -> String {
         as_text(&callback["update_time"]),
     ];
     values.sort();
-    Md5::digest(values.concat().as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(Md5::digest(values.concat().as_bytes()))
 }
 
 async fn wait_for(what: &str, mut done: impl AsyncFnMut() -> bool) {
@@ -1810,6 +1807,8 @@ async fn callbacks_give_up_after_max_attempts() {
             .as_str()
             .is_some_and(|e| e.contains("500"))
     );
+    // Proving a negative (bounded): after giving up nothing more is POSTed; 200 ms is many
+    // backoff periods, so a stray retry would have shown up.
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(listener.callback_posts.load(Ordering::SeqCst), 3);
     shutdown.cancel();
@@ -1848,6 +1847,8 @@ async fn duplicate_and_dropped_callbacks() {
         .await,
     );
     assert_ok(&sim.sim("accept", "DR-1").await);
+    // Proving a negative (bounded): dropped callbacks are never sent; 300 ms is far more than
+    // a delivered callback takes on loopback.
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(listener.callbacks().len(), 2, "nothing of DR-1 arrives");
     let view = sim.order_view("DR-1").await;
@@ -1884,6 +1885,8 @@ async fn out_of_order_callbacks() {
     );
 
     assert_ok(&sim.sim("accept", "OO-1").await);
+    // Proving a negative (bounded): the held acceptance does not go out before its successor,
+    // which the test triggers right after.
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(listener.callbacks().len(), 1, "the acceptance is held back");
     assert_eq!(
@@ -1921,11 +1924,17 @@ async fn courier_cancel_messages() {
         .await;
     assert_eq!(status, StatusCode::OK);
     // Queued until the URL is known.
+    // Proving a negative (bounded): without a URL no attempt is made.
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(sim.order_view("MS-1").await["messages"][0]["attempts"], 0);
     sim.sandbox
         .set_message_url(format!("{}/message", listener.base));
     wait_for("the message push", async || !listener.messages().is_empty()).await;
+    // The listener sees the POST before the sandbox records its outcome: wait for the record.
+    wait_for("the message recorded", async || {
+        sim.order_view("MS-1").await["messages"][0]["delivered"] == true
+    })
+    .await;
     let push = &listener.messages()[0];
     assert_eq!(push["messageType"], 1);
     let body: Value =

@@ -50,10 +50,7 @@ fn documented_sign(secret: &str, params: &[(String, String)]) -> String {
         text.push_str(v);
     }
     text.push_str(secret);
-    Md5::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02X}"))
-        .collect()
+    hex::encode_upper(Md5::digest(text.as_bytes()))
 }
 
 /// GMT+8 in 58's format.
@@ -631,6 +628,8 @@ async fn wrong_acknowledgements_are_retried_then_reassigned() {
     assert!(gaps[0] >= 30 && gaps[1] >= 60 && gaps[2] >= 120, "{gaps:?}");
     assert!(gaps[2] > gaps[0], "{gaps:?}");
 
+    // Proving a negative (bounded): a reassigned order gets no further attempts; 300 ms is
+    // longer than the whole retry schedule above.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let received = intake.received();
     assert_eq!(received.len(), 4, "no attempts after reassignment");
@@ -709,6 +708,7 @@ async fn pushes_wait_for_the_url() {
     let intake = Intake::start(vec![]).await;
     let sim = Sim::start(quiet()).await;
     let id = sim.push(json!({})).await;
+    // Proving a negative (bounded): without a URL no push is attempted.
     tokio::time::sleep(Duration::from_millis(200)).await;
     let view = sim.order(id).await;
     assert_eq!(view["push"], "pending");
@@ -828,6 +828,8 @@ async fn scheduled_pushes() {
     assert_eq!(status, 200);
     assert_eq!(schedule["pushEverySecs"], Value::Null);
     assert_eq!(schedule["ackDeadlineMs"], 1_000);
+    // Lets a push already in flight when the schedule was switched off land, then proves a
+    // negative (bounded): no new scheduled push within more than one `pushEverySecs` period.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let before = intake.count();
     tokio::time::sleep(Duration::from_millis(1_500)).await;

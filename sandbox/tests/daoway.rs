@@ -891,9 +891,10 @@ async fn background_task_confirms_on_time() {
     )
     .await;
     assert_eq!(status_of(&router, &id).await, "PENDING_CONFIRM");
-    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    let view = wait_for(&router, &id, |v| v["status"] == "CONFIRMED").await;
+    assert_eq!(view["status"], "CONFIRMED", "{view}");
     assert_eq!(status_of(&router, &id).await, "CONFIRMED");
-    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    wait_for(&router, &id, |v| v["status"] == "COMPLETED").await;
     let (_, view) = get(&router, &format!("/_control/orders/{id}")).await;
     assert_eq!(view["status"], "COMPLETED");
     assert!(view["confirmedAt"].is_string() && view["completedAt"].is_string());
@@ -1220,6 +1221,7 @@ async fn cancel_notification_is_retried_until_accepted() {
         &json!({"reason": "用户电话取消"}),
     )
     .await;
+    // Proving a negative (bounded): without a URL nothing is attempted.
     tokio::time::sleep(Duration::from_millis(150)).await;
     let (_, view) = get(&router, &format!("/_control/orders/{id}")).await;
     assert_eq!(view["notification"]["attempts"], 0);
@@ -1252,6 +1254,7 @@ async fn cancel_notification_is_retried_until_accepted() {
     assert_eq!(received[0].1, expected);
 
     // Nothing more is sent afterwards.
+    // Proving a negative (bounded): 200 ms is far more than a retry on loopback takes.
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(partner.count(), 2);
 
@@ -1298,6 +1301,7 @@ async fn cancel_notification_gives_up_after_max_attempts() {
     assert_eq!(n["delivered"], false);
     assert_eq!(n["attempts"], 3);
     assert_eq!(n["lastError"], "reply is not JSON");
+    // Proving a negative (bounded): after giving up nothing more is POSTed.
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(partner.count(), 3);
     shutdown.cancel();
@@ -1330,6 +1334,7 @@ async fn dropped_notification_is_never_sent() {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
+    // Proving a negative (bounded): a dropped notification is never sent.
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(partner.count(), 0);
     let (_, view) = get(&router, &format!("/_control/orders/{id}")).await;
@@ -1370,6 +1375,7 @@ async fn duplicated_notification_arrives_twice() {
     let view = wait_for(&router, &id, |v| v["notification"]["duplicateSent"] == true).await;
     assert_eq!(view["notification"]["fate"], "duplicate", "{view}");
     assert_eq!(view["notification"]["attempts"], 2);
+    // Proving a negative (bounded): no third copy follows the duplicate.
     tokio::time::sleep(Duration::from_millis(200)).await;
     let received = partner.received();
     assert_eq!(received.len(), 2);

@@ -59,10 +59,7 @@ type Company = (&'static str, &'static str, &'static str, i64, i64);
 // ---------------------------------------------------------------- helpers
 
 fn sha1_hex(text: &str) -> String {
-    Sha1::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(Sha1::digest(text.as_bytes()))
 }
 
 /// The documented `delivery_sign`, computed here.
@@ -1624,6 +1621,7 @@ async fn safe_mode_pushes_are_signed_encrypted_and_complete() {
     sim.add(SFTC, "PU-1").await;
     sim.act_ok("PU-1", "assign", None).await;
     // Pushes wait for the URL without using attempts.
+    // Proving a negative (bounded): nothing is attempted before the URL is set.
     tokio::time::sleep(Duration::from_millis(100)).await;
     let view = sim.view("PU-1").await;
     assert_eq!(view["pushes"][0]["attempts"], 0);
@@ -1779,6 +1777,7 @@ async fn pushes_give_up_after_max_attempts() {
             .as_str()
             .is_some_and(|e| e.contains("resultcode"))
     );
+    // Proving a negative (bounded): after giving up nothing more is POSTed.
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(receiver.posts.load(Ordering::SeqCst), 3);
     shutdown.cancel();
@@ -1806,6 +1805,7 @@ async fn duplicate_dropped_and_out_of_order_pushes() {
 
     sim.set_faults(json!({ "dropCallbackRate": 1.0 })).await;
     sim.act_ok("DU-1", "arrive", None).await;
+    // Proving a negative (bounded): a dropped push is never sent.
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(receiver.events().len(), 2, "the arrival is lost");
     let view = sim.view("DU-1").await;

@@ -13,7 +13,7 @@ use axum::{
     routing::{get, post},
 };
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Deserializer, Serialize, de::DeserializeOwned};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::{
@@ -21,14 +21,17 @@ use super::{
     error::Reject,
     store::{Callback, Message, Move, Order, OrderKey, State as Store, to_value},
 };
-use crate::faults::{CallbackFault, Faults};
+use crate::kit::{
+    control::{Answer, FaultsView, Refusal, age_quote, age_secs, body, list, present, refuse},
+    queue::CallbackView,
+};
 
 pub(super) fn router(inner: Arc<Inner>) -> Router {
     Router::new()
         .route("/orders", get(list_orders))
         .route("/orders/{origin_id}", get(get_order))
         .route("/orders/{origin_id}/{action}", post(order_action))
-        .route("/quotes/{delivery_no}/age", post(age_quote))
+        .route("/quotes/{delivery_no}/age", post(age_quote_route))
         .route("/faults", get(get_faults).put(put_faults))
         .route("/schedule", get(get_schedule).put(put_schedule))
         .route("/balance", get(get_balance).put(put_balance))
@@ -41,55 +44,16 @@ pub(super) fn router(inner: Arc<Inner>) -> Router {
 
 type Params = Query<HashMap<String, String>>;
 
-/// A control-route refusal.
-struct Refusal {
-    status: StatusCode,
-    error: String,
-    /// Dada's code, when a platform rule refused.
-    code: Option<i32>,
-}
-
-impl IntoResponse for Refusal {
-    fn into_response(self) -> Response {
-        let body = match self.code {
-            Some(code) => json!({ "error": self.error, "code": code }),
-            None => json!({ "error": self.error }),
-        };
-        (self.status, Json(body)).into_response()
-    }
-}
-
-type Answer = Result<Response, Refusal>;
-
-fn refuse(status: StatusCode, error: impl Into<String>) -> Refusal {
-    Refusal {
-        status,
-        error: error.into(),
-        code: None,
-    }
-}
-
 fn conflict(reject: Reject) -> Refusal {
     Refusal {
         status: StatusCode::CONFLICT,
         error: reject.msg,
-        code: Some(reject.code),
+        code: Some(i64::from(reject.code)),
     }
 }
 
 fn no_order(origin_id: &str) -> Refusal {
     refuse(StatusCode::NOT_FOUND, format!("no order {origin_id}"))
-}
-
-/// A JSON body; an empty body reads as `{}` so optional bodies may be left out.
-fn body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Refusal> {
-    let bytes = if bytes.iter().all(u8::is_ascii_whitespace) {
-        b"{}".as_slice()
-    } else {
-        bytes
-    };
-    serde_json::from_slice(bytes)
-        .map_err(|e| refuse(StatusCode::BAD_REQUEST, format!("bad JSON body: {e}")))
 }
 
 fn find(
@@ -186,51 +150,14 @@ struct NextMove {
     at: DateTime<Utc>,
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct CallbackView {
-    id: usize,
-    order_status: i32,
-    body: Value,
-    created_at: DateTime<Utc>,
-    /// `once`, `twice` (duplicate fault) or `drop`.
-    plan: &'static str,
-    dropped: bool,
-    out_of_order: bool,
-    held_back: bool,
-    attempts: u32,
-    copies_delivered: u32,
-    delivered: bool,
-    in_flight: bool,
-    gave_up: bool,
-    next_attempt_at: DateTime<Utc>,
-    last_error: Option<String>,
-}
-
-impl From<&Callback> for CallbackView {
-    fn from(c: &Callback) -> Self {
-        CallbackView {
-            id: c.id,
-            order_status: c.payload.order_status,
-            body: to_value(&c.payload),
-            created_at: c.created_at,
-            plan: match c.plan {
-                CallbackFault::Drop => "drop",
-                CallbackFault::Once => "once",
-                CallbackFault::Twice => "twice",
-            },
-            dropped: c.plan == CallbackFault::Drop,
-            out_of_order: c.out_of_order,
-            held_back: c.held,
-            attempts: c.attempts,
-            copies_delivered: c.copies_delivered,
-            delivered: c.copies_delivered > 0,
-            in_flight: c.in_flight,
-            gave_up: c.gave_up,
-            next_attempt_at: c.next_attempt_at,
-            last_error: c.last_error.clone(),
-        }
-    }
+/// The control view of one status callback.
+fn callback_view(c: &Callback) -> CallbackView {
+    CallbackView::new(
+        c.id,
+        i64::from(c.payload.order_status),
+        to_value(&c.payload),
+        &c.track,
+    )
 }
 
 #[derive(Serialize)]
@@ -330,7 +257,7 @@ fn order_view(store: &Store, key: &OrderKey, o: &Order) -> OrderView {
         courier_cancel: o.courier_cancel.as_ref().map(|c| {
             json!({ "messageId": c.message_id, "courierId": c.courier_id, "reason": c.reason, "confirmed": c.confirmed })
         }),
-        callbacks: store.callbacks.iter().filter(|c| &c.key == key).map(CallbackView::from).collect(),
+        callbacks: store.callbacks.iter().filter(|c| &c.key == key).map(callback_view).collect(),
         messages: store.messages.iter().filter(|m| &m.key == key).map(MessageView::from).collect(),
     }
 }
@@ -416,65 +343,31 @@ async fn order_action(
     Ok(answer)
 }
 
-#[derive(Deserialize)]
-struct AgeBody {
-    secs: u64,
-}
-
 /// `POST /quotes/{deliveryNo}/age` `{"secs"}`: pretends the quote is older, to reach 2062.
-async fn age_quote(
+async fn age_quote_route(
     State(inner): State<Arc<Inner>>,
     Path(delivery_no): Path<String>,
     bytes: Bytes,
 ) -> Answer {
-    let AgeBody { secs } = body(&bytes)?;
+    let secs = age_secs(&bytes)?;
     let mut store = inner.state();
     let quote = store
         .quotes
         .get_mut(&delivery_no)
-        .ok_or_else(|| refuse(StatusCode::NOT_FOUND, format!("no quote {delivery_no}")))?;
-    let delta = i64::try_from(secs)
-        .ok()
-        .and_then(chrono::TimeDelta::try_seconds);
-    quote.created_at = delta
-        .and_then(|d| quote.created_at.checked_sub_signed(d))
-        .ok_or_else(|| refuse(StatusCode::BAD_REQUEST, "secs out of range"))?;
-    Ok(Json(json!({ "deliveryNo": delivery_no, "createdAt": quote.created_at })).into_response())
+        .map(|q| &mut q.created_at);
+    age_quote(quote, secs, "deliveryNo", &delivery_no)
 }
 
 // ------------------------------------------------------------------ faults, schedule, money
 
-/// The shared faults plus the sandbox's own out-of-order rate.
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct FaultsView {
-    #[serde(flatten)]
-    faults: Faults,
-    #[serde(default)]
-    out_of_order_rate: f64,
-}
-
 async fn get_faults(State(inner): State<Arc<Inner>>) -> Response {
     let store = inner.state();
-    Json(FaultsView {
-        faults: store.faults.clone(),
-        out_of_order_rate: store.out_of_order_rate,
-    })
-    .into_response()
+    FaultsView::answer(&store.faults, store.out_of_order_rate)
 }
 
 /// Replaces the faults; keys left out are 0.
 async fn put_faults(State(inner): State<Arc<Inner>>, bytes: Bytes) -> Answer {
-    let view: FaultsView = body(&bytes)?;
-    view.faults
-        .validate()
-        .map_err(|e| refuse(StatusCode::BAD_REQUEST, e))?;
-    if !(0.0..=1.0).contains(&view.out_of_order_rate) {
-        return Err(refuse(
-            StatusCode::BAD_REQUEST,
-            "outOfOrderRate must be between 0 and 1",
-        ));
-    }
+    let view = FaultsView::parse(&bytes)?;
     let mut store = inner.state();
     store.faults = view.faults.clone();
     store.out_of_order_rate = view.out_of_order_rate;
@@ -498,11 +391,6 @@ fn schedule_view(store: &Store) -> ScheduleView {
         finish_after_secs: s.finish_after_secs,
         auto_cancel_after_secs: s.auto_cancel_after_secs,
     }
-}
-
-/// A present key, `null` included, as `Some`: tells "disable" apart from "leave as is".
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
-    T::deserialize(d).map(Some)
 }
 
 #[derive(Deserialize)]
@@ -637,45 +525,35 @@ async fn track(
 
 async fn list_shops(State(inner): State<Arc<Inner>>) -> Response {
     let store = inner.state();
-    let shops: Vec<Value> = store
-        .shops
-        .values()
-        .map(|s| {
-            json!({
-                "sourceId": s.source_id,
-                "originShopId": s.origin_shop_id,
-                "stationName": s.station_name,
-                "business": s.business,
-                "cityName": s.city_name,
-                "areaName": s.area_name,
-                "stationAddress": s.station_address,
-                "lng": s.lng,
-                "lat": s.lat,
-                "contactName": s.contact_name,
-                "phone": s.phone,
-                "status": s.status,
-            })
+    list(store.shops.values(), |s| {
+        json!({
+            "sourceId": s.source_id,
+            "originShopId": s.origin_shop_id,
+            "stationName": s.station_name,
+            "business": s.business,
+            "cityName": s.city_name,
+            "areaName": s.area_name,
+            "stationAddress": s.station_address,
+            "lng": s.lng,
+            "lat": s.lat,
+            "contactName": s.contact_name,
+            "phone": s.phone,
+            "status": s.status,
         })
-        .collect();
-    Json(shops).into_response()
+    })
 }
 
 async fn list_merchants(State(inner): State<Arc<Inner>>) -> Response {
     let store = inner.state();
-    let merchants: Vec<Value> = store
-        .merchants
-        .values()
-        .map(|m| {
-            json!({
-                "sourceId": m.source_id,
-                "mobile": m.mobile,
-                "cityName": m.city_name,
-                "enterpriseName": m.enterprise_name,
-                "contactName": m.contact_name,
-                "balanceFen": m.balance_fen,
-                "redPacketBalanceFen": m.red_packet_fen,
-            })
+    list(store.merchants.values(), |m| {
+        json!({
+            "sourceId": m.source_id,
+            "mobile": m.mobile,
+            "cityName": m.city_name,
+            "enterpriseName": m.enterprise_name,
+            "contactName": m.contact_name,
+            "balanceFen": m.balance_fen,
+            "redPacketBalanceFen": m.red_packet_fen,
         })
-        .collect();
-    Json(merchants).into_response()
+    })
 }

@@ -25,7 +25,8 @@ use super::{
     store::{Callback, OrderKey, State, to_value},
     wire::StatusCallback,
 };
-use crate::faults::{self, CallbackFault};
+pub use crate::kit::queue::RetryPolicy;
+use crate::kit::queue::{self, Tracker};
 
 /// Longest a callback is held back waiting for a successor.
 pub const MAX_HOLD: TimeDelta = TimeDelta::seconds(10);
@@ -33,20 +34,6 @@ pub const MAX_HOLD: TimeDelta = TimeDelta::seconds(10);
 const MESSAGE_ATTEMPTS: u32 = 4;
 /// Longest the background task sleeps without looking at the clock.
 const IDLE_TICK: Duration = Duration::from_secs(1);
-
-/// How callbacks are retried.
-#[derive(Clone, Copy, Debug)]
-pub struct RetryPolicy {
-    pub initial_backoff_ms: u64,
-    pub max_attempts: u32,
-}
-
-impl RetryPolicy {
-    /// Wait after the `failures`-th failure in a row.
-    fn backoff(&self, failures: u32) -> TimeDelta {
-        crate::faults::doubling_backoff(self.initial_backoff_ms, failures)
-    }
-}
 
 /// One POST to make.
 #[derive(Debug)]
@@ -64,30 +51,18 @@ impl State {
         payload: StatusCallback,
         now: DateTime<Utc>,
     ) {
-        let plan = self.faults.roll_callback();
-        let someone_held = self.callbacks.iter().any(|c| c.key == key && c.held);
-        let held =
-            plan != CallbackFault::Drop && !someone_held && faults::roll(self.out_of_order_rate);
+        let someone_held = self.callbacks.iter().any(|c| c.key == key && c.track.held);
+        let track = Tracker::draw(&self.faults, self.out_of_order_rate, someone_held, now);
+        let dropped = track.dropped();
         let id = self.callbacks.len();
         self.callbacks.push(Callback {
             id,
             key,
             url,
             payload,
-            created_at: now,
-            plan,
-            held,
-            out_of_order: held,
-            attempts: 0,
-            failures: 0,
-            copies_delivered: 0,
-            in_flight: false,
-            first_attempt_done: false,
-            gave_up: false,
-            next_attempt_at: now,
-            last_error: None,
+            track,
         });
-        if plan == CallbackFault::Drop {
+        if dropped {
             tracing::info!(
                 callback = id,
                 "dada sandbox: callback dropped by fault injection"
@@ -105,24 +80,19 @@ impl State {
         for c in self
             .callbacks
             .iter_mut()
-            .filter(|c| c.held && c.id < id && c.key == key)
+            .filter(|c| c.track.held && c.id < id && c.key == key)
         {
-            c.held = false;
-            c.next_attempt_at = now;
+            c.track.release(now);
         }
     }
 
     /// Takes the POSTs that are due and marks them in flight.
     fn take_due(&mut self, now: DateTime<Utc>) -> Vec<Job> {
-        for c in self.callbacks.iter_mut().filter(|c| c.held) {
-            if now - c.created_at >= MAX_HOLD {
-                c.held = false;
-            }
-        }
         let mut jobs = Vec::new();
         for c in &mut self.callbacks {
-            if !c.held && !c.in_flight && !c.finished() && c.next_attempt_at <= now {
-                c.in_flight = true;
+            c.track.release_if_stale(now, MAX_HOLD);
+            if c.track.due(now) {
+                c.track.in_flight = true;
                 jobs.push(Job::Callback {
                     id: c.id,
                     url: c.url.clone(),
@@ -151,14 +121,7 @@ impl State {
         let callbacks = self
             .callbacks
             .iter()
-            .filter(|c| !c.in_flight && !c.finished())
-            .map(|c| {
-                if c.held {
-                    c.created_at + MAX_HOLD
-                } else {
-                    c.next_attempt_at
-                }
-            });
+            .filter_map(|c| c.track.wake_at(MAX_HOLD));
         let messages = self
             .messages
             .iter()
@@ -177,34 +140,7 @@ impl State {
         let Some(c) = self.callbacks.get_mut(id) else {
             return;
         };
-        c.in_flight = false;
-        c.attempts += 1;
-        let first = !c.first_attempt_done;
-        c.first_attempt_done = true;
-        match outcome {
-            Ok(()) => {
-                c.failures = 0;
-                c.copies_delivered += 1;
-                c.last_error = None;
-                // A duplicate goes out right away: the receiver must cope with it back to back.
-                c.next_attempt_at = now;
-            }
-            Err(error) => {
-                c.failures += 1;
-                c.last_error = Some(error);
-                if c.attempts >= retry.max_attempts {
-                    c.gave_up = true;
-                    tracing::warn!(
-                        callback = id,
-                        attempts = c.attempts,
-                        "dada sandbox: callback given up"
-                    );
-                } else {
-                    c.next_attempt_at = now + retry.backoff(c.failures);
-                }
-            }
-        }
-        if first {
+        if c.track.record(outcome, retry, now).first {
             self.release_held_before(id, now);
         }
     }
@@ -244,7 +180,10 @@ pub(super) async fn run(inner: Arc<Inner>, shutdown: CancellationToken) {
         // POSTs abandoned by an earlier task's shutdown never reported back; without this they
         // would stay "in flight" forever if the sandbox is started again.
         let mut state = inner.state();
-        state.callbacks.iter_mut().for_each(|c| c.in_flight = false);
+        state
+            .callbacks
+            .iter_mut()
+            .for_each(|c| c.track.in_flight = false);
         state.messages.iter_mut().for_each(|m| m.in_flight = false);
     }
     loop {
@@ -258,13 +197,8 @@ pub(super) async fn run(inner: Arc<Inner>, shutdown: CancellationToken) {
         for job in jobs {
             tokio::spawn(send(inner.clone(), job, shutdown.clone()));
         }
-        let sleep = next
-            .map(|t| (t - Utc::now()).to_std().unwrap_or(Duration::ZERO))
-            .map_or(IDLE_TICK, |d| d.min(IDLE_TICK));
-        tokio::select! {
-            () = shutdown.cancelled() => break,
-            () = inner.wake.notified() => {}
-            () = tokio::time::sleep(sleep) => {}
+        if !queue::idle(&shutdown, &inner.wake, queue::sleep_until(next, IDLE_TICK)).await {
+            break;
         }
     }
 }
@@ -320,23 +254,5 @@ async fn post(
     match reply.get("status").and_then(Value::as_str) {
         Some("ok" | "success") => Ok(()),
         _ => Err(format!("reply status is not ok: {text}")),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_and_caps() {
-        let retry = RetryPolicy {
-            initial_backoff_ms: 1_000,
-            max_attempts: 10,
-        };
-        assert_eq!(retry.backoff(1), TimeDelta::seconds(1));
-        assert_eq!(retry.backoff(2), TimeDelta::seconds(2));
-        assert_eq!(retry.backoff(4), TimeDelta::seconds(8));
-        assert_eq!(retry.backoff(7), TimeDelta::seconds(60));
-        assert_eq!(retry.backoff(200), TimeDelta::seconds(60));
     }
 }

@@ -14,6 +14,8 @@ use axum::{
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::kit::reject::CodeTable;
+
 /// The code table, named. Only codes the sandbox can answer are listed.
 pub mod code {
     pub const SYSTEM_ERROR: i32 = -1;
@@ -76,30 +78,20 @@ pub mod code {
     pub const BOOKING_TOO_SOON: i32 = 2468;
 }
 
-/// A platform refusal: the code and the message the merchant sees.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Reject {
-    pub code: i32,
-    pub msg: String,
+/// Dada's code table, the messages behind [`Reject::of`].
+#[derive(Clone, Copy, Debug)]
+pub struct DadaCodes;
+
+impl CodeTable for DadaCodes {
+    fn default_msg(code: i32) -> &'static str {
+        default_msg(code)
+    }
 }
 
+/// A Dada refusal: the code and the message the caller sees.
+pub type Reject = crate::kit::reject::Reject<DadaCodes>;
+
 impl Reject {
-    /// A refusal with the code's usual message.
-    pub fn of(code: i32) -> Self {
-        Reject {
-            code,
-            msg: default_msg(code).to_owned(),
-        }
-    }
-
-    /// A refusal with a message naming what was wrong.
-    pub fn with(code: i32, msg: impl Into<String>) -> Self {
-        Reject {
-            code,
-            msg: msg.into(),
-        }
-    }
-
     /// 1993 naming the empty parameter, the way Dada's messages do.
     pub fn empty(field: &str) -> Self {
         Reject::with(code::EMPTY_PARAMETER, format!("参数{field}不能为空"))

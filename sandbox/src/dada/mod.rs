@@ -197,13 +197,9 @@ struct Inner {
 }
 
 impl Inner {
-    /// The state, even after a panic elsewhere: a poisoned lock must not turn every later
-    /// request into a panic, and the data stays consistent because every method finishes its
-    /// writes before returning.
+    /// The state, even after a panic elsewhere (see [`crate::kit::start::lock`]).
     fn state(&self) -> MutexGuard<'_, State> {
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::kit::start::lock(&self.state)
     }
 }
 
@@ -212,13 +208,10 @@ const DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl DadaSandbox {
     pub fn new(config: DadaSandboxConfig) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(DELIVERY_TIMEOUT)
-            .build()
-            .unwrap_or_else(|error| {
-                tracing::warn!(%error, "dada sandbox: falling back to a client without timeout");
-                reqwest::Client::new()
-            });
+        let http = crate::kit::start::http_client(
+            reqwest::Client::builder().timeout(DELIVERY_TIMEOUT),
+            "dada",
+        );
         let schedule = Schedule {
             accept_after_secs: config.accept_after_secs,
             fetch_after_secs: config.fetch_after_secs,

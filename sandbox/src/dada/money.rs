@@ -2,47 +2,16 @@
 //! it is always integer fen, so sums and refunds are exact and a penalty of 2 yuan is 200, not
 //! 1.9999999.
 
-use std::str::FromStr;
-
-use rust_decimal::{Decimal, RoundingStrategy, prelude::ToPrimitive};
-use serde::{Serialize, Serializer};
 use serde_json::Value;
 
-/// An amount in fen that serialises as Dada's yuan number: a whole number of yuan as an integer
-/// (`12`, like the document's examples), anything else with the fraction (`12.34`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Yuan(pub i64);
-
-impl Serialize for Yuan {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        if self.0 % 100 == 0 {
-            serializer.serialize_i64(self.0 / 100)
-        } else {
-            // Exact to the fen: f64 holds every amount below 2^53 fen, and its shortest decimal
-            // form of n/100 is the two-decimal string.
-            serializer.serialize_f64(self.0 as f64 / 100.0)
-        }
-    }
-}
+pub use crate::kit::money::Yuan;
 
 /// Parses a yuan amount sent as a JSON number or a numeric string (PHP SDKs send both) into fen.
 /// Sub-fen digits are rounded half away from zero; the platform does not say what it does with
 /// them, and rounding is kinder to clients that compute `x * 1.1` in floating point. `None` for
 /// anything that is not a finite amount within range.
 pub fn fen_from_json(value: &Value) -> Option<i64> {
-    let text = match value {
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => s.trim().to_owned(),
-        _ => return None,
-    };
-    let yuan = Decimal::from_str(&text)
-        .or_else(|_| Decimal::from_scientific(&text))
-        .ok()?;
-    let fen = yuan.checked_mul(Decimal::ONE_HUNDRED)?;
-    fen.round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero)
-        .to_i64()
-        // Amounts beyond what f64 can carry exactly back out are not money anyone sends.
-        .filter(|f| f.unsigned_abs() < (1 << 53))
+    crate::kit::money::fen_from_json_rounded(value)
 }
 
 #[cfg(test)]

@@ -17,8 +17,6 @@
 //! nothing, which is what Dada's official demo does; one third-party SDK leaves the key out
 //! instead, and such a request fails here with 2003.
 
-use std::fmt::Write as _;
-
 use md5::{Digest, Md5};
 
 /// The envelope fields that take part in the request signature, as the strings that were sent.
@@ -59,10 +57,7 @@ pub fn request_sign_string(app_secret: &str, fields: &SignedFields<'_>) -> Strin
 
 /// Upper-case hex MD5 request signature.
 pub fn request_signature(app_secret: &str, fields: &SignedFields<'_>) -> String {
-    hex(
-        &md5(request_sign_string(app_secret, fields).as_bytes()),
-        Case::Upper,
-    )
+    hex::encode_upper(md5(request_sign_string(app_secret, fields).as_bytes()))
 }
 
 /// Whether `signature` is the request signature of `fields`. The comparison is exact: the
@@ -81,28 +76,11 @@ pub fn callback_signature(client_id: &str, order_id: &str, update_time: &str) ->
     // Sorted as strings, not numbers: "1653876860" sorts before "Cu…" and after "", whatever
     // their numeric values would say.
     values.sort_unstable();
-    hex(&md5(values.concat().as_bytes()), Case::Lower)
+    hex::encode(md5(values.concat().as_bytes()))
 }
 
 fn md5(bytes: &[u8]) -> [u8; 16] {
     Md5::digest(bytes).into()
-}
-
-enum Case {
-    Upper,
-    Lower,
-}
-
-fn hex(bytes: &[u8], case: Case) -> String {
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        // Writing into a String cannot fail.
-        let _ = match case {
-            Case::Upper => write!(out, "{b:02X}"),
-            Case::Lower => write!(out, "{b:02x}"),
-        };
-    }
-    out
 }
 
 #[cfg(test)]

@@ -250,19 +250,13 @@ async fn save_service_user(
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Response {
-    let plan = begin(&inner).await;
-    if let Some(error) = plan.error {
-        return error.into_response();
-    }
-    let now = Utc::now();
-    let result = SystemParams::read(&headers, &bytes).and_then(|p| {
-        authenticate(&inner, &p, now)?;
-        let user = parse_service_user(p.required("daojiaJson")?, now)?;
+    saving(&inner, &headers, &bytes, |daojia_json, now| {
+        let user = parse_service_user(daojia_json, now)?;
         let user_id = user.user_id.clone();
         let created = inner.state().save_service_user(user, now);
         Ok(json!({ "userId": user_id, "created": created }))
-    });
-    finish(plan, answer(result)).await
+    })
+    .await
 }
 
 fn parse_service_user(daojia_json: &str, now: DateTime<Utc>) -> Result<ServiceUser, Reject> {
@@ -308,17 +302,31 @@ async fn save_goods_type(
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Response {
-    let plan = begin(&inner).await;
+    saving(&inner, &headers, &bytes, |daojia_json, now| {
+        let goods_type = parse_goods_type(daojia_json, now)?;
+        let type_id = goods_type.type_id.clone();
+        let created = inner.state().save_goods_type(goods_type, now)?;
+        Ok(json!({ "typeId": type_id, "created": created }))
+    })
+    .await
+}
+
+/// The frame of the two save calls: faults, then the system parameters and authentication,
+/// then `save` with the `daojiaJson`, then the answer (delayed if a fault says so).
+async fn saving(
+    inner: &Inner,
+    headers: &HeaderMap,
+    bytes: &[u8],
+    save: impl FnOnce(&str, DateTime<Utc>) -> Result<Value, Reject>,
+) -> Response {
+    let plan = begin(inner).await;
     if let Some(error) = plan.error {
         return error.into_response();
     }
     let now = Utc::now();
-    let result = SystemParams::read(&headers, &bytes).and_then(|p| {
-        authenticate(&inner, &p, now)?;
-        let goods_type = parse_goods_type(p.required("daojiaJson")?, now)?;
-        let type_id = goods_type.type_id.clone();
-        let created = inner.state().save_goods_type(goods_type, now)?;
-        Ok(json!({ "typeId": type_id, "created": created }))
+    let result = SystemParams::read(headers, bytes).and_then(|p| {
+        authenticate(inner, &p, now)?;
+        save(p.required("daojiaJson")?, now)
     });
     finish(plan, answer(result)).await
 }

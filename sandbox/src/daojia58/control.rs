@@ -13,7 +13,7 @@ use axum::{
     routing::{get, post},
 };
 use chrono::Utc;
-use serde::{Deserialize, Deserializer, de::DeserializeOwned};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
@@ -21,6 +21,7 @@ use super::{
     push::{Delivery, RepushRefusal},
     store::{FaultSet, MAX_ACK_DEADLINE_MS, Order, Origin, Overrides, PushState, State as Store},
 };
+use crate::kit::control::{Answer, Refusal, bad_request, body, present, refuse};
 
 /// Most copies one repush may ask for.
 const MAX_COPIES: u32 = 100;
@@ -40,38 +41,13 @@ pub(super) fn router(inner: Arc<Inner>) -> Router {
         .with_state(inner)
 }
 
-/// A control-route refusal.
-struct Refusal(StatusCode, String);
-
-impl IntoResponse for Refusal {
-    fn into_response(self) -> Response {
-        (self.0, Json(json!({ "error": self.1 }))).into_response()
-    }
-}
-
-type Answer = Result<Response, Refusal>;
-
-fn bad_request(error: impl Into<String>) -> Refusal {
-    Refusal(StatusCode::BAD_REQUEST, error.into())
-}
-
-/// A JSON body; an empty body reads as `{}` so optional bodies may be left out.
-fn body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Refusal> {
-    let bytes = if bytes.iter().all(u8::is_ascii_whitespace) {
-        b"{}".as_slice()
-    } else {
-        bytes
-    };
-    serde_json::from_slice(bytes).map_err(|e| bad_request(format!("bad JSON body: {e}")))
-}
-
 fn order_id(text: &str) -> Result<i64, Refusal> {
     text.parse()
-        .map_err(|_| Refusal(StatusCode::NOT_FOUND, format!("no order {text}")))
+        .map_err(|_| refuse(StatusCode::NOT_FOUND, format!("no order {text}")))
 }
 
 fn no_order(id: i64) -> Refusal {
-    Refusal(StatusCode::NOT_FOUND, format!("no order {id}"))
+    refuse(StatusCode::NOT_FOUND, format!("no order {id}"))
 }
 
 // ------------------------------------------------------------------ views
@@ -164,7 +140,7 @@ async fn push(State(inner): State<Arc<Inner>>, bytes: Bytes) -> Answer {
                 } else {
                     StatusCode::BAD_REQUEST
                 };
-                Refusal(status, e)
+                refuse(status, e)
             })?;
         let order = store.orders.get(&id).ok_or_else(|| no_order(id))?;
         order_view(&store, order)
@@ -196,7 +172,7 @@ async fn repush(State(inner): State<Arc<Inner>>, Path(id): Path<String>, bytes: 
         let mut store = inner.state();
         let queued = store.repush(id, copies, Utc::now()).map_err(|r| match r {
             RepushRefusal::UnknownOrder => no_order(id),
-            RepushRefusal::Reassigned => Refusal(
+            RepushRefusal::Reassigned => refuse(
                 StatusCode::CONFLICT,
                 format!("order {id} was reassigned; 58 no longer pushes it"),
             ),
@@ -264,11 +240,6 @@ fn schedule_view(store: &Store) -> Value {
         "pushMaxAttempts": s.push_max_attempts,
         "nextScheduledPushAt": store.next_scheduled_push,
     })
-}
-
-/// A present key, `null` included, as `Some`: tells "disable" apart from "leave as is".
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
-    T::deserialize(d).map(Some)
 }
 
 #[derive(Deserialize)]

@@ -14,6 +14,8 @@ use axum::{
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::kit::reject::CodeTable;
+
 /// The refusal codes, named. Every one is answered with HTTP 200.
 pub mod code {
     /// Injected fault only (HTTP 503).
@@ -39,30 +41,20 @@ pub mod code {
     pub const UNKNOWN_PARENT_TYPE: i32 = 1012;
 }
 
-/// A refusal: the code and the message the caller sees.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Reject {
-    pub code: i32,
-    pub msg: String,
+/// 58's code table, the messages behind [`Reject::of`].
+#[derive(Clone, Copy, Debug)]
+pub struct Daojia58Codes;
+
+impl CodeTable for Daojia58Codes {
+    fn default_msg(code: i32) -> &'static str {
+        default_msg(code)
+    }
 }
 
+/// A 58 refusal: the code and the message the caller sees.
+pub type Reject = crate::kit::reject::Reject<Daojia58Codes>;
+
 impl Reject {
-    /// A refusal with the code's usual message.
-    pub fn of(code: i32) -> Self {
-        Reject {
-            code,
-            msg: default_msg(code).to_owned(),
-        }
-    }
-
-    /// A refusal with a message naming what was wrong.
-    pub fn with(code: i32, msg: impl Into<String>) -> Self {
-        Reject {
-            code,
-            msg: msg.into(),
-        }
-    }
-
     /// 1006 for an absent or empty parameter.
     pub fn missing(name: &str) -> Self {
         Reject::with(code::BAD_PARAMS, format!("缺少参数{name}"))

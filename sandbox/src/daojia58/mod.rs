@@ -214,13 +214,9 @@ struct Inner {
 }
 
 impl Inner {
-    /// The state, even after a panic elsewhere: a poisoned lock must not turn every later
-    /// request into a panic, and the data stays consistent because every method finishes its
-    /// writes before returning.
+    /// The state, even after a panic elsewhere (see [`crate::kit::start::lock`]).
     fn state(&self) -> MutexGuard<'_, State> {
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::kit::start::lock(&self.state)
     }
 }
 
@@ -229,15 +225,13 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl Daojia58Sandbox {
     pub fn new(config: Daojia58SandboxConfig) -> Self {
-        let http = reqwest::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .local_address(config.push_source_ip)
-            .build()
-            .unwrap_or_else(|error| {
-                tracing::warn!(%error, "58 sandbox: falling back to a default HTTP client");
-                reqwest::Client::new()
-            });
+        let http = crate::kit::start::http_client(
+            reqwest::Client::builder()
+                .connect_timeout(CONNECT_TIMEOUT)
+                .redirect(reqwest::redirect::Policy::none())
+                .local_address(config.push_source_ip),
+            "58",
+        );
         let faults = FaultSet {
             faults: config.faults,
             timeout_rate: config.timeout_rate,

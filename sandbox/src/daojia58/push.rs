@@ -303,13 +303,9 @@ pub(super) async fn run(inner: Arc<Inner>, shutdown: CancellationToken) {
         for job in jobs {
             tokio::spawn(send(inner.clone(), job, shutdown.clone()));
         }
-        let sleep = next
-            .map(|t| (t - Utc::now()).to_std().unwrap_or(Duration::ZERO))
-            .map_or(IDLE_TICK, |d| d.min(IDLE_TICK));
-        tokio::select! {
-            () = shutdown.cancelled() => break,
-            () = inner.wake.notified() => {}
-            () = tokio::time::sleep(sleep) => {}
+        let sleep = crate::kit::queue::sleep_until(next, IDLE_TICK);
+        if !crate::kit::queue::idle(&shutdown, &inner.wake, sleep).await {
+            break;
         }
     }
 }

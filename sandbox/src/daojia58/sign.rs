@@ -11,8 +11,6 @@
 //! The same rule signs the pushes the sandbox sends (`nonce`, `timestamp`, `daojiaJson`,
 //! `funId`, `serviceKey`); that use is an assumption, named in the module doc of `daojia58`.
 
-use std::fmt::Write as _;
-
 use md5::{Digest, Md5};
 
 /// The name of the signature parameter; it never takes part in its own digest.
@@ -42,13 +40,7 @@ pub fn sign_string(secret: &str, params: &[(&str, &str)]) -> String {
 
 /// Upper-case hex MD5 of [`sign_string`].
 pub fn sign(secret: &str, params: &[(&str, &str)]) -> String {
-    let digest: [u8; 16] = Md5::digest(sign_string(secret, params).as_bytes()).into();
-    let mut out = String::with_capacity(32);
-    for byte in digest {
-        // Writing into a String cannot fail.
-        let _ = write!(out, "{byte:02X}");
-    }
-    out
+    hex::encode_upper(Md5::digest(sign_string(secret, params).as_bytes()))
 }
 
 /// Whether `signature` is the signature of `params`. Exact comparison: the rule says upper-case,

@@ -169,10 +169,9 @@ struct Inner {
 }
 
 impl Inner {
-    /// The state, even if a previous holder panicked: the simulator's data stays usable and a
-    /// poisoned lock must not turn every later request into a panic.
+    /// The state, even after a panic elsewhere (see [`crate::kit::start::lock`]).
     fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        crate::kit::start::lock(&self.state)
     }
 
     fn faults(&self) -> Faults {
@@ -189,13 +188,10 @@ impl DaowaySandbox {
             confirm_after_secs: config.confirm_after_secs,
             complete_after_secs: config.complete_after_secs,
         };
-        let http = reqwest::Client::builder()
-            .timeout(NOTIFY_TIMEOUT)
-            .build()
-            .unwrap_or_else(|e| {
-                tracing::warn!(error = %e, "daoway sandbox: default HTTP client used");
-                reqwest::Client::new()
-            });
+        let http = crate::kit::start::http_client(
+            reqwest::Client::builder().timeout(NOTIFY_TIMEOUT),
+            "daoway",
+        );
         DaowaySandbox {
             inner: Arc::new(Inner {
                 channels: config.channels,

@@ -13,14 +13,17 @@ use axum::{
     routing::{get, post, put},
 };
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Deserializer, Serialize, de::DeserializeOwned};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::{
     CancelRule, Inner, seed, sign,
     store::{Move, Order, Outage, Push, State as Store, Status, to_value},
 };
-use crate::faults::{CallbackFault, Faults};
+use crate::kit::{
+    control::{Answer, FaultsView, Refusal, age_quote, age_secs, body, present, refuse},
+    queue::CallbackView,
+};
 
 pub(super) fn router(inner: Arc<Inner>) -> Router {
     Router::new()
@@ -29,7 +32,7 @@ pub(super) fn router(inner: Arc<Inner>) -> Router {
         .route("/orders", get(list_orders))
         .route("/orders/{shop_order_id}", get(get_order))
         .route("/orders/{shop_order_id}/{action}", post(order_action))
-        .route("/quotes/{delivery_token}/age", post(age_quote))
+        .route("/quotes/{delivery_token}/age", post(age_quote_route))
         .route("/pushes", get(list_pushes))
         .route("/push", get(get_push).put(put_push))
         .route("/verify-url", post(verify_url))
@@ -42,45 +45,8 @@ pub(super) fn router(inner: Arc<Inner>) -> Router {
         .with_state(inner)
 }
 
-/// A control-route refusal.
-struct Refusal {
-    status: StatusCode,
-    error: String,
-}
-
-impl IntoResponse for Refusal {
-    fn into_response(self) -> Response {
-        (self.status, Json(json!({ "error": self.error }))).into_response()
-    }
-}
-
-type Answer = Result<Response, Refusal>;
-
-fn refuse(status: StatusCode, error: impl Into<String>) -> Refusal {
-    Refusal {
-        status,
-        error: error.into(),
-    }
-}
-
 fn no_order(id: &str) -> Refusal {
     refuse(StatusCode::NOT_FOUND, format!("no order {id}"))
-}
-
-/// A JSON body; an empty body reads as `{}` so optional bodies may be left out.
-fn body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Refusal> {
-    let bytes = if bytes.iter().all(u8::is_ascii_whitespace) {
-        b"{}".as_slice()
-    } else {
-        bytes
-    };
-    serde_json::from_slice(bytes)
-        .map_err(|e| refuse(StatusCode::BAD_REQUEST, format!("bad JSON body: {e}")))
-}
-
-/// A present key, `null` included, as `Some`: tells "set to null" apart from "leave as is".
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
-    T::deserialize(d).map(Some)
 }
 
 // ------------------------------------------------------------------ tokens
@@ -103,51 +69,9 @@ async fn expire_tokens(State(inner): State<Arc<Inner>>) -> Response {
 
 // ------------------------------------------------------------------ views
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct PushView {
-    id: usize,
-    order_status: i64,
-    body: Value,
-    created_at: DateTime<Utc>,
-    /// `once`, `twice` (duplicate fault) or `drop`.
-    plan: &'static str,
-    dropped: bool,
-    out_of_order: bool,
-    held_back: bool,
-    attempts: u32,
-    copies_delivered: u32,
-    delivered: bool,
-    in_flight: bool,
-    gave_up: bool,
-    next_attempt_at: DateTime<Utc>,
-    last_error: Option<String>,
-}
-
-impl From<&Push> for PushView {
-    fn from(p: &Push) -> Self {
-        PushView {
-            id: p.id,
-            order_status: p.payload.order_status,
-            body: to_value(&p.payload),
-            created_at: p.created_at,
-            plan: match p.plan {
-                CallbackFault::Drop => "drop",
-                CallbackFault::Once => "once",
-                CallbackFault::Twice => "twice",
-            },
-            dropped: p.plan == CallbackFault::Drop,
-            out_of_order: p.out_of_order,
-            held_back: p.held,
-            attempts: p.attempts,
-            copies_delivered: p.copies_delivered,
-            delivered: p.copies_delivered > 0,
-            in_flight: p.in_flight,
-            gave_up: p.gave_up,
-            next_attempt_at: p.next_attempt_at,
-            last_error: p.last_error.clone(),
-        }
-    }
+/// The control view of one push.
+fn one_push_view(p: &Push) -> CallbackView {
+    CallbackView::new(p.id, p.payload.order_status, to_value(&p.payload), &p.track)
 }
 
 fn order_view(store: &Store, order: &Order, now: DateTime<Utc>) -> Value {
@@ -196,7 +120,7 @@ fn order_view(store: &Store, order: &Order, now: DateTime<Utc>) -> Value {
             .pushes
             .iter()
             .filter(|p| &p.shop_order_id == id)
-            .map(|p| to_value(&PushView::from(p)))
+            .map(|p| to_value(&one_push_view(p)))
             .collect::<Vec<_>>(),
     })
 }
@@ -308,35 +232,21 @@ async fn order_action(
     Ok(Json(view).into_response())
 }
 
-#[derive(Deserialize)]
-struct AgeBody {
-    secs: u64,
-}
-
 /// `POST /quotes/{delivery_token}/age` `{"secs"}`: makes a quote older, to reach its expiry.
-async fn age_quote(
+async fn age_quote_route(
     State(inner): State<Arc<Inner>>,
     Path(token): Path<String>,
     bytes: Bytes,
 ) -> Answer {
-    let AgeBody { secs } = body(&bytes)?;
+    let secs = age_secs(&bytes)?;
     let mut store = inner.state();
-    let quote = store
-        .quotes
-        .get_mut(&token)
-        .ok_or_else(|| refuse(StatusCode::NOT_FOUND, format!("no quote {token}")))?;
-    let delta = i64::try_from(secs)
-        .ok()
-        .and_then(chrono::TimeDelta::try_seconds);
-    quote.created_at = delta
-        .and_then(|d| quote.created_at.checked_sub_signed(d))
-        .ok_or_else(|| refuse(StatusCode::BAD_REQUEST, "secs out of range"))?;
-    Ok(Json(json!({ "deliveryToken": token, "createdAt": quote.created_at })).into_response())
+    let quote = store.quotes.get_mut(&token).map(|q| &mut q.created_at);
+    age_quote(quote, secs, "deliveryToken", &token)
 }
 
 async fn list_pushes(State(inner): State<Arc<Inner>>) -> Response {
     let store = inner.state();
-    let views: Vec<PushView> = store.pushes.iter().map(PushView::from).collect();
+    let views: Vec<CallbackView> = store.pushes.iter().map(one_push_view).collect();
     Json(views).into_response()
 }
 
@@ -439,37 +349,14 @@ async fn verify_url(State(inner): State<Arc<Inner>>, bytes: Bytes) -> Answer {
 
 // ------------------------------------------------------------------ faults, schedule, quota
 
-/// The shared faults plus the sandbox's own out-of-order rate.
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct FaultsView {
-    #[serde(flatten)]
-    faults: Faults,
-    #[serde(default)]
-    out_of_order_rate: f64,
-}
-
 async fn get_faults(State(inner): State<Arc<Inner>>) -> Response {
     let store = inner.state();
-    Json(FaultsView {
-        faults: store.faults.clone(),
-        out_of_order_rate: store.out_of_order_rate,
-    })
-    .into_response()
+    FaultsView::answer(&store.faults, store.out_of_order_rate)
 }
 
 /// Replaces the faults; keys left out are 0.
 async fn put_faults(State(inner): State<Arc<Inner>>, bytes: Bytes) -> Answer {
-    let view: FaultsView = body(&bytes)?;
-    view.faults
-        .validate()
-        .map_err(|e| refuse(StatusCode::BAD_REQUEST, e))?;
-    if !(0.0..=1.0).contains(&view.out_of_order_rate) {
-        return Err(refuse(
-            StatusCode::BAD_REQUEST,
-            "outOfOrderRate must be between 0 and 1",
-        ));
-    }
+    let view = FaultsView::parse(&bytes)?;
     let mut store = inner.state();
     store.faults = view.faults.clone();
     store.out_of_order_rate = view.out_of_order_rate;

@@ -36,26 +36,13 @@ use super::{
     store::{Push, State, to_value},
     wire::WaybillPush,
 };
-use crate::faults::{self, CallbackFault};
+pub use crate::kit::queue::RetryPolicy;
+use crate::kit::queue::{self, Tracker};
 
 /// Longest a push is held back waiting for a successor.
 pub const MAX_HOLD: TimeDelta = TimeDelta::seconds(10);
 /// Longest the background task sleeps without looking at the clock.
 const IDLE_TICK: Duration = Duration::from_secs(1);
-
-/// How pushes are retried.
-#[derive(Clone, Copy, Debug)]
-pub struct RetryPolicy {
-    pub initial_backoff_ms: u64,
-    pub max_attempts: u32,
-}
-
-impl RetryPolicy {
-    /// Wait after the `failures`-th failure in a row.
-    fn backoff(&self, failures: u32) -> TimeDelta {
-        crate::faults::doubling_backoff(self.initial_backoff_ms, failures)
-    }
-}
 
 /// One POST to make.
 #[derive(Debug)]
@@ -75,32 +62,20 @@ impl State {
         payload: WaybillPush,
         now: DateTime<Utc>,
     ) {
-        let plan = self.faults.roll_callback();
         let someone_held = self
             .pushes
             .iter()
-            .any(|p| p.shop_order_id == shop_order_id && p.held);
-        let held =
-            plan != CallbackFault::Drop && !someone_held && faults::roll(self.out_of_order_rate);
+            .any(|p| p.shop_order_id == shop_order_id && p.track.held);
+        let track = Tracker::draw(&self.faults, self.out_of_order_rate, someone_held, now);
+        let dropped = track.dropped();
         let id = self.pushes.len();
         self.pushes.push(Push {
             id,
             shop_order_id,
             payload,
-            created_at: now,
-            plan,
-            held,
-            out_of_order: held,
-            attempts: 0,
-            failures: 0,
-            copies_delivered: 0,
-            in_flight: false,
-            first_attempt_done: false,
-            gave_up: false,
-            next_attempt_at: now,
-            last_error: None,
+            track,
         });
-        if plan == CallbackFault::Drop {
+        if dropped {
             tracing::info!(push = id, "wechat sandbox: push dropped by fault injection");
             // A lost push still counts as "the next one" for a held predecessor.
             self.release_held_before(id, now);
@@ -115,19 +90,16 @@ impl State {
         for p in self
             .pushes
             .iter_mut()
-            .filter(|p| p.held && p.id < id && p.shop_order_id == order)
+            .filter(|p| p.track.held && p.id < id && p.shop_order_id == order)
         {
-            p.held = false;
-            p.next_attempt_at = now;
+            p.track.release(now);
         }
     }
 
     /// Takes the POSTs that are due, one per order, and marks them in flight.
     fn take_due(&mut self, now: DateTime<Utc>) -> Vec<Job> {
-        for p in self.pushes.iter_mut().filter(|p| p.held) {
-            if now - p.created_at >= MAX_HOLD {
-                p.held = false;
-            }
+        for p in &mut self.pushes {
+            p.track.release_if_stale(now, MAX_HOLD);
         }
         let Some(url) = self.push_url.clone() else {
             return Vec::new();
@@ -135,15 +107,14 @@ impl State {
         let mut busy: std::collections::HashSet<String> = self
             .pushes
             .iter()
-            .filter(|p| p.in_flight)
+            .filter(|p| p.track.in_flight)
             .map(|p| p.shop_order_id.clone())
             .collect();
         let safe_mode = self.safe_mode;
         let mut jobs = Vec::new();
         for p in &mut self.pushes {
-            let due = !p.held && !p.in_flight && !p.finished() && p.next_attempt_at <= now;
-            if due && busy.insert(p.shop_order_id.clone()) {
-                p.in_flight = true;
+            if p.track.due(now) && busy.insert(p.shop_order_id.clone()) {
+                p.track.in_flight = true;
                 jobs.push(Job {
                     id: p.id,
                     url: url.clone(),
@@ -158,20 +129,13 @@ impl State {
 
     /// When the background task next has something to do, if ever.
     fn next_wake(&self) -> Option<DateTime<Utc>> {
+        // Without a URL only a held push's release is worth waking for.
         let url_set = self.push_url.is_some();
         let pushes = self
             .pushes
             .iter()
-            .filter(|p| !p.in_flight && !p.finished())
-            .filter_map(|p| {
-                if p.held {
-                    Some(p.created_at + MAX_HOLD)
-                } else if url_set {
-                    Some(p.next_attempt_at)
-                } else {
-                    None
-                }
-            });
+            .filter(|p| url_set || p.track.held)
+            .filter_map(|p| p.track.wake_at(MAX_HOLD));
         pushes.chain(self.earliest_due()).min()
     }
 
@@ -185,34 +149,7 @@ impl State {
         let Some(p) = self.pushes.get_mut(id) else {
             return;
         };
-        p.in_flight = false;
-        p.attempts += 1;
-        let first = !p.first_attempt_done;
-        p.first_attempt_done = true;
-        match outcome {
-            Ok(()) => {
-                p.failures = 0;
-                p.copies_delivered += 1;
-                p.last_error = None;
-                // A duplicate goes out right away: the receiver must cope with it back to back.
-                p.next_attempt_at = now;
-            }
-            Err(error) => {
-                p.failures += 1;
-                p.last_error = Some(error);
-                if p.attempts >= retry.max_attempts {
-                    p.gave_up = true;
-                    tracing::warn!(
-                        push = id,
-                        attempts = p.attempts,
-                        "wechat sandbox: push given up"
-                    );
-                } else {
-                    p.next_attempt_at = now + retry.backoff(p.failures);
-                }
-            }
-        }
-        if first {
+        if p.track.record(outcome, retry, now).first {
             self.release_held_before(id, now);
         }
     }
@@ -226,7 +163,7 @@ pub(super) async fn run(inner: Arc<Inner>, shutdown: CancellationToken) {
         .state()
         .pushes
         .iter_mut()
-        .for_each(|p| p.in_flight = false);
+        .for_each(|p| p.track.in_flight = false);
     loop {
         let now = Utc::now();
         let (jobs, next) = {
@@ -238,13 +175,8 @@ pub(super) async fn run(inner: Arc<Inner>, shutdown: CancellationToken) {
         for job in jobs {
             tokio::spawn(send(inner.clone(), job, shutdown.clone()));
         }
-        let sleep = next
-            .map(|t| (t - Utc::now()).to_std().unwrap_or(Duration::ZERO))
-            .map_or(IDLE_TICK, |d| d.min(IDLE_TICK));
-        tokio::select! {
-            () = shutdown.cancelled() => break,
-            () = inner.wake.notified() => {}
-            () = tokio::time::sleep(sleep) => {}
+        if !queue::idle(&shutdown, &inner.wake, queue::sleep_until(next, IDLE_TICK)).await {
+            break;
         }
     }
 }
@@ -343,23 +275,5 @@ fn check_reply(inner: &Inner, safe_mode: bool, text: &str) -> Result<(), String>
     match message.get("resultcode").and_then(Value::as_i64) {
         Some(0) => Ok(()),
         _ => Err(format!("reply resultcode is not 0: {message}")),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_and_caps() {
-        let retry = RetryPolicy {
-            initial_backoff_ms: 1_000,
-            max_attempts: 10,
-        };
-        assert_eq!(retry.backoff(1), TimeDelta::seconds(1));
-        assert_eq!(retry.backoff(2), TimeDelta::seconds(2));
-        assert_eq!(retry.backoff(4), TimeDelta::seconds(8));
-        assert_eq!(retry.backoff(7), TimeDelta::seconds(60));
-        assert_eq!(retry.backoff(200), TimeDelta::seconds(60));
     }
 }

@@ -4,40 +4,14 @@
 //! The documents say amounts are "precise to two decimals, rounded half up beyond that", which is
 //! what [`fen_from_number`] does.
 
-use std::str::FromStr;
-
-use rust_decimal::{Decimal, RoundingStrategy, prelude::ToPrimitive};
-use serde::{Serialize, Serializer};
 use serde_json::Number;
 
-/// An amount in fen that serialises as yuan: whole yuan as an integer (`12`), anything else with
-/// its fraction (`12.34`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Yuan(pub i64);
-
-impl Serialize for Yuan {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        if self.0 % 100 == 0 {
-            serializer.serialize_i64(self.0 / 100)
-        } else {
-            // Exact to the fen: f64 holds every amount below 2^53 fen, and the shortest decimal
-            // form of n/100 is the two-decimal string.
-            serializer.serialize_f64(self.0 as f64 / 100.0)
-        }
-    }
-}
+pub use crate::kit::money::Yuan;
 
 /// A yuan amount sent as a JSON number, in fen, rounded half away from zero past the fen. `None`
 /// for amounts too large to be money.
 pub fn fen_from_number(n: &Number) -> Option<i64> {
-    let text = n.to_string();
-    let yuan = Decimal::from_str(&text)
-        .or_else(|_| Decimal::from_scientific(&text))
-        .ok()?;
-    let fen = yuan.checked_mul(Decimal::ONE_HUNDRED)?;
-    fen.round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero)
-        .to_i64()
-        .filter(|f| f.unsigned_abs() < (1 << 53))
+    crate::kit::money::fen_from_number_rounded(n)
 }
 
 #[cfg(test)]

@@ -14,8 +14,6 @@
 //! Comparisons are exact: the notes say lower-case hex, and accepting upper-case here would hide
 //! an adapter that sends it.
 
-use std::fmt::Write as _;
-
 use sha1::{Digest, Sha1};
 
 /// `delivery_sign` for a request; `shop_order_id` is `None` when the request has no such field.
@@ -56,13 +54,7 @@ fn sorted_sha1(parts: &mut [&str]) -> String {
 }
 
 fn sha1_hex(bytes: &[u8]) -> String {
-    let digest = Sha1::digest(bytes);
-    let mut out = String::with_capacity(40);
-    for b in digest.iter() {
-        // Writing into a String cannot fail.
-        let _ = write!(out, "{b:02x}");
-    }
-    out
+    hex::encode(Sha1::digest(bytes))
 }
 
 #[cfg(test)]

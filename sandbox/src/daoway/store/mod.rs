@@ -22,6 +22,9 @@ use super::{
 };
 use crate::faults::{CallbackFault, Faults};
 
+#[cfg(test)]
+mod tests;
+
 /// Beijing time is UTC+8 all year; appointment times are given in it.
 const BEIJING_OFFSET: TimeDelta = TimeDelta::hours(8);
 
@@ -458,19 +461,8 @@ impl State {
     }
 }
 
-/// How the cancel notification is retried.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct RetryPolicy {
-    pub initial_backoff_ms: u64,
-    pub max_attempts: u32,
-}
-
-impl RetryPolicy {
-    /// Wait after the `failures`-th failed attempt: initial, doubling, capped at 60 s.
-    pub(crate) fn backoff(self, failures: u32) -> TimeDelta {
-        crate::faults::doubling_backoff(self.initial_backoff_ms, failures)
-    }
-}
+/// How the cancel notification is retried: initial, doubling, capped at 60 s.
+pub(crate) use crate::kit::queue::RetryPolicy;
 
 fn after(at: DateTime<Utc>, secs: u64) -> Option<DateTime<Utc>> {
     let delta = TimeDelta::try_seconds(i64::try_from(secs).ok()?)?;
@@ -568,94 +560,4 @@ fn parse_beijing(text: &str) -> Option<NaiveDateTime> {
         return None;
     }
     NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S").ok()
-}
-
-#[cfg(test)]
-mod tests {
-    use chrono::TimeZone;
-
-    use super::*;
-
-    fn shop(id: &str) -> &'static Shop {
-        seed::shop(id).expect("seed shop")
-    }
-
-    #[test]
-    fn appoint_time_format_is_strict() {
-        assert!(parse_beijing("2015-12-18 11:22:43").is_some());
-        for bad in [
-            "2015-1-18 11:22:43",
-            "2015-12-18T11:22:43",
-            "2015-12-18 11:22",
-            "2015-13-18 11:22:43",
-            "2015-02-30 11:22:43",
-            "２015-12-18 11:22:4",
-        ] {
-            assert!(parse_beijing(bad).is_none(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn hours_and_days() {
-        // 白领洗衣: weekdays only, 09:00–18:00, 24 h notice. Now = 2030-01-01 (a Tuesday).
-        let laundry = shop("5486bfef580afe00f03ee23950b58627");
-        let now = Utc
-            .with_ymd_and_hms(2030, 1, 1, 0, 0, 0)
-            .single()
-            .expect("time");
-        // Friday 2030-01-04.
-        assert_eq!(
-            check_appointment(laundry, "2030-01-04 09:00:00", now),
-            Ok(())
-        );
-        assert_eq!(
-            check_appointment(laundry, "2030-01-04 17:59:59", now),
-            Ok(())
-        );
-        assert_eq!(
-            check_appointment(laundry, "2030-01-04 18:00:00", now),
-            Err(Reject::OutsideHours)
-        );
-        assert_eq!(
-            check_appointment(laundry, "2030-01-04 08:59:59", now),
-            Err(Reject::OutsideHours)
-        );
-        // Saturday.
-        assert_eq!(
-            check_appointment(laundry, "2030-01-05 10:00:00", now),
-            Err(Reject::OutsideHours)
-        );
-        // 2030-01-01 00:00 UTC is 08:00 Beijing; 10:00 Beijing the next day is only 26 h away,
-        // 07:59 Beijing the next day is under 24 h.
-        assert_eq!(
-            check_appointment(laundry, "2030-01-02 07:59:59", now),
-            Err(Reject::TooSoon(24 * 60))
-        );
-        assert_eq!(
-            check_appointment(laundry, "2030-01-02 10:00:00", now),
-            Ok(())
-        );
-    }
-
-    #[test]
-    fn fee_rules() {
-        let repair = shop("ef6f87ec03d8ce8106d152bc2c721dc5");
-        assert_eq!(fix_fee(repair, 12_000), 3_000);
-        assert_eq!(fix_fee(repair, 20_000), 0);
-        let locksmith = shop("5e74de96ab1b469558aab3eede4a403f");
-        assert_eq!(fix_fee(locksmith, 1_000_000), 2_000);
-    }
-
-    #[test]
-    fn backoff_doubles_and_caps() {
-        let policy = RetryPolicy {
-            initial_backoff_ms: 1_000,
-            max_attempts: 12,
-        };
-        assert_eq!(policy.backoff(1), TimeDelta::seconds(1));
-        assert_eq!(policy.backoff(2), TimeDelta::seconds(2));
-        assert_eq!(policy.backoff(4), TimeDelta::seconds(8));
-        assert_eq!(policy.backoff(7), TimeDelta::seconds(60));
-        assert_eq!(policy.backoff(200), TimeDelta::seconds(60));
-    }
 }
