@@ -3,7 +3,10 @@
 
 use serde_json::json;
 
-use crate::helpers::{CREATE_ORDER, TestApp, find_shop, order_input, plain_shop};
+use crate::{
+    helpers::{CREATE_ORDER, TestApp, find_shop, order_input, plain_shop},
+    postgres_only,
+};
 
 const PAGE: &str = "query($n: Int) { orders(first: $n) { edges { node { id status
     shop { id title category { name } prices { id name amount { fen } } }
@@ -73,11 +76,8 @@ async fn page_costs_constant_statements_sqlite() {
     page_costs_constant_statements(quiet(crate::helpers::Backend::Sqlite).await).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn page_costs_constant_statements_postgres() {
-    if std::env::var(crate::helpers::PG_ENV).is_err() {
-        eprintln!("skipped: {} is not set", crate::helpers::PG_ENV);
-        return;
+postgres_only! {
+    async fn page_costs_constant_statements_postgres() {
+        page_costs_constant_statements(quiet(crate::helpers::Backend::Postgres).await).await;
     }
-    page_costs_constant_statements(quiet(crate::helpers::Backend::Postgres).await).await;
 }
