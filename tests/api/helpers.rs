@@ -100,7 +100,7 @@ macro_rules! postgres_only {
 }
 
 /// How often [`wait_until`] looks again.
-const POLL: Duration = Duration::from_millis(25);
+const POLL: Duration = Duration::from_millis(50);
 
 /// Polls `check` until it returns `Ok`; panics after `within`, naming `what` and showing the
 /// last `Err` (what was seen instead). The one polling loop of the tests.
