@@ -44,8 +44,13 @@ async fn cancellation_arrives_once_even_when_sent_twice(app: TestApp) {
     let got = order(&app, &o["id"]).await;
     assert_eq!(got["status"], "CANCELLED");
     assert_eq!(got["cancelReason"], "师傅临时有事");
-    // Wait for the duplicate delivery too, then check that it changed nothing.
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // Wait until the sandbox has had its answer to the duplicate too (it records a POST's
+    // outcome once we replied), then check that it changed nothing.
+    app.eventually(10, || async {
+        let v = app.control_get(&format!("/_control/orders/{ext}")).await;
+        (v["notification"]["duplicateSent"] == true).then_some(())
+    })
+    .await;
     let got = order(&app, &o["id"]).await;
     let cancels: Vec<&Value> = got["events"]
         .as_array()

@@ -336,15 +336,7 @@ async fn sandbox_faults_change_nothing(app: TestApp) {
     control(&app, &origin, "accept", json!({})).await;
     control(&app, &origin, "fetch", json!({})).await;
     control(&app, &origin, "finish", json!({})).await;
-    app.eventually(10, || async {
-        let v = app.dada_get(&format!("/_control/orders/{origin}")).await;
-        v["callbacks"]
-            .as_array()?
-            .iter()
-            .all(|c| c["delivered"] == true)
-            .then_some(())
-    })
-    .await;
+    callbacks_delivered(&app, &origin).await;
     let o = order(&app, &id).await;
     assert_eq!(o["status"], "COMPLETED", "{o:#}");
     assert!(
@@ -377,19 +369,7 @@ async fn lost_callbacks(backend: crate::helpers::Backend) {
     assert!(polled, "applied by the poller: {o:#}");
 }
 
-mod lost_callbacks_test {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        super::lost_callbacks(crate::helpers::Backend::Sqlite).await;
-    }
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        if std::env::var(crate::helpers::PG_ENV).is_err() {
-            return;
-        }
-        super::lost_callbacks(crate::helpers::Backend::Postgres).await;
-    }
-}
+on_every_backend!(lost_callbacks_test, lost_callbacks, by_backend);
 
 async fn quote_then_dispatch(app: TestApp) {
     let shop = app.dada_shop("11047059").await;
@@ -504,15 +484,7 @@ async fn cancel_with_penalty_and_redispatch(app: TestApp) {
         Some(deducted)
     );
     // Dada's own cancellation callback arrives too, and changes nothing more.
-    app.eventually(10, || async {
-        let v = app.dada_get(&format!("/_control/orders/{origin}")).await;
-        v["callbacks"]
-            .as_array()?
-            .iter()
-            .all(|c| c["delivered"] == true)
-            .then_some(())
-    })
-    .await;
+    callbacks_delivered(&app, &origin).await;
     let o = order(&app, &id).await;
     assert_eq!(o["status"], "CANCELLED");
 
@@ -640,7 +612,21 @@ async fn courier_cancel_policy(backend: crate::helpers::Backend) {
         (o["delivery"]["courierCancellation"]["answer"] == "PENDING").then_some(())
     })
     .await;
-    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    // The outbox has tried the answer and failed at least once before Dada comes back.
+    app.eventually(10, || async {
+        let rows = app
+            .gql_ok(
+                "query($id: ID!) { order(id: $id) { outbox { attempts lastError } } }",
+                json!({ "id": id }),
+            )
+            .await["order"]["outbox"]
+            .clone();
+        rows.as_array()?
+            .iter()
+            .any(|r| r["attempts"].as_i64() >= Some(1) && !r["lastError"].is_null())
+            .then_some(())
+    })
+    .await;
     app.dada_put("/_control/faults", json!({ "errorRate": 0.0 }))
         .await;
     let o = app
@@ -661,19 +647,11 @@ async fn courier_cancel_policy(backend: crate::helpers::Backend) {
     assert!(view["courierCancel"].is_object(), "{view:#}");
 }
 
-mod courier_cancel_policy_test {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        super::courier_cancel_policy(crate::helpers::Backend::Sqlite).await;
-    }
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        if std::env::var(crate::helpers::PG_ENV).is_err() {
-            return;
-        }
-        super::courier_cancel_policy(crate::helpers::Backend::Postgres).await;
-    }
-}
+on_every_backend!(
+    courier_cancel_policy_test,
+    courier_cancel_policy,
+    by_backend
+);
 
 async fn callers_outside_the_allow_list(backend: crate::helpers::Backend) {
     let app = TestApp::spawn_with(backend, |c| {
@@ -701,18 +679,23 @@ async fn callers_outside_the_allow_list(backend: crate::helpers::Backend) {
     assert_eq!(wait_raw(&allowed, &id, "2").await["status"], "ACCEPTED");
 }
 
-mod callers_outside_the_allow_list_test {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        super::callers_outside_the_allow_list(crate::helpers::Backend::Sqlite).await;
-    }
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        if std::env::var(crate::helpers::PG_ENV).is_err() {
-            return;
-        }
-        super::callers_outside_the_allow_list(crate::helpers::Backend::Postgres).await;
-    }
+on_every_backend!(
+    callers_outside_the_allow_list_test,
+    callers_outside_the_allow_list,
+    by_backend
+);
+
+/// Waits until the sandbox has delivered every callback of the order (our route answered).
+async fn callbacks_delivered(app: &TestApp, origin: &str) {
+    app.eventually(10, || async {
+        let v = app.dada_get(&format!("/_control/orders/{origin}")).await;
+        v["callbacks"]
+            .as_array()?
+            .iter()
+            .all(|c| c["delivered"] == true)
+            .then_some(())
+    })
+    .await;
 }
 
 const SIMULATE: &str =

@@ -11,7 +11,7 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::{Backend, TestApp},
+    helpers::{Backend, TestApp, wait_past_second, wait_until},
     on_every_backend,
 };
 
@@ -94,22 +94,23 @@ async fn order(app: &TestApp, id: &str) -> Value {
 /// Waits until the order satisfies `done`; on timeout, panics showing the order and what
 /// the sandbox did with its callbacks.
 async fn wait_order(app: &TestApp, id: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let o = order(app, id).await;
-        if done(&o) {
-            return o;
-        }
-        if tokio::time::Instant::now() >= deadline {
+    wait_until(
+        &format!("order {id} to become {what}"),
+        Duration::from_secs(10),
+        || async {
+            let o = order(app, id).await;
+            if done(&o) {
+                return Ok(o);
+            }
             let origin = o["delivery"]["originId"].as_str().unwrap_or_default();
             let seen = sandbox_order(app, origin).await;
-            panic!(
-                "order {id} never became {what} within 10 s.\nour order: {o:#}\nsandbox callbacks: {:#}",
+            Err(format!(
+                "our order: {o:#}\nsandbox callbacks: {:#}",
                 seen["callbacks"]
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+            ))
+        },
+    )
+    .await
 }
 
 /// Waits until the order shows the platform status `raw`; returns the order.
@@ -125,6 +126,15 @@ async fn on_order(app: &TestApp, name: &str, input_type: &str, input: Value) -> 
     app.gql_ok(&order_mutation(name, input_type), json!({ "input": input }))
         .await[name]
         .clone()
+}
+
+/// Runs an `OrderIdInput` mutation that must succeed and record an event of `kind`; its
+/// payload.
+async fn act_with_event(app: &TestApp, name: &str, id: &str, kind: &str) -> Value {
+    let p = on_order(app, name, "OrderIdInput", json!({"orderId": id})).await;
+    assert_eq!(p["userErrors"], json!([]), "{p:#}");
+    assert!(event_kinds(&p["order"]).contains(&kind.to_owned()));
+    p
 }
 
 /// The one user error of a refused payload, checked for its code and Dada's code; the payload
@@ -193,15 +203,6 @@ async fn last_callback_second(app: &TestApp, origin: &str) -> i64 {
         .filter_map(|c| c["body"]["update_time"].as_i64())
         .max()
         .expect("a callback")
-}
-
-/// Sleeps until the wall clock is past the second `unix_secs`. Dada dates callbacks in whole
-/// seconds, and two callbacks with the same status in the same second are byte-identical.
-async fn sleep_past_second(unix_secs: i64) {
-    let target = chrono::DateTime::from_timestamp(unix_secs + 1, 0).expect("a time");
-    if let Ok(wait) = (target - chrono::Utc::now()).to_std() {
-        tokio::time::sleep(wait + Duration::from_millis(10)).await;
-    }
 }
 
 /// A client of the sandbox acting for the seeded merchant, as a second system would.
@@ -354,16 +355,14 @@ async fn appointing(app: TestApp) {
     // Withdrawn: waiting for anyone (1) again. The sandbox dates callbacks in whole seconds,
     // and a "1" in the same second as the publication's "1" is byte-identical to it (see
     // `appointment_withdrawn_within_the_publication_second`), so withdraw in a later second.
-    sleep_past_second(last_callback_second(&app, &origin).await).await;
-    let p = on_order(
+    wait_past_second(last_callback_second(&app, &origin).await).await;
+    act_with_event(
         &app,
         "unassignCourier",
-        "OrderIdInput",
-        json!({"orderId": id}),
+        &id,
+        "COURIER_APPOINTMENT_CANCELLED",
     )
     .await;
-    assert_eq!(p["userErrors"], json!([]), "{p:#}");
-    assert!(event_kinds(&p["order"]).contains(&"COURIER_APPOINTMENT_CANCELLED".to_owned()));
     let o = wait_raw(&app, &id, "1").await;
     assert_eq!(o["status"], "PENDING");
     assert_eq!(sandbox_order(&app, &origin).await["status"], 1);
@@ -391,7 +390,7 @@ async fn appointment_withdrawn_within_the_publication_second() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let shop = app.dada_shop(SHANGHAI).await;
     // Start at the top of a second so that the three callbacks share it.
-    sleep_past_second(chrono::Utc::now().timestamp()).await;
+    wait_past_second(chrono::Utc::now().timestamp()).await;
     let p = dispatch_raw(&app, json!({ "delivery": delivery(&shop) })).await;
     assert_eq!(p["userErrors"], json!([]), "{p:#}");
     let id = p["order"]["id"].as_str().unwrap().to_owned();
@@ -495,15 +494,13 @@ async fn returned_goods(app: TestApp) {
     let returning = wait_raw(&app, &id, "9").await;
     assert_eq!(returning["status"], "RETURNING");
 
-    let p = on_order(
+    act_with_event(
         &app,
         "confirmReturnedGoods",
-        "OrderIdInput",
-        json!({"orderId": id}),
+        &id,
+        "RETURNED_GOODS_CONFIRMED",
     )
     .await;
-    assert_eq!(p["userErrors"], json!([]), "{p:#}");
-    assert!(event_kinds(&p["order"]).contains(&"RETURNED_GOODS_CONFIRMED".to_owned()));
     let returned = wait_raw(&app, &id, "10").await;
     assert_eq!(returned["status"], "RETURNED");
     assert_eq!(sandbox_order(&app, &origin).await["status"], 10);

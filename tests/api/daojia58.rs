@@ -5,7 +5,7 @@
 //! through 5xx, withheld answers, dead rows, a restart and two instances on one database —
 //! checked against what the sandbox says it received.
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, time::Duration};
 
 use chrono::{DateTime, FixedOffset, TimeDelta, TimeZone, Utc};
 use orderhub_sandbox::daojia58::sign;
@@ -13,8 +13,8 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::{Backend, PG_ENV, TestApp},
-    on_every_backend,
+    helpers::{Backend, TestApp, wait_until},
+    on_every_backend, postgres_only,
 };
 
 /// The sandbox's defaults (`Daojia58SandboxConfig::default()`).
@@ -92,19 +92,28 @@ async fn sandbox_order(app: &TestApp, oid: i64) -> Value {
 }
 
 async fn wait_acknowledged(app: &TestApp, oid: i64) -> Value {
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
-    loop {
-        let v = sandbox_order(app, oid).await;
-        if v["acknowledged"] == true {
-            return v;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "58 order {oid} not acknowledged within 15 s: {:#}",
-            v["deliveries"]
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    wait_until(
+        &format!("58 order {oid} to be acknowledged"),
+        Duration::from_secs(15),
+        || async {
+            let v = sandbox_order(app, oid).await;
+            if v["acknowledged"] == true {
+                Ok(v)
+            } else {
+                Err(format!("{:#}", v["deliveries"]))
+            }
+        },
+    )
+    .await
+}
+
+/// Proves the outbox worker has moved past every row already written: a change of a fresh
+/// order, written after them, has been sent. A row that was due (or wrongly retried) would
+/// have gone in that pass or an earlier one.
+async fn outbox_moved_past(app: &TestApp) {
+    let (_, marker) = pushed(app, json!({})).await;
+    step(app, "acceptOrder", &marker).await;
+    wait_sent(app, &marker, 1).await;
 }
 
 /// What the sandbox logged, printable in assertion messages.
@@ -221,6 +230,16 @@ async fn step(app: &TestApp, mutation: &str, id: &str) -> Value {
     let p = act(app, mutation, id).await;
     assert_eq!(p["userErrors"], json!([]), "{mutation}: {p:#}");
     p["order"].clone()
+}
+
+/// [`step`], then the order's status and raw status are `want`; the order.
+async fn step_to(app: &TestApp, mutation: &str, id: &str, want: (&str, &str)) -> Value {
+    let o = step(app, mutation, id).await;
+    assert_eq!(
+        (o["status"].as_str(), o["rawStatus"].as_str()),
+        (Some(want.0), Some(want.1))
+    );
+    o
 }
 
 /// A mutation that must be refused with `code`; the payload.
@@ -734,20 +753,11 @@ async fn callers_outside_the_allow_list(backend: Backend) {
     assert!(oid2 > 1 << 53);
 }
 
-mod callers_outside_the_allow_list_test {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        super::callers_outside_the_allow_list(crate::helpers::Backend::Sqlite).await;
-    }
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        if std::env::var(crate::helpers::PG_ENV).is_err() {
-            eprintln!("skipped: {} is not set", crate::helpers::PG_ENV);
-            return;
-        }
-        super::callers_outside_the_allow_list(crate::helpers::Backend::Postgres).await;
-    }
-}
+on_every_backend!(
+    callers_outside_the_allow_list_test,
+    callers_outside_the_allow_list,
+    by_backend
+);
 
 // ------------------------------------------------------------------ 4. working the order
 
@@ -770,57 +780,21 @@ async fn working_orders_along_both_sequences(app: TestApp) {
     refused(&app, "confirmPayment", &a, "INVALID_STATE").await;
 
     // A: 10→20→30→40→50→60, payment before the service.
-    let o = step(&app, "acceptOrder", &a).await;
-    assert_eq!(
-        (o["status"].as_str(), o["rawStatus"].as_str()),
-        (Some("ACCEPTED"), Some("20"))
-    );
-    let o = step(&app, "requestPayment", &a).await;
-    assert_eq!(
-        (o["status"].as_str(), o["rawStatus"].as_str()),
-        (Some("ACCEPTED"), Some("30"))
-    );
+    step_to(&app, "acceptOrder", &a, ("ACCEPTED", "20")).await;
+    step_to(&app, "requestPayment", &a, ("ACCEPTED", "30")).await;
     refused(&app, "startService", &a, "INVALID_STATE").await;
-    let o = step(&app, "confirmPayment", &a).await;
-    assert_eq!(
-        (o["status"].as_str(), o["rawStatus"].as_str()),
-        (Some("ACCEPTED"), Some("40"))
-    );
-    let o = step(&app, "startService", &a).await;
-    assert_eq!(
-        (o["status"].as_str(), o["rawStatus"].as_str()),
-        (Some("IN_PROGRESS"), Some("50"))
-    );
-    let o = step(&app, "completeService", &a).await;
-    assert_eq!(
-        (o["status"].as_str(), o["rawStatus"].as_str()),
-        (Some("COMPLETED"), Some("60"))
-    );
+    step_to(&app, "confirmPayment", &a, ("ACCEPTED", "40")).await;
+    step_to(&app, "startService", &a, ("IN_PROGRESS", "50")).await;
+    step_to(&app, "completeService", &a, ("COMPLETED", "60")).await;
 
     // B: 10→20→50→30→40→60, payment after the service.
     step(&app, "acceptOrder", &b).await;
-    let o = step(&app, "startService", &b).await;
-    assert_eq!(
-        (o["status"].as_str(), o["rawStatus"].as_str()),
-        (Some("IN_PROGRESS"), Some("50"))
-    );
+    step_to(&app, "startService", &b, ("IN_PROGRESS", "50")).await;
     refused(&app, "completeService", &b, "INVALID_STATE").await;
-    let o = step(&app, "requestPayment", &b).await;
-    assert_eq!(
-        (o["status"].as_str(), o["rawStatus"].as_str()),
-        (Some("IN_PROGRESS"), Some("30"))
-    );
-    let o = step(&app, "confirmPayment", &b).await;
-    assert_eq!(
-        (o["status"].as_str(), o["rawStatus"].as_str()),
-        (Some("IN_PROGRESS"), Some("40"))
-    );
+    step_to(&app, "requestPayment", &b, ("IN_PROGRESS", "30")).await;
+    step_to(&app, "confirmPayment", &b, ("IN_PROGRESS", "40")).await;
     refused(&app, "startService", &b, "INVALID_STATE").await;
-    let o = step(&app, "completeService", &b).await;
-    assert_eq!(
-        (o["status"].as_str(), o["rawStatus"].as_str()),
-        (Some("COMPLETED"), Some("60"))
-    );
+    step_to(&app, "completeService", &b, ("COMPLETED", "60")).await;
 
     // C: a disallowed move changes nothing and queues nothing; then cancelled.
     step(&app, "acceptOrder", &c).await;
@@ -1215,20 +1189,11 @@ async fn a_withheld_answer_is_retried_as_a_repeat(backend: Backend) {
     assert_eq!(fifty, applied(&[50]), "{log:#}");
 }
 
-mod a_withheld_answer_is_retried_as_a_repeat_test {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        super::a_withheld_answer_is_retried_as_a_repeat(crate::helpers::Backend::Sqlite).await;
-    }
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        if std::env::var(crate::helpers::PG_ENV).is_err() {
-            eprintln!("skipped: {} is not set", crate::helpers::PG_ENV);
-            return;
-        }
-        super::a_withheld_answer_is_retried_as_a_repeat(crate::helpers::Backend::Postgres).await;
-    }
-}
+on_every_backend!(
+    a_withheld_answer_is_retried_as_a_repeat_test,
+    a_withheld_answer_is_retried_as_a_repeat,
+    by_backend
+);
 
 /// Slow answers (inside our timeout) are plain successes: one applied each, no retries.
 async fn slow_answers_are_not_retried(app: TestApp) {
@@ -1253,7 +1218,9 @@ on_every_backend!(
 
 // ------------------------------------------------------------------ 7. dead rows
 
-async fn dead_rows_and_their_retry(backend: Backend) {
+/// An app that gives up after two attempts and an order whose first change (20) went dead
+/// while 58 answered 5xx; the faults stay on. The app, 58's order id, ours, and our order.
+async fn with_a_dead_row(backend: Backend) -> (TestApp, i64, String, Value) {
     let app = TestApp::spawn_with(backend, |c| c.outbox.max_attempts = 2).await;
     let (oid, id) = pushed(&app, json!({})).await;
     faults(&app, json!({"errorRate": 1.0})).await;
@@ -1264,6 +1231,11 @@ async fn dead_rows_and_their_retry(backend: Backend) {
             (o["outbox"][0]["state"] == "DEAD").then_some(o)
         })
         .await;
+    (app, oid, id, o)
+}
+
+async fn dead_rows_and_their_retry(backend: Backend) {
+    let (app, oid, id, o) = with_a_dead_row(backend).await;
     let row = o["outbox"][0].clone();
     assert_eq!(row["attempts"], 2, "{row:#}");
     assert!(
@@ -1274,12 +1246,12 @@ async fn dead_rows_and_their_retry(backend: Backend) {
     );
     assert_eq!(row["nextAttemptAt"], Value::Null);
     assert_eq!(row["sentAt"], Value::Null);
-    // Dead stays dead: no further attempts.
-    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    // Dead stays dead: no further attempts, even once 58 is back.
+    faults(&app, json!({})).await;
+    outbox_moved_past(&app).await;
     assert_eq!(updates(&app, oid).await.len(), 2);
     let row_id = row["id"].as_str().unwrap().to_owned();
 
-    faults(&app, json!({})).await;
     let p = retry_entry(&app, &row_id).await;
     assert_eq!(p["userErrors"], json!([]), "{p:#}");
     assert_eq!(p["entry"]["state"], "PENDING");
@@ -1303,7 +1275,7 @@ async fn dead_rows_and_their_retry(backend: Backend) {
     assert_eq!(p["userErrors"][0]["code"], "NOT_FOUND", "{p:#}");
     let p = retry_entry(&app, "not-an-id").await;
     assert_eq!(p["userErrors"][0]["code"], "INVALID_INPUT", "{p:#}");
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    outbox_moved_past(&app).await;
     assert_eq!(
         updates(&app, oid).await.len(),
         3,
@@ -1311,38 +1283,20 @@ async fn dead_rows_and_their_retry(backend: Backend) {
     );
 }
 
-mod dead_rows_and_their_retry_test {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        super::dead_rows_and_their_retry(crate::helpers::Backend::Sqlite).await;
-    }
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        if std::env::var(crate::helpers::PG_ENV).is_err() {
-            eprintln!("skipped: {} is not set", crate::helpers::PG_ENV);
-            return;
-        }
-        super::dead_rows_and_their_retry(crate::helpers::Backend::Postgres).await;
-    }
-}
+on_every_backend!(
+    dead_rows_and_their_retry_test,
+    dead_rows_and_their_retry,
+    by_backend
+);
 
 /// A change made after an earlier one of the same order went dead must not overtake it: 58
 /// would see 50 before 20 (and refuse it).
 async fn a_dead_row_holds_back_later_changes(backend: Backend) {
-    let app = TestApp::spawn_with(backend, |c| c.outbox.max_attempts = 2).await;
-    let (oid, id) = pushed(&app, json!({})).await;
-    faults(&app, json!({"errorRate": 1.0})).await;
-    step(&app, "acceptOrder", &id).await;
-    let o = app
-        .eventually(15, || async {
-            let o = order(&app, &id).await;
-            (o["outbox"][0]["state"] == "DEAD").then_some(o)
-        })
-        .await;
+    let (app, oid, id, o) = with_a_dead_row(backend).await;
     let dead = o["outbox"][0]["id"].as_str().unwrap().to_owned();
     faults(&app, json!({})).await;
     step(&app, "startService", &id).await;
-    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    outbox_moved_past(&app).await;
     let log = updates(&app, oid).await;
     assert!(
         !log.iter().any(|u| u["orderStatus"] == 50),
@@ -1359,20 +1313,11 @@ async fn a_dead_row_holds_back_later_changes(backend: Backend) {
     assert_eq!(delivered, applied(&[20, 50]));
 }
 
-mod a_dead_row_holds_back_later_changes_test {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        super::a_dead_row_holds_back_later_changes(crate::helpers::Backend::Sqlite).await;
-    }
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        if std::env::var(crate::helpers::PG_ENV).is_err() {
-            eprintln!("skipped: {} is not set", crate::helpers::PG_ENV);
-            return;
-        }
-        super::a_dead_row_holds_back_later_changes(crate::helpers::Backend::Postgres).await;
-    }
-}
+on_every_backend!(
+    a_dead_row_holds_back_later_changes_test,
+    a_dead_row_holds_back_later_changes,
+    by_backend
+);
 
 // ------------------------------------------------------------------ 8. a restart mid-retries
 
@@ -1449,88 +1394,75 @@ async fn a_restart_in_the_middle_of_retries_loses_nothing(backend: Backend) {
         .collect();
     assert_eq!(delivered, applied(&[20, 50]), "{log:#}");
     assert_eq!(sandbox_order(&second, oid).await["status"], 50);
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    outbox_moved_past(&second).await;
     assert_eq!(updates(&second, oid).await.len(), log.len(), "nothing more");
 }
 
-mod a_restart_in_the_middle_of_retries_loses_nothing_test {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        super::a_restart_in_the_middle_of_retries_loses_nothing(crate::helpers::Backend::Sqlite)
-            .await;
-    }
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        if std::env::var(crate::helpers::PG_ENV).is_err() {
-            eprintln!("skipped: {} is not set", crate::helpers::PG_ENV);
-            return;
-        }
-        super::a_restart_in_the_middle_of_retries_loses_nothing(crate::helpers::Backend::Postgres)
-            .await;
-    }
-}
+on_every_backend!(
+    a_restart_in_the_middle_of_retries_loses_nothing_test,
+    a_restart_in_the_middle_of_retries_loses_nothing,
+    by_backend
+);
 
 // ------------------------------------------------------------------ 9. two workers, one database
 
-/// PostgreSQL: two instances share the database and both run the outbox worker (the second
-/// sending to the first's sandbox); many orders changed quickly through both → every change
-/// applied exactly once, in order, with no repeats at all.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn two_workers_on_postgres_send_each_change_once() {
-    if std::env::var(PG_ENV).is_err() {
-        eprintln!("skipped: {PG_ENV} is not set");
-        return;
-    }
-    let a = TestApp::spawn(Backend::Postgres).await;
-    let db_url = a.database_url.clone();
-    let sandbox_api = dj(&a, "/api/v1");
-    let b = TestApp::spawn_with(Backend::Postgres, |c| {
-        c.database.url = SecretString::from(db_url);
-        c.daojia58.base_url = Some(sandbox_api);
-        c.daojia58.service_key = Some(SERVICE_KEY.to_owned());
-        c.daojia58.service_secret = Some(SecretString::from(SERVICE_SECRET.to_owned()));
-        c.daojia58.access_token = Some(SecretString::from(ACCESS_TOKEN.to_owned()));
-    })
-    .await;
-    // Answers take a moment, so the two workers' rounds overlap.
-    faults(&a, json!({"latencyMs": 20})).await;
+postgres_only! {
+    @workers 4,
+    /// PostgreSQL: two instances share the database and both run the outbox worker (the second
+    /// sending to the first's sandbox); many orders changed quickly through both → every change
+    /// applied exactly once, in order, with no repeats at all.
+    async fn two_workers_on_postgres_send_each_change_once() {
+        let a = TestApp::spawn(Backend::Postgres).await;
+        let db_url = a.database_url.clone();
+        let sandbox_api = dj(&a, "/api/v1");
+        let b = TestApp::spawn_with(Backend::Postgres, |c| {
+            c.database.url = SecretString::from(db_url);
+            c.daojia58.base_url = Some(sandbox_api);
+            c.daojia58.service_key = Some(SERVICE_KEY.to_owned());
+            c.daojia58.service_secret = Some(SecretString::from(SERVICE_SECRET.to_owned()));
+            c.daojia58.access_token = Some(SecretString::from(ACCESS_TOKEN.to_owned()));
+        })
+        .await;
+        // Answers take a moment, so the two workers' rounds overlap.
+        faults(&a, json!({"latencyMs": 20})).await;
 
-    const N: usize = 12;
-    let mut orders = Vec::new();
-    for _ in 0..N {
-        orders.push(pushed(&a, json!({})).await);
-    }
-    let sequence = [
-        "acceptOrder",
-        "requestPayment",
-        "confirmPayment",
-        "startService",
-        "completeService",
-    ];
-    futures::future::join_all(orders.iter().enumerate().map(|(i, (_, id))| {
-        let (a, b) = (&a, &b);
-        async move {
-            for (n, m) in sequence.iter().enumerate() {
-                let app = if (i + n) % 2 == 0 { a } else { b };
-                step(app, m, id).await;
-            }
+        const N: usize = 12;
+        let mut orders = Vec::new();
+        for _ in 0..N {
+            orders.push(pushed(&a, json!({})).await);
         }
-    }))
-    .await;
+        let sequence = [
+            "acceptOrder",
+            "requestPayment",
+            "confirmPayment",
+            "startService",
+            "completeService",
+        ];
+        futures::future::join_all(orders.iter().enumerate().map(|(i, (_, id))| {
+            let (a, b) = (&a, &b);
+            async move {
+                for (n, m) in sequence.iter().enumerate() {
+                    let app = if (i + n) % 2 == 0 { a } else { b };
+                    step(app, m, id).await;
+                }
+            }
+        }))
+        .await;
 
-    for (oid, id) in &orders {
-        wait_sent(&a, id, sequence.len()).await;
-        let log = updates(&a, *oid).await;
+        for (oid, id) in &orders {
+            wait_sent(&a, id, sequence.len()).await;
+            let log = updates(&a, *oid).await;
+            assert_eq!(
+                outcomes(&log),
+                applied(&[20, 30, 40, 50, 60]),
+                "order {oid}: {log:#}"
+            );
+        }
+        let all = dj_get(&a, "/_control/updates").await;
         assert_eq!(
-            outcomes(&log),
-            applied(&[20, 30, 40, 50, 60]),
-            "order {oid}: {log:#}"
+            all.as_array().unwrap().len(),
+            N * sequence.len(),
+            "no second send anywhere"
         );
     }
-    let all = dj_get(&a, "/_control/updates").await;
-    assert_eq!(
-        all.as_array().unwrap().len(),
-        N * sequence.len(),
-        "no second send anywhere"
-    );
 }

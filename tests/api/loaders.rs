@@ -3,24 +3,34 @@
 
 use serde_json::json;
 
-use crate::helpers::{CREATE_ORDER, TestApp, find_shop, order_input, plain_shop};
+use crate::{
+    helpers::{CREATE_ORDER, TestApp, find_shop, order_input, plain_shop},
+    postgres_only,
+};
 
 const PAGE: &str = "query($n: Int) { orders(first: $n) { edges { node { id status
     shop { id title category { name } prices { id name amount { fen } } }
     items { name quantity } events { toStatus source } } } } }";
 
+/// The statements one page of `n` orders costs. The counter is the process's, shared with the
+/// tests running beside this one, whose statements can only add to it: the least of a few
+/// readings is the page's own cost.
 async fn statements_for(app: &TestApp, n: usize) -> f64 {
-    let before = app.metric("orderhub_db_statements_total").await;
-    let v = app.gql_ok(PAGE, json!({"n": n})).await;
-    let after = app.metric("orderhub_db_statements_total").await;
-    eprintln!("{n} orders: {} statements", after - before);
-    assert_eq!(v["orders"]["edges"].as_array().unwrap().len(), n);
-    assert!(
-        v["orders"]["edges"][0]["node"]["shop"]["prices"]
-            .as_array()
-            .is_some()
-    );
-    after - before
+    let mut least = f64::INFINITY;
+    for _ in 0..5 {
+        let before = app.metric("orderhub_db_statements_total").await;
+        let v = app.gql_ok(PAGE, json!({"n": n})).await;
+        let after = app.metric("orderhub_db_statements_total").await;
+        assert_eq!(v["orders"]["edges"].as_array().unwrap().len(), n);
+        assert!(
+            v["orders"]["edges"][0]["node"]["shop"]["prices"]
+                .as_array()
+                .is_some()
+        );
+        least = least.min(after - before);
+    }
+    eprintln!("{n} orders: {least} statements");
+    least
 }
 
 async fn page_costs_constant_statements(app: TestApp) {
@@ -73,11 +83,8 @@ async fn page_costs_constant_statements_sqlite() {
     page_costs_constant_statements(quiet(crate::helpers::Backend::Sqlite).await).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn page_costs_constant_statements_postgres() {
-    if std::env::var(crate::helpers::PG_ENV).is_err() {
-        eprintln!("skipped: {} is not set", crate::helpers::PG_ENV);
-        return;
+postgres_only! {
+    async fn page_costs_constant_statements_postgres() {
+        page_costs_constant_statements(quiet(crate::helpers::Backend::Postgres).await).await;
     }
-    page_costs_constant_statements(quiet(crate::helpers::Backend::Postgres).await).await;
 }

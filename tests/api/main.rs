@@ -1,6 +1,6 @@
 //! Integration tests over real HTTP: the server on port 0 with the in-process sandboxes,
-//! on SQLite always and on PostgreSQL when ORDERHUB_TEST_DATABASE_URL is set. One binary,
-//! so it links once.
+//! on SQLite always and on PostgreSQL when asked for (`-- --include-ignored` with
+//! ORDERHUB_TEST_DATABASE_URL set; see `helpers`). One binary, so it links once.
 
 mod helpers;
 

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::{
     helpers::{CREATE_ORDER, TestApp, find_shop, order_input, plain_shop},
-    on_every_backend,
+    on_every_backend, postgres_only,
 };
 
 const SUB: &str = "subscription($f: StatusChangeFilter, $after: ID) { orderStatusChanged(filter: $f, afterEventId: $after) {
@@ -116,35 +116,32 @@ async fn resumes_after_an_event(app: TestApp) {
 }
 on_every_backend!(resumes_after_an_event_test, resumes_after_an_event);
 
-/// Two instances over one PostgreSQL: a change made through one reaches the other's
-/// subscribers (LISTEN/NOTIFY).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn changes_cross_instances_on_postgres() {
-    use crate::helpers::{Backend, PG_ENV};
-    if std::env::var(PG_ENV).is_err() {
-        eprintln!("skipped: {PG_ENV} is not set");
-        return;
+postgres_only! {
+    /// Two instances over one PostgreSQL: a change made through one reaches the other's
+    /// subscribers (LISTEN/NOTIFY).
+    async fn changes_cross_instances_on_postgres() {
+        use crate::helpers::Backend;
+        let a = TestApp::spawn(Backend::Postgres).await;
+        let db_url = a.database_url.clone();
+        let b = TestApp::spawn_with(Backend::Postgres, |c| {
+            c.database.url = secrecy::SecretString::from(db_url);
+            // B's own sandbox does not know A's orders: keep its poller out of the way.
+            c.daoway.poll_interval_ms = 3_600_000;
+        })
+        .await;
+        let mut on_b = b.subscribe(SUB, json!({})).await;
+        let shop = find_shop(&a, plain_shop).await;
+        let o = a
+            .gql_ok(CREATE_ORDER, json!({"input": order_input(&shop, None)}))
+            .await["createOrder"]["order"]
+            .clone();
+        let c = on_b.next(10).await["data"]["orderStatusChanged"].clone();
+        assert_eq!(c["orderId"], o["id"]);
+        assert_eq!(c["newStatus"], "PENDING");
+        assert_eq!(
+            c["order"]["status"], "PENDING",
+            "B reads the order from the shared database"
+        );
+        on_b.assert_quiet(300).await;
     }
-    let a = TestApp::spawn(Backend::Postgres).await;
-    let db_url = a.database_url.clone();
-    let b = TestApp::spawn_with(Backend::Postgres, |c| {
-        c.database.url = secrecy::SecretString::from(db_url);
-        // B's own sandbox does not know A's orders: keep its poller out of the way.
-        c.daoway.poll_interval_ms = 3_600_000;
-    })
-    .await;
-    let mut on_b = b.subscribe(SUB, json!({})).await;
-    let shop = find_shop(&a, plain_shop).await;
-    let o = a
-        .gql_ok(CREATE_ORDER, json!({"input": order_input(&shop, None)}))
-        .await["createOrder"]["order"]
-        .clone();
-    let c = on_b.next(10).await["data"]["orderStatusChanged"].clone();
-    assert_eq!(c["orderId"], o["id"]);
-    assert_eq!(c["newStatus"], "PENDING");
-    assert_eq!(
-        c["order"]["status"], "PENDING",
-        "B reads the order from the shared database"
-    );
-    on_b.assert_quiet(300).await;
 }

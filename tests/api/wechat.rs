@@ -18,30 +18,9 @@ use orderhub_sandbox::wechat::{
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::{Backend, TestApp},
+    helpers::{Backend, TestApp, wait_until},
     on_every_backend,
 };
-
-/// Runs `body(backend)` on SQLite, and on PostgreSQL when ORDERHUB_TEST_DATABASE_URL is set:
-/// for tests that spawn their own app with a configuration of their own.
-macro_rules! on_every_backend_with_config {
-    ($name:ident, $body:ident) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$body(crate::helpers::Backend::Sqlite).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if std::env::var(crate::helpers::PG_ENV).is_err() {
-                    eprintln!("skipped: {} is not set", crate::helpers::PG_ENV);
-                    return;
-                }
-                super::$body(crate::helpers::Backend::Postgres).await;
-            }
-        }
-    };
-}
 
 const STORE: &str = "wx_sh_001";
 
@@ -135,6 +114,29 @@ async fn wait_raw(app: &TestApp, id: &str, raw: &str) -> Value {
         let o = order(app, id).await;
         (o["rawStatus"] == raw).then_some(o)
     })
+    .await
+}
+
+/// Lets the check with WeChat that follows a disputed (late) push run: the app asks WeChat
+/// 300 ms after such a push (`confirm_in_background`). The check leaves no trace when it
+/// agrees, and the sandbox does not count `order/get` calls, so this is the one wait of these
+/// tests on the clock alone: until the check is due and has had 500 ms to answer. (A count of
+/// `order/get` calls in the sandbox's `/_control/orders/{id}` view would make it a wait on a
+/// counter.)
+async fn confirm_check_ran(pushed_at: tokio::time::Instant) {
+    let done = pushed_at + std::time::Duration::from_millis(800);
+    wait_until(
+        "the check with WeChat that follows a late push",
+        std::time::Duration::from_secs(5),
+        || async {
+            let now = tokio::time::Instant::now();
+            if now >= done {
+                Ok(())
+            } else {
+                Err(format!("{:?} to go", done - now))
+            }
+        },
+    )
     .await
 }
 
@@ -629,7 +631,7 @@ async fn account_under_review(backend: Backend) {
     assert_eq!(q["userErrors"], json!([]), "{q:#}");
     assert_eq!(q["quote"]["company"], "MTPS");
 }
-on_every_backend_with_config!(account_under_review_test, account_under_review);
+on_every_backend!(account_under_review_test, account_under_review, by_backend);
 
 // ------------------------------------------------------------------ 3. a full delivery
 
@@ -905,6 +907,7 @@ async fn push_route_guarantees(app: TestApp) {
     let mut at_store = push_body(&view, 201);
     at_store["action_time"] = json!(delivering["action_time"].as_i64().unwrap() - 30);
     let (q, b) = sealed(&at_store);
+    let late_at = tokio::time::Instant::now();
     let (status, text) = post_push(&app, &q, &b).await;
     assert_eq!(status, 200, "a late push is taken: {text}");
     let o = order(&app, &id).await;
@@ -919,7 +922,7 @@ async fn push_route_guarantees(app: TestApp) {
         "recorded, not applied: {o:#}"
     );
     // The check with the platform that follows a late push agrees: nothing more happens.
-    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    confirm_check_ran(late_at).await;
     let after = order(&app, &id).await;
     assert_eq!(after, o);
     assert_eq!(applied(&after), ["101", "102", "301"]);
@@ -976,6 +979,7 @@ async fn sandbox_push_faults(app: TestApp) {
         .await;
     let (id, origin) = deliver_through(&app, &shop).await;
     let view = pushes_settled(&app, &origin).await;
+    let settled_at = tokio::time::Instant::now();
     assert!(
         view["pushes"]
             .as_array()
@@ -985,7 +989,7 @@ async fn sandbox_push_faults(app: TestApp) {
         "{view:#}"
     );
     // Let the check that follows a late push run.
-    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    confirm_check_ran(settled_at).await;
     let o = order(&app, &id).await;
     assert_eq!(
         (&o["status"], &o["rawStatus"]),
@@ -1045,7 +1049,7 @@ async fn lost_pushes(backend: Backend) {
             .all(|p| p["dropped"] == true)
     );
 }
-on_every_backend_with_config!(lost_pushes_test, lost_pushes);
+on_every_backend!(lost_pushes_test, lost_pushes, by_backend);
 
 // ------------------------------------------------------------------------------ 5. tips
 
@@ -1160,8 +1164,8 @@ async fn cancel_with_penalty(app: TestApp) {
     );
     // WeChat's own push of the cancellation changes nothing more.
     let (q, b) = sealed(&push_body(&view, 103));
+    // Answered once applied (an agreeing repeat starts no check with WeChat).
     assert_eq!(post_push(&app, &q, &b).await.0, 200);
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     let o = order(&app, &id).await;
     assert_eq!(
         (&o["status"], &o["rawStatus"]),
@@ -1260,8 +1264,12 @@ async fn cancel_after_pickup_brings_goods_back(app: TestApp) {
     assert_eq!(c["penalty"]["fen"], 1000);
     let view = pushes_settled(&app, &origin).await;
     assert_eq!(view["status"], 303, "{view:#}");
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    let o = order(&app, &id).await;
+    let o = app
+        .eventually(10, || async {
+            let o = order(&app, &id).await;
+            (o["rawStatus"] == "303").then_some(o)
+        })
+        .await;
     assert_eq!(
         (&o["status"], &o["rawStatus"]),
         (&json!("RETURNING"), &json!("303")),
@@ -1539,8 +1547,9 @@ async fn test_company_moved_by_mock(app: TestApp) {
     // The mock may move backwards; we do not.
     mock(202, now - 60).await;
     let view = pushes_settled(&app, &origin).await;
+    let settled_at = tokio::time::Instant::now();
     assert_eq!(view["status"], 202);
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    confirm_check_ran(settled_at).await;
     let o = order(&app, &id).await;
     assert_eq!(
         (&o["status"], &o["rawStatus"]),
@@ -1605,7 +1614,7 @@ async fn platform_errors(backend: Backend) {
     assert_eq!(failed["rawStatus"], "NOT_SUBMITTED", "{failed:#}");
     assert_eq!(app.wechat_get("/_control/orders").await, json!([]));
 }
-on_every_backend_with_config!(platform_errors_test, platform_errors);
+on_every_backend!(platform_errors_test, platform_errors, by_backend);
 
 // ------------------------------------------------------------------ plain-mode message push
 
@@ -1646,7 +1655,7 @@ async fn plain_mode_pushes(backend: crate::helpers::Backend) {
     assert_eq!(order(&app, &id).await["status"], "ACCEPTED");
 }
 
-on_every_backend_with_config!(plain_mode_pushes_test, plain_mode_pushes);
+on_every_backend!(plain_mode_pushes_test, plain_mode_pushes, by_backend);
 
 // ------------------------------------------------------------------ simulated status (TEST)
 
