@@ -7,6 +7,7 @@ mod create;
 mod delivery;
 mod inbound;
 pub mod poller;
+pub mod repo;
 mod status;
 
 pub use create::{CreateServiceOrder, LineInput};
