@@ -553,7 +553,16 @@ impl Application {
             metrics: metrics_handle(),
             shutdown,
         };
-        let schema = graphql::build(&config.limits, Some(state.clone()));
+        let schema = graphql::build(
+            &config.limits,
+            Some(graphql::Services {
+                catalog: state.catalog.clone(),
+                orders: state.orders.clone(),
+                bus: state.bus.clone(),
+                providers: state.registry.info.clone(),
+                shutdown: state.shutdown.clone(),
+            }),
+        );
         let router = http::router(state.clone(), schema, sandboxes);
         Ok(Self {
             listener,

@@ -2,6 +2,7 @@
 //! own timeout), upserted, and served from the database. When a marketplace fails, what we
 //! have is served marked stale, with the provider's error reported beside the data.
 
+pub mod repo;
 mod stores;
 
 use std::{
@@ -10,6 +11,9 @@ use std::{
     time::Duration,
 };
 
+/// The failure of a platform that `Partial::errors` and the courier lookups report, named
+/// here so the API layer reaches it through this service rather than the provider layer.
+pub use crate::providers::ProviderError as ProviderFailure;
 pub use stores::Registered;
 
 use chrono::Utc;

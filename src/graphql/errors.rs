@@ -5,7 +5,7 @@
 
 use async_graphql::{Enum, ErrorExtensions, SimpleObject};
 
-use crate::{orders, providers::ProviderError};
+use crate::{catalog::ProviderFailure as ProviderError, orders};
 
 /// Closed set of `extensions.code` values of GraphQL errors.
 pub mod codes {

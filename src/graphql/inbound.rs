@@ -4,47 +4,36 @@
 
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
-use entity::{outbox as outbox_row, technician};
 
 use super::{
     delivery::OrderPayload,
     errors::{UserError, internal},
     ids::{self, Kind},
-    refused, state,
+    resolve::{bad_id, read, refused, services, settle},
     types::Order,
 };
 use crate::{
-    orders::{self, InboundAction, NewTechnician, OrderError, UserErrorCode},
+    orders::{
+        self, InboundAction, NewTechnician, OrderError, UserErrorCode,
+        repo::{OrderRow, OutboxRow, TechnicianRow},
+    },
     outbox,
 };
 
 fn bad_order_id() -> OrderPayload {
     OrderPayload {
         order: None,
-        user_errors: refused(vec![orders::UserError::new(
-            &["orderId"],
-            UserErrorCode::InvalidInput,
-            "orderId is not an order id",
-        )]),
+        user_errors: bad_id("orderId", "an order id"),
     }
 }
 
-fn payload(r: Result<entity::orders::Model, OrderError>) -> Result<OrderPayload> {
-    match r {
-        Ok(o) => Ok(OrderPayload {
-            order: Some(Order(o)),
-            user_errors: vec![],
-        }),
-        Err(OrderError::User(e)) => Ok(OrderPayload {
-            order: None,
-            user_errors: refused(e),
-        }),
-        Err(OrderError::Db(e)) => Err(internal(e)),
-    }
+fn payload(r: Result<OrderRow, OrderError>) -> Result<OrderPayload> {
+    let (order, user_errors) = settle(r, Order)?;
+    Ok(OrderPayload { order, user_errors })
 }
 
 /// A technician of ours registered with 58.
-pub struct Technician(pub technician::Model);
+pub struct Technician(pub TechnicianRow);
 
 #[Object]
 impl Technician {
@@ -67,7 +56,7 @@ impl Technician {
 }
 
 /// One durable outgoing call (a status sync to 58, an answer to a courier).
-pub struct OutboxEntry(pub outbox_row::Model);
+pub struct OutboxEntry(pub OutboxRow);
 
 #[Object]
 impl OutboxEntry {
@@ -110,14 +99,12 @@ pub struct InboundQuery;
 impl InboundQuery {
     /// Technicians registered with 58.
     async fn technicians(&self, ctx: &Context<'_>) -> Result<Vec<Technician>> {
-        Ok(state(ctx)?
-            .orders
-            .technicians()
-            .await
-            .map_err(internal)?
-            .into_iter()
-            .map(Technician)
-            .collect())
+        read(
+            ctx,
+            async |s| s.orders.technicians().await,
+            |list| list.into_iter().map(Technician).collect(),
+        )
+        .await
     }
 }
 
@@ -166,7 +153,7 @@ pub struct OutboxEntryPayload {
 pub struct InboundMutation;
 
 async fn act(ctx: &Context<'_>, id: &ID, action: InboundAction) -> Result<OrderPayload> {
-    let st = state(ctx)?;
+    let st = services(ctx)?;
     let Some(id) = ids::decode(Kind::Order, id) else {
         return Ok(bad_order_id());
     };
@@ -222,7 +209,7 @@ impl InboundMutation {
         ctx: &Context<'_>,
         input: AssignTechnicianInput,
     ) -> Result<OrderPayload> {
-        let st = state(ctx)?;
+        let st = services(ctx)?;
         let Some(id) = ids::decode(Kind::Order, &input.order_id) else {
             return Ok(bad_order_id());
         };
@@ -245,7 +232,7 @@ impl InboundMutation {
         ctx: &Context<'_>,
         input: RegisterTechnicianInput,
     ) -> Result<TechnicianPayload> {
-        let st = state(ctx)?;
+        let st = services(ctx)?;
         let t = NewTechnician {
             external_id: input.external_id,
             name: input.name,
@@ -254,17 +241,11 @@ impl InboundMutation {
             sex: input.sex,
             remark: input.remark,
         };
-        match st.orders.register_technician(t).await {
-            Ok(t) => Ok(TechnicianPayload {
-                technician: Some(Technician(t)),
-                user_errors: vec![],
-            }),
-            Err(OrderError::User(e)) => Ok(TechnicianPayload {
-                technician: None,
-                user_errors: refused(e),
-            }),
-            Err(OrderError::Db(e)) => Err(internal(e)),
-        }
+        let (technician, user_errors) = settle(st.orders.register_technician(t).await, Technician)?;
+        Ok(TechnicianPayload {
+            technician,
+            user_errors,
+        })
     }
 
     /// Puts an outbox row that was parked as dead back in line.
@@ -273,7 +254,7 @@ impl InboundMutation {
         ctx: &Context<'_>,
         input: RetryOutboxEntryInput,
     ) -> Result<OutboxEntryPayload> {
-        let st = state(ctx)?;
+        let st = services(ctx)?;
         let refuse = |msg: &str, code| OutboxEntryPayload {
             entry: None,
             user_errors: refused(vec![orders::UserError::new(&["id"], code, msg)]),
@@ -284,7 +265,10 @@ impl InboundMutation {
                 UserErrorCode::InvalidInput,
             ));
         };
-        match outbox::retry_dead(&st.db, id).await.map_err(internal)? {
+        match outbox::retry_dead(st.orders.db(), id)
+            .await
+            .map_err(internal)?
+        {
             outbox::Retry::NotFound => Ok(refuse("no such outbox entry", UserErrorCode::NotFound)),
             outbox::Retry::NotDead(row) if row.state == outbox::SENT => Ok(refuse(
                 "this entry was sent; it is never sent twice",

@@ -1,13 +1,17 @@
 //! DataLoaders for every child lookup, so a page of orders costs a constant number of SQL
-//! statements however long it is. They do not cache (each load reads the database), so one
-//! set serves every request and subscription without handing out stale rows.
+//! statements however long it is. Each batch is one call of a repository function of the
+//! service that owns the rows (`orders::repo`, `catalog::repo`). They do not cache (each
+//! load reads the database), so one set serves every request and subscription without
+//! handing out stale rows.
 
-use std::{collections::HashMap, sync::Arc};
+use std::{collections::HashMap, future::Future, hash::Hash};
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use entity::{category, order_event, order_item, orders, outbox, price, shop};
-use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+
+use super::errors::internal;
+use crate::{
+    catalog::repo::{self as catalog, CategoryRow, PriceRow, ShopRow},
+    orders::repo::{self as orders, Db, OrderEventRow, OrderItemRow, OrderRow, OutboxRow},
 };
 
 pub struct Loaders {
@@ -21,7 +25,9 @@ pub struct Loaders {
 }
 
 impl Loaders {
-    pub fn new(db: DatabaseConnection) -> Self {
+    /// `db` is the services' connection (`OrderService::db`); the loaders only hand it to
+    /// the repository functions.
+    pub fn new(db: Db) -> Self {
         Self {
             shops: batched(ShopLoader(db.clone())),
             prices: batched(PricesByShop(db.clone())),
@@ -40,7 +46,7 @@ impl Loaders {
 /// remove that and is the next step.
 fn batched<K, L>(loader: L) -> DataLoader<L>
 where
-    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+    K: Send + Sync + Hash + Eq + Clone + 'static,
     L: Loader<K>,
 {
     DataLoader::new(loader, tokio::spawn)
@@ -48,143 +54,38 @@ where
         .max_batch_size(1000)
 }
 
-type LoadResult<K, V> = Result<HashMap<K, V>, Arc<DbErr>>;
-
-pub struct ShopLoader(DatabaseConnection);
-
-impl Loader<i64> for ShopLoader {
-    type Value = shop::Model;
-    type Error = Arc<DbErr>;
-
-    async fn load(&self, keys: &[i64]) -> LoadResult<i64, shop::Model> {
-        Ok(shop::Entity::find()
-            .filter(shop::Column::Id.is_in(keys.iter().copied()))
-            .all(&self.0)
-            .await?
-            .into_iter()
-            .map(|s| (s.id, s))
-            .collect())
-    }
+/// A batch's outcome: a database failure is logged and reported as `INTERNAL`.
+async fn batch<K, V, E: std::fmt::Display>(
+    rows: impl Future<Output = Result<HashMap<K, V>, E>>,
+) -> Result<HashMap<K, V>, async_graphql::Error> {
+    rows.await.map_err(internal)
 }
 
-pub struct OrderLoader(DatabaseConnection);
+/// One loader per lookup: its key, what it yields per key, and the repository function
+/// that reads a batch.
+macro_rules! loader {
+    ($(#[$doc:meta])* $name:ident, $key:ty => $value:ty, $read:path) => {
+        $(#[$doc])*
+        pub struct $name(Db);
 
-impl Loader<i64> for OrderLoader {
-    type Value = orders::Model;
-    type Error = Arc<DbErr>;
+        impl Loader<$key> for $name {
+            type Value = $value;
+            type Error = async_graphql::Error;
 
-    async fn load(&self, keys: &[i64]) -> LoadResult<i64, orders::Model> {
-        Ok(orders::Entity::find()
-            .filter(orders::Column::Id.is_in(keys.iter().copied()))
-            .all(&self.0)
-            .await?
-            .into_iter()
-            .map(|o| (o.id, o))
-            .collect())
-    }
-}
-
-/// Groups rows by a key, keeping their order.
-fn group<K: std::hash::Hash + Eq, V>(rows: Vec<V>, key: impl Fn(&V) -> K) -> HashMap<K, Vec<V>> {
-    let mut map: HashMap<K, Vec<V>> = HashMap::new();
-    for row in rows {
-        map.entry(key(&row)).or_default().push(row);
-    }
-    map
-}
-
-pub struct PricesByShop(DatabaseConnection);
-
-impl Loader<i64> for PricesByShop {
-    type Value = Vec<price::Model>;
-    type Error = Arc<DbErr>;
-
-    async fn load(&self, keys: &[i64]) -> LoadResult<i64, Vec<price::Model>> {
-        let rows = price::Entity::find()
-            .filter(price::Column::ShopId.is_in(keys.iter().copied()))
-            .filter(price::Column::Active.eq(true))
-            .order_by_asc(price::Column::ShopId)
-            .order_by_asc(price::Column::Position)
-            .order_by_asc(price::Column::Id)
-            .all(&self.0)
-            .await?;
-        Ok(group(rows, |p| p.shop_id))
-    }
-}
-
-pub struct EventsByOrder(DatabaseConnection);
-
-impl Loader<i64> for EventsByOrder {
-    type Value = Vec<order_event::Model>;
-    type Error = Arc<DbErr>;
-
-    async fn load(&self, keys: &[i64]) -> LoadResult<i64, Vec<order_event::Model>> {
-        let rows = order_event::Entity::find()
-            .filter(order_event::Column::OrderId.is_in(keys.iter().copied()))
-            .order_by_asc(order_event::Column::Id)
-            .all(&self.0)
-            .await?;
-        Ok(group(rows, |e| e.order_id))
-    }
-}
-
-pub struct OutboxByOrder(DatabaseConnection);
-
-impl Loader<i64> for OutboxByOrder {
-    type Value = Vec<outbox::Model>;
-    type Error = Arc<DbErr>;
-
-    async fn load(&self, keys: &[i64]) -> LoadResult<i64, Vec<outbox::Model>> {
-        let rows = outbox::Entity::find()
-            .filter(outbox::Column::OrderId.is_in(keys.iter().copied()))
-            .order_by_asc(outbox::Column::Id)
-            .all(&self.0)
-            .await?;
-        Ok(group(rows, |r| r.order_id.unwrap_or_default()))
-    }
-}
-
-pub struct ItemsByOrder(DatabaseConnection);
-
-impl Loader<i64> for ItemsByOrder {
-    type Value = Vec<order_item::Model>;
-    type Error = Arc<DbErr>;
-
-    async fn load(&self, keys: &[i64]) -> LoadResult<i64, Vec<order_item::Model>> {
-        let rows = order_item::Entity::find()
-            .filter(order_item::Column::OrderId.is_in(keys.iter().copied()))
-            .order_by_asc(order_item::Column::Id)
-            .all(&self.0)
-            .await?;
-        Ok(group(rows, |i| i.order_id))
-    }
-}
-
-/// Categories by (provider, platform id): shops know their category by the platform's id.
-pub struct CategoryByKey(DatabaseConnection);
-
-impl Loader<(String, String)> for CategoryByKey {
-    type Value = category::Model;
-    type Error = Arc<DbErr>;
-
-    async fn load(
-        &self,
-        keys: &[(String, String)],
-    ) -> LoadResult<(String, String), category::Model> {
-        let mut cond = Condition::any();
-        for (provider, ext) in keys {
-            cond = cond.add(
-                Condition::all()
-                    .add(category::Column::Provider.eq(provider.as_str()))
-                    .add(category::Column::ExternalId.eq(ext.as_str())),
-            );
+            async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, $value>, Self::Error> {
+                batch($read(&self.0, keys)).await
+            }
         }
-        Ok(category::Entity::find()
-            .filter(cond)
-            .all(&self.0)
-            .await?
-            .into_iter()
-            .map(|c| ((c.provider.clone(), c.external_id.clone()), c))
-            .collect())
-    }
+    };
 }
+
+loader!(ShopLoader, i64 => ShopRow, catalog::shops_by_id);
+loader!(OrderLoader, i64 => OrderRow, orders::orders_by_id);
+loader!(PricesByShop, i64 => Vec<PriceRow>, catalog::active_prices_by_shop);
+loader!(EventsByOrder, i64 => Vec<OrderEventRow>, orders::events_by_order);
+loader!(OutboxByOrder, i64 => Vec<OutboxRow>, orders::outbox_by_order);
+loader!(ItemsByOrder, i64 => Vec<OrderItemRow>, orders::items_by_order);
+loader!(
+    /// Categories by (provider, platform id): shops know their category by the platform's id.
+    CategoryByKey, (String, String) => CategoryRow, catalog::categories_by_key
+);

@@ -1,5 +1,7 @@
 //! The GraphQL schema: queries, mutations and subscriptions composed from per-domain parts,
-//! with the safety limits every public GraphQL server needs.
+//! with the safety limits every public GraphQL server needs. Resolvers reach the services in
+//! [`Services`] and nothing else: no provider, no query of their own (DataLoaders read
+//! through the services' repository modules).
 
 mod delivery;
 pub mod errors;
@@ -9,13 +11,18 @@ mod limits;
 pub mod loaders;
 mod mutation;
 mod query;
+mod resolve;
 mod subscription;
 pub mod types;
 
 use async_graphql::{MergedObject, Schema};
+use tokio_util::sync::CancellationToken;
 
 pub use self::subscription::Subscription;
-use crate::{AppState, config::LimitsConfig};
+use crate::{
+    catalog::CatalogService, config::LimitsConfig, domain::provider::ProviderInfo,
+    events::EventBus, orders::OrderService,
+};
 
 /// Every query, composed from the per-domain parts.
 #[derive(MergedObject, Default)]
@@ -33,30 +40,37 @@ pub struct Mutation(
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
-/// The schema with its limits; `state` is None only for printing the SDL.
-pub fn build(limits: &LimitsConfig, state: Option<AppState>) -> AppSchema {
+/// What the resolvers may use: the services, the event bus subscriptions listen to, what
+/// the providers are (for `providers`), and the shutdown signal that ends subscriptions.
+#[derive(Clone)]
+pub struct Services {
+    pub catalog: CatalogService,
+    pub orders: OrderService,
+    pub bus: EventBus,
+    pub providers: Vec<ProviderInfo>,
+    /// Cancelled at shutdown: open subscriptions end, so their websockets close.
+    pub shutdown: CancellationToken,
+}
+
+/// The largest page a list field serves (`first`), from the limits the schema was built with.
+#[derive(Clone, Copy)]
+struct MaxPageSize(usize);
+
+/// The schema with its limits; `services` is None only for printing the SDL.
+pub fn build(limits: &LimitsConfig, services: Option<Services>) -> AppSchema {
     let mut builder = Schema::build(Query::default(), Mutation::default(), Subscription)
         .limit_depth(limits.max_query_depth)
         .limit_complexity(limits.max_query_complexity)
         .limit_recursive_depth(32)
         .limit_directives(10)
-        .extension(limits::AliasLimit(limits.max_aliases));
-    if let Some(state) = state {
+        .extension(limits::AliasLimit(limits.max_aliases))
+        .data(MaxPageSize(limits.max_page_size));
+    if let Some(services) = services {
         builder = builder
-            .data(loaders::Loaders::new(state.db.clone()))
-            .data(state);
+            .data(loaders::Loaders::new(services.orders.db().clone()))
+            .data(services);
     }
     builder.finish()
-}
-
-/// The shared state, as every resolver reaches it.
-fn state<'a>(ctx: &async_graphql::Context<'a>) -> async_graphql::Result<&'a AppState> {
-    ctx.data::<AppState>()
-}
-
-/// A service's refusals as the payload's `userErrors`.
-fn refused(errors: Vec<crate::orders::UserError>) -> Vec<errors::UserError> {
-    errors.into_iter().map(errors::UserError::from).collect()
 }
 
 /// The SDL as `schema.graphql` holds it.

@@ -5,15 +5,12 @@ use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::{
-    errors::{UserError, internal},
+    errors::UserError,
     ids::{self, Kind},
-    refused,
+    resolve::{bad_id, refused, services, settle},
     types::{Money, Order},
 };
-use crate::{
-    AppState,
-    orders::{self, CreateServiceOrder, LineInput, OrderError, UserErrorCode},
-};
+use crate::orders::{self, CreateServiceOrder, LineInput, UserErrorCode};
 
 #[derive(InputObject)]
 pub struct OrderLineInput {
@@ -83,7 +80,7 @@ impl Mutation {
         ctx: &Context<'_>,
         input: CreateOrderInput,
     ) -> Result<CreateOrderPayload> {
-        let st = ctx.data::<AppState>()?;
+        let st = services(ctx)?;
         let mut errors = Vec::new();
         let shop_id = ids::decode(Kind::Shop, &input.shop_id);
         if shop_id.is_none() {
@@ -125,17 +122,8 @@ impl Mutation {
             note: input.note.filter(|n| !n.trim().is_empty()),
             idempotency_key: input.idempotency_key,
         };
-        match st.orders.create_service_order(request).await {
-            Ok(order) => Ok(CreateOrderPayload {
-                order: Some(Order(order)),
-                user_errors: vec![],
-            }),
-            Err(OrderError::User(e)) => Ok(CreateOrderPayload {
-                order: None,
-                user_errors: refused(e),
-            }),
-            Err(OrderError::Db(e)) => Err(internal(e)),
-        }
+        let (order, user_errors) = settle(st.orders.create_service_order(request).await, Order)?;
+        Ok(CreateOrderPayload { order, user_errors })
     }
 
     /// Cancels an order on its platform, where the platform has a cancel API (deliveries:
@@ -146,30 +134,23 @@ impl Mutation {
         ctx: &Context<'_>,
         input: CancelOrderInput,
     ) -> Result<CancelOrderPayload> {
-        let st = ctx.data::<AppState>()?;
+        let st = services(ctx)?;
         let Some(id) = ids::decode(Kind::Order, &input.order_id) else {
             return Ok(CancelOrderPayload {
                 order: None,
                 penalty: None,
-                user_errors: refused(vec![orders::UserError::new(
-                    &["orderId"],
-                    UserErrorCode::InvalidInput,
-                    "orderId is not an order id",
-                )]),
+                user_errors: bad_id("orderId", "an order id"),
             });
         };
-        match st.orders.cancel(id, input.reason_id, input.reason).await {
-            Ok((order, penalty)) => Ok(CancelOrderPayload {
-                order: Some(Order(order)),
-                penalty: penalty.map(Money),
-                user_errors: vec![],
-            }),
-            Err(OrderError::User(e)) => Ok(CancelOrderPayload {
-                order: None,
-                penalty: None,
-                user_errors: refused(e),
-            }),
-            Err(OrderError::Db(e)) => Err(internal(e)),
-        }
+        let (cancelled, user_errors) = settle(
+            st.orders.cancel(id, input.reason_id, input.reason).await,
+            |(order, penalty)| (Order(order), penalty.map(Money)),
+        )?;
+        let (order, penalty) = cancelled.map_or((None, None), |(o, p)| (Some(o), p));
+        Ok(CancelOrderPayload {
+            order,
+            penalty,
+            user_errors,
+        })
     }
 }

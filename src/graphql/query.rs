@@ -6,12 +6,17 @@ use async_graphql::{
 };
 
 use super::{
-    errors::{internal, invalid, provider_error},
+    MaxPageSize,
+    errors::{invalid, provider_error},
     ids::{self, Kind},
-    state,
+    resolve::{read, services},
     types::{Category, Node, Order, OrderStatus, Provider, ProviderId, Shop},
 };
-use crate::{domain, orders::OrderFilter as ServiceOrderFilter, providers::ShopQuery};
+use crate::{
+    catalog::Partial,
+    domain::{self, catalog::ShopQuery},
+    orders::OrderFilter as ServiceOrderFilter,
+};
 
 #[derive(InputObject, Clone, Copy)]
 pub struct GeoPointInput {
@@ -45,8 +50,16 @@ pub struct OrderFilter {
 #[derive(Default)]
 pub struct Query;
 
+/// The data of a fan-out, with each provider that could not answer reported beside it.
+fn reported<T>(ctx: &Context<'_>, got: Partial<T>) -> T {
+    for e in &got.errors {
+        ctx.add_error(provider_error(e));
+    }
+    got.data
+}
+
 fn page_size(ctx: &Context<'_>, first: Option<i32>) -> Result<usize> {
-    let max = state(ctx)?.config.limits.max_page_size;
+    let MaxPageSize(max) = *ctx.data::<MaxPageSize>()?;
     match first {
         None => Ok(20.min(max)),
         Some(n) if n >= 1 && (n as usize) <= max => Ok(n as usize),
@@ -58,9 +71,8 @@ fn page_size(ctx: &Context<'_>, first: Option<i32>) -> Result<usize> {
 impl Query {
     /// The platforms behind this API, what each is to us and what it supports.
     async fn providers(&self, ctx: &Context<'_>) -> Result<Vec<Provider>> {
-        Ok(state(ctx)?
-            .registry
-            .info
+        Ok(services(ctx)?
+            .providers
             .iter()
             .cloned()
             .map(Provider)
@@ -70,11 +82,15 @@ impl Query {
     /// Service categories of every marketplace. A marketplace that cannot be reached adds a
     /// `PROVIDER_UNAVAILABLE` error and its stored categories are served.
     async fn categories(&self, ctx: &Context<'_>) -> Result<Vec<Category>> {
-        let got = state(ctx)?.catalog.categories().await.map_err(internal)?;
-        for e in &got.errors {
-            ctx.add_error(provider_error(e));
-        }
-        Ok(got.data.into_iter().map(Category).collect())
+        read(
+            ctx,
+            async |s| s.catalog.categories().await,
+            |got| {
+                let list = reported(ctx, got);
+                list.into_iter().map(Category).collect()
+            },
+        )
+        .await
     }
 
     /// Shops of the marketplaces, as the platforms rank them (by distance with `near`).
@@ -87,7 +103,6 @@ impl Query {
         #[graphql(desc = "Page size, 1 to the configured maximum (100).")] first: Option<i32>,
         after: Option<String>,
     ) -> Result<Connection<OpaqueCursor<usize>, Shop>> {
-        let st = state(ctx)?;
         let limit = page_size(ctx, first)?;
         let offset = match after {
             Some(c) => {
@@ -106,11 +121,8 @@ impl Query {
         if let Some(id) = &filter.category {
             let cid = ids::decode(Kind::Category, id)
                 .ok_or_else(|| invalid("category is not a category id"))?;
-            let cat = st
-                .catalog
-                .category(cid)
-                .await
-                .map_err(internal)?
+            let cat = read(ctx, async |s| s.catalog.category(cid).await, |c| c)
+                .await?
                 .ok_or_else(|| invalid("unknown category"))?;
             let provider: domain::ProviderId = super::types::parse(&cat.provider)?;
             if only.is_some_and(|p| p != provider) {
@@ -135,18 +147,15 @@ impl Query {
             offset,
             limit,
         };
-        let got = st
-            .catalog
-            .search_shops(only, &query)
-            .await
-            .map_err(internal)?;
-        for e in &got.errors {
-            ctx.add_error(provider_error(e));
-        }
-        let mut conn = Connection::new(offset > 0, got.data.has_next);
+        let page = read(
+            ctx,
+            async |s| s.catalog.search_shops(only, &query).await,
+            |got| reported(ctx, got),
+        )
+        .await?;
+        let mut conn = Connection::new(offset > 0, page.has_next);
         conn.edges.extend(
-            got.data
-                .shops
+            page.shops
                 .into_iter()
                 .enumerate()
                 .map(|(i, s)| Edge::new(OpaqueCursor(offset + i), Shop(s))),
@@ -158,45 +167,44 @@ impl Query {
     /// the configured TTL; served stale with an error when the platform fails).
     async fn shop(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Shop>> {
         let sid = ids::decode(Kind::Shop, &id).ok_or_else(|| invalid("id is not a shop id"))?;
-        let Some(got) = state(ctx)?
-            .catalog
-            .shop(sid, false)
-            .await
-            .map_err(internal)?
-        else {
-            return Ok(None);
-        };
-        for e in &got.errors {
-            ctx.add_error(provider_error(e));
-        }
-        Ok(Some(Shop(got.data)))
+        read(
+            ctx,
+            async |s| s.catalog.shop(sid, false).await,
+            |got| got.map(|got| Shop(reported(ctx, got))),
+        )
+        .await
     }
 
     /// Any object by its global id.
     async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
         let (kind, n) = ids::decode_any(&id).ok_or_else(|| invalid("malformed id"))?;
-        let st = state(ctx)?;
-        Ok(match kind {
-            Kind::Shop => st
-                .catalog
-                .stored_shop(n)
+        match kind {
+            Kind::Shop => {
+                read(
+                    ctx,
+                    async |s| s.catalog.stored_shop(n).await,
+                    |s| s.map(|s| Node::Shop(Shop(s))),
+                )
                 .await
-                .map_err(internal)?
-                .map(|s| Node::Shop(Shop(s))),
-            Kind::Order => st
-                .orders
-                .get(n)
+            }
+            Kind::Order => {
+                read(
+                    ctx,
+                    async |s| s.orders.get(n).await,
+                    |o| o.map(|o| Node::Order(Order(o))),
+                )
                 .await
-                .map_err(internal)?
-                .map(|o| Node::Order(Order(o))),
-            Kind::Category => st
-                .catalog
-                .category(n)
+            }
+            Kind::Category => {
+                read(
+                    ctx,
+                    async |s| s.catalog.category(n).await,
+                    |c| c.map(|c| Node::Category(Category(c))),
+                )
                 .await
-                .map_err(internal)?
-                .map(|c| Node::Category(Category(c))),
-            Kind::Price | Kind::Event | Kind::Quote => None,
-        })
+            }
+            Kind::Price | Kind::Event | Kind::Quote => Ok(None),
+        }
     }
 
     /// Orders of every provider, newest first.
@@ -207,7 +215,6 @@ impl Query {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Connection<OpaqueCursor<i64>, Order>> {
-        let st = state(ctx)?;
         let limit = page_size(ctx, first)?;
         let before = match after {
             Some(c) => Some(
@@ -234,11 +241,12 @@ impl Query {
                 .collect(),
             shop_id,
         };
-        let mut rows = st
-            .orders
-            .list(&f, before, limit as u64 + 1)
-            .await
-            .map_err(internal)?;
+        let mut rows = read(
+            ctx,
+            async |s| s.orders.list(&f, before, limit as u64 + 1).await,
+            |rows| rows,
+        )
+        .await?;
         let has_next = rows.len() > limit;
         rows.truncate(limit);
         let mut conn = Connection::new(before.is_some(), has_next);
@@ -252,11 +260,6 @@ impl Query {
     /// One order with its status timeline.
     async fn order(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Order>> {
         let oid = ids::decode(Kind::Order, &id).ok_or_else(|| invalid("id is not an order id"))?;
-        Ok(state(ctx)?
-            .orders
-            .get(oid)
-            .await
-            .map_err(internal)?
-            .map(Order))
+        read(ctx, async |s| s.orders.get(oid).await, |o| o.map(Order)).await
     }
 }

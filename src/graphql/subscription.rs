@@ -12,9 +12,10 @@ use tokio::sync::broadcast::error::RecvError;
 use super::{
     errors::{internal, invalid},
     ids::{self, Kind, encode},
+    resolve::services,
     types::{OrderStatus, OrderStatusChange, ProviderId},
 };
-use crate::{AppState, domain, events::StatusChange};
+use crate::{domain, events::StatusChange};
 
 /// Events can commit slightly out of id order (concurrent transactions); a catch-up
 /// re-reads this many ids below the newest seen, skipping those already delivered.
@@ -71,7 +72,7 @@ impl Subscription {
         filter: Option<StatusChangeFilter>,
         after_event_id: Option<ID>,
     ) -> Result<impl Stream<Item = Result<OrderStatusChange>> + use<>> {
-        let st = ctx.data::<AppState>()?.clone();
+        let st = services(ctx)?.clone();
         let f = filter.unwrap_or_default();
         let filter = Filter {
             order_id: match &f.order_id {

@@ -9,6 +9,7 @@ mod idempotency;
 mod inbound;
 mod perform;
 pub mod poller;
+pub mod repo;
 mod status;
 
 pub use crate::refusal::{OrderError, UserError, UserErrorCode, provider_user_error};

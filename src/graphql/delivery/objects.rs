@@ -1,0 +1,314 @@
+//! The delivery objects: the delivery side of an order, couriers, our stores at a network,
+//! quotes, and the small values the delivery queries answer with.
+
+use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+use crate::{
+    catalog::repo::ShopRow,
+    domain::{self, delivery as net},
+    graphql::{
+        ids::{Kind, encode},
+        loaders::Loaders,
+        types::{GeoPoint, Money, Order, ProviderId, Shop, money, parse},
+    },
+    orders::repo::{DeliveryQuoteRow, OrderRow},
+};
+
+/// The delivery side of an order.
+pub struct Delivery(pub OrderRow);
+
+#[derive(SimpleObject)]
+pub struct DeliveryFees {
+    /// What the merchant pays: freight after coupons, plus tips and insurance.
+    pub total: Money,
+    /// Freight before coupons.
+    pub delivery_fee: Option<Money>,
+    pub coupon: Option<Money>,
+    pub tips: Option<Money>,
+    pub insurance: Option<Money>,
+    /// What the platform kept when the order was cancelled.
+    pub penalty: Option<Money>,
+}
+
+/// A courier's request to cancel, and our answer.
+#[derive(SimpleObject)]
+pub struct CourierCancellation {
+    pub reason: Option<String>,
+    pub requested_at: Option<DateTime<Utc>>,
+    pub answer: CourierCancellationAnswer,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum CourierCancellationAnswer {
+    /// Waiting for `respondToCourierCancellation` (or the automatic policy).
+    Pending,
+    Accepted,
+    Rejected,
+}
+
+#[Object]
+impl Delivery {
+    /// Our reference for the order at the platform (Dada `origin_id`).
+    async fn origin_id(&self) -> Option<&str> {
+        self.0.external_id.as_deref()
+    }
+    /// The platform's own number (the waybill number), once it has one.
+    async fn platform_order_id(&self) -> Option<&str> {
+        self.0.platform_ref.as_deref()
+    }
+    /// The courier company carrying it, on a network of several (WeChat `delivery_id`).
+    async fn company(&self) -> Option<&str> {
+        self.0.courier_company.as_deref()
+    }
+    async fn city_code(&self) -> Option<&str> {
+        self.0.city_code.as_deref()
+    }
+    async fn receiver_location(&self) -> Option<GeoPoint> {
+        Some(GeoPoint {
+            lng: self.0.receiver_lng?,
+            lat: self.0.receiver_lat?,
+        })
+    }
+    async fn cargo_price(&self) -> Option<Money> {
+        self.0.cargo_price_fen.map(money)
+    }
+    /// Kilograms, as a decimal string ("1.5").
+    async fn cargo_weight_kg(&self) -> Option<String> {
+        self.0.cargo_weight_g.map(|g| {
+            (Decimal::from(g) / Decimal::from(1000))
+                .normalize()
+                .to_string()
+        })
+    }
+    async fn fees(&self) -> DeliveryFees {
+        DeliveryFees {
+            total: money(self.0.fee_fen),
+            delivery_fee: self.0.delivery_fee_fen.map(money),
+            coupon: self.0.coupon_fen.map(money),
+            tips: self.0.tips_fen.map(money),
+            insurance: self.0.insurance_fen.map(money),
+            penalty: self.0.penalty_fen.map(money),
+        }
+    }
+    async fn distance_meters(&self) -> Option<i64> {
+        self.0.distance_m
+    }
+    /// The code the receiver gives the courier, when the platform uses one.
+    async fn finish_code(&self) -> Option<&str> {
+        self.0.finish_code.as_deref()
+    }
+    /// 1 for the first dispatch, one more per `redispatchDelivery`.
+    async fn dispatch_round(&self) -> i32 {
+        self.0.dispatch_round
+    }
+    /// When the platform should publish the order (delayed dispatch).
+    async fn publish_at(&self) -> Option<DateTime<Utc>> {
+        self.0.appoint_time
+    }
+    /// The latest request of a courier to cancel, if any.
+    async fn courier_cancellation(&self) -> Option<CourierCancellation> {
+        let answer = match self.0.courier_cancel_answer.as_deref()? {
+            "ACCEPTED" => CourierCancellationAnswer::Accepted,
+            "REJECTED" => CourierCancellationAnswer::Rejected,
+            _ => CourierCancellationAnswer::Pending,
+        };
+        Some(CourierCancellation {
+            reason: self.0.courier_cancel_reason.clone(),
+            requested_at: self.0.courier_cancel_at,
+            answer,
+        })
+    }
+}
+
+/// A courier of a courier network.
+#[derive(SimpleObject, Clone)]
+pub struct Courier {
+    /// The platform's id of the courier (what `assignCourier` takes).
+    pub id: Option<String>,
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    /// Last known position.
+    pub position: Option<GeoPoint>,
+    /// When we last heard of the courier.
+    pub seen_at: Option<DateTime<Utc>>,
+    /// When the courier expects to arrive, as the company last said.
+    pub eta: Option<DateTime<Utc>>,
+}
+
+impl Courier {
+    pub fn of_order(o: &OrderRow) -> Option<Self> {
+        if o.courier_name.is_none() && o.courier_id.is_none() {
+            return None;
+        }
+        Some(Self {
+            id: o.courier_id.clone(),
+            name: o.courier_name.clone(),
+            phone: o.courier_phone.clone(),
+            position: match (o.courier_lng, o.courier_lat) {
+                (Some(lng), Some(lat)) => Some(GeoPoint { lng, lat }),
+                _ => None,
+            },
+            seen_at: o.courier_seen_at,
+            eta: o.courier_eta,
+        })
+    }
+
+    pub(super) fn from_net(c: net::Courier) -> Self {
+        Self {
+            id: c.id,
+            name: c.name,
+            phone: c.phone,
+            position: c.position.map(|p| GeoPoint {
+                lng: p.lng,
+                lat: p.lat,
+            }),
+            seen_at: None,
+            eta: None,
+        }
+    }
+}
+
+/// Our store at a courier network.
+pub struct StoreInfo(pub ShopRow);
+
+#[Object]
+impl StoreInfo {
+    async fn address(&self) -> Option<&str> {
+        self.0.address.as_deref()
+    }
+    async fn area_name(&self) -> Option<&str> {
+        self.0.area_name.as_deref()
+    }
+    async fn contact_name(&self) -> Option<&str> {
+        self.0.contact_name.as_deref()
+    }
+    async fn phone(&self) -> Option<&str> {
+        self.0.contact_phone.as_deref()
+    }
+    /// The platform's business type (Dada: 1 food, 2 drinks, 3 flowers, …).
+    async fn business_type(&self) -> Option<i32> {
+        self.0.business_type
+    }
+    /// The platform's code of the store's city; dispatches default to it.
+    async fn city_code(&self) -> Option<&str> {
+        self.0.city_code.as_deref()
+    }
+    /// Whether the store takes orders, when we set it.
+    async fn open(&self) -> Option<bool> {
+        self.0.open
+    }
+}
+
+/// What a delivery would cost; dispatch it with `dispatchDelivery(input: {quoteId})` before
+/// `expiresAt`.
+pub struct DeliveryQuote(pub DeliveryQuoteRow);
+
+#[Object]
+impl DeliveryQuote {
+    async fn id(&self) -> ID {
+        encode(Kind::Quote, self.0.id)
+    }
+    async fn provider(&self) -> Result<ProviderId> {
+        Ok(parse::<domain::ProviderId>(&self.0.provider)?.into())
+    }
+    async fn shop(&self, ctx: &Context<'_>) -> Result<Option<Shop>> {
+        Ok(ctx
+            .data::<Loaders>()?
+            .shops
+            .load_one(self.0.shop_id)
+            .await?
+            .map(Shop))
+    }
+    /// The courier company quoting (WeChat `delivery_id`); null on single-company networks.
+    async fn company(&self) -> Option<&str> {
+        self.0.company.as_deref()
+    }
+    /// Expected minutes until a courier is found, when the company says.
+    async fn dispatch_minutes(&self) -> Option<i64> {
+        self.0.dispatch_minutes
+    }
+    /// The reference the dispatched order will carry.
+    async fn origin_id(&self) -> &str {
+        &self.0.origin_id
+    }
+    /// The platform's handle of the quote (Dada `deliveryNo`).
+    async fn platform_quote_id(&self) -> &str {
+        &self.0.token
+    }
+    async fn fees(&self) -> DeliveryFees {
+        DeliveryFees {
+            total: money(self.0.fee_fen),
+            delivery_fee: Some(money(self.0.delivery_fee_fen)),
+            coupon: Some(money(self.0.coupon_fen)),
+            tips: Some(money(self.0.tips_fen)),
+            insurance: Some(money(self.0.insurance_fen)),
+            penalty: None,
+        }
+    }
+    async fn distance_meters(&self) -> i64 {
+        self.0.distance_m
+    }
+    async fn expires_at(&self) -> DateTime<Utc> {
+        self.0.expires_at
+    }
+    /// The order it was dispatched as, if it was.
+    async fn order(&self, ctx: &Context<'_>) -> Result<Option<Order>> {
+        let Some(id) = self.0.order_id else {
+            return Ok(None);
+        };
+        Ok(ctx.data::<Loaders>()?.orders.load_one(id).await?.map(Order))
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct Reason {
+    pub id: i64,
+    pub text: String,
+}
+
+#[derive(SimpleObject)]
+pub struct City {
+    pub name: String,
+    pub code: String,
+}
+
+#[derive(SimpleObject)]
+pub struct DeliveryBalance {
+    /// Prepaid freight balance.
+    pub delivery: Option<Money>,
+    /// Red-packet (coupon) balance.
+    pub red_packet: Option<Money>,
+}
+
+#[derive(SimpleObject)]
+pub struct DeliveryCompany {
+    /// The network's id of the company (WeChat `delivery_id`, e.g. `SFTC`).
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(SimpleObject)]
+pub struct BoundDeliveryAccount {
+    /// The company (`deliveryCompanies`).
+    pub company: String,
+    /// Our account at the company (WeChat `shopid`).
+    pub shop_id: String,
+    pub audit: AuditState,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+#[graphql(remote = "crate::domain::delivery::AuditState")]
+pub enum AuditState {
+    Passed,
+    Reviewing,
+    Rejected,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+#[graphql(remote = "crate::domain::delivery::RechargeChannel")]
+pub enum RechargeChannel {
+    Pc,
+    H5,
+}

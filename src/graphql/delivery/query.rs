@@ -1,0 +1,194 @@
+//! The delivery reads: reason lists, cities, the merchant's balance and accounts, couriers
+//! and quotes. Each is one service call through [`read`].
+
+use async_graphql::{Context, ID, Object, Result};
+
+use super::{
+    BoundDeliveryAccount, City, Courier, DeliveryBalance, DeliveryCompany, DeliveryQuote, Reason,
+    RechargeChannel,
+};
+use crate::{
+    domain::{self, delivery as net},
+    graphql::{
+        errors::invalid,
+        ids::{self, Kind},
+        resolve::read,
+        types::{ProviderId, money},
+    },
+};
+
+fn reasons(list: Vec<net::Reason>) -> Vec<Reason> {
+    list.into_iter()
+        .map(|r| Reason {
+            id: r.id,
+            text: r.text,
+        })
+        .collect()
+}
+
+#[derive(Default)]
+pub struct DeliveryQuery;
+
+#[Object]
+impl DeliveryQuery {
+    /// The reasons `cancelOrder` takes for a delivery (`reasonId`).
+    async fn delivery_cancel_reasons(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default_with = "ProviderId::Dada")] provider: ProviderId,
+    ) -> Result<Vec<Reason>> {
+        read(
+            ctx,
+            async |s| s.orders.cancel_reasons(provider.into()).await,
+            reasons,
+        )
+        .await
+    }
+
+    /// The reasons `complainAboutCourier` takes.
+    async fn delivery_complaint_reasons(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default_with = "ProviderId::Dada")] provider: ProviderId,
+    ) -> Result<Vec<Reason>> {
+        read(
+            ctx,
+            async |s| s.orders.complaint_reasons(provider.into()).await,
+            reasons,
+        )
+        .await
+    }
+
+    /// The cities the network serves, with their codes.
+    async fn delivery_cities(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default_with = "ProviderId::Dada")] provider: ProviderId,
+    ) -> Result<Vec<City>> {
+        read(
+            ctx,
+            async |s| s.catalog.cities(provider.into()).await,
+            |list| {
+                list.into_iter()
+                    .map(|c| City {
+                        name: c.name,
+                        code: c.code,
+                    })
+                    .collect()
+            },
+        )
+        .await
+    }
+
+    /// The merchant's balances at the network.
+    async fn delivery_balance(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default_with = "ProviderId::Dada")] provider: ProviderId,
+    ) -> Result<DeliveryBalance> {
+        read(
+            ctx,
+            async |s| s.catalog.balance(provider.into()).await,
+            |b| DeliveryBalance {
+                delivery: b.delivery.map(|m| money(m.fen())),
+                red_packet: b.red_packet.map(|m| money(m.fen())),
+            },
+        )
+        .await
+    }
+
+    /// A payment page that tops up the freight balance by `amountFen`.
+    async fn delivery_recharge_link(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default_with = "ProviderId::Dada")] provider: ProviderId,
+        amount_fen: i64,
+        #[graphql(default_with = "RechargeChannel::Pc")] channel: RechargeChannel,
+        notify_url: Option<String>,
+    ) -> Result<String> {
+        let amount = domain::Money::from_fen(amount_fen);
+        read(
+            ctx,
+            async |s| {
+                s.catalog
+                    .recharge_link(
+                        provider.into(),
+                        amount,
+                        channel.into(),
+                        notify_url.as_deref(),
+                    )
+                    .await
+            },
+            |link| link,
+        )
+        .await
+    }
+
+    /// Couriers a delivery of this store can be appointed to (`assignCourier`).
+    async fn appointable_couriers(&self, ctx: &Context<'_>, shop_id: ID) -> Result<Vec<Courier>> {
+        let Some(id) = ids::decode(Kind::Shop, &shop_id) else {
+            return Err(invalid("shopId is not a shop id"));
+        };
+        read(
+            ctx,
+            async |s| s.orders.appointable_couriers(id).await,
+            |list| list.into_iter().map(Courier::from_net).collect(),
+        )
+        .await
+    }
+
+    /// The courier companies of a network of several (WeChat).
+    async fn delivery_companies(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default_with = "ProviderId::Wechat")] provider: ProviderId,
+    ) -> Result<Vec<DeliveryCompany>> {
+        read(
+            ctx,
+            async |s| s.orders.companies(provider.into()).await,
+            |list| {
+                list.into_iter()
+                    .map(|c| DeliveryCompany {
+                        id: c.id,
+                        name: c.name,
+                    })
+                    .collect()
+            },
+        )
+        .await
+    }
+
+    /// Our accounts at those companies, with their review state.
+    async fn bound_delivery_accounts(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default_with = "ProviderId::Wechat")] provider: ProviderId,
+    ) -> Result<Vec<BoundDeliveryAccount>> {
+        read(
+            ctx,
+            async |s| s.orders.bound_accounts(provider.into()).await,
+            |list| {
+                list.into_iter()
+                    .map(|a| BoundDeliveryAccount {
+                        company: a.company_id,
+                        shop_id: a.shop_id,
+                        audit: a.audit.into(),
+                    })
+                    .collect()
+            },
+        )
+        .await
+    }
+
+    async fn delivery_quote(&self, ctx: &Context<'_>, id: ID) -> Result<Option<DeliveryQuote>> {
+        let Some(id) = ids::decode(Kind::Quote, &id) else {
+            return Err(invalid("id is not a quote id"));
+        };
+        read(
+            ctx,
+            async |s| s.orders.quote(id).await,
+            |q| q.map(DeliveryQuote),
+        )
+        .await
+    }
+}
