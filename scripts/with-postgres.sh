@@ -2,7 +2,7 @@
 # Runs a command next to a throwaway PostgreSQL server, for tests.
 #
 #   scripts/with-postgres.sh CMD [ARGS...]
-#   scripts/with-postgres.sh cargo test --workspace --locked
+#   scripts/with-postgres.sh cargo test --workspace --locked -- --include-ignored
 #   scripts/with-postgres.sh bash -c 'psql "$ORDERHUB_TEST_DATABASE_URL" -c "select version()"'
 #
 # Starts PostgreSQL (15 if installed, else the newest /usr/lib/postgresql/*/bin; PG_BINDIR

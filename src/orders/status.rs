@@ -142,21 +142,29 @@ impl OrderService {
                 apply_delivery_news(&mut am, news, now);
             }
             am.update(&txn).await?;
-        } else if let Some(news) = &update.delivery
-            && (order.courier_name.is_none() || order.platform_ref.is_none())
-        {
+        } else {
             // Late news still fills in what we do not know yet (a courier from an accept
-            // callback that arrived after the pick-up one); it never overwrites.
+            // callback that arrived after the pick-up one; the reason of a cancellation a poll
+            // saw before the platform's notification said why); it never overwrites.
             let mut am: orders::ActiveModel = order.clone().into();
             let mut changed = false;
-            if order.platform_ref.is_none() && news.platform_ref.is_some() {
-                am.platform_ref = Set(news.platform_ref.clone());
-                changed = true;
+            if let Some(news) = &update.delivery {
+                if order.platform_ref.is_none() && news.platform_ref.is_some() {
+                    am.platform_ref = Set(news.platform_ref.clone());
+                    changed = true;
+                }
+                if order.courier_name.is_none()
+                    && let Some(c) = news.courier.as_ref().filter(|c| c.name.is_some())
+                {
+                    set_courier(&mut am, c, now);
+                    changed = true;
+                }
             }
-            if order.courier_name.is_none()
-                && let Some(c) = news.courier.as_ref().filter(|c| c.name.is_some())
+            if update.status == current
+                && order.cancel_reason.is_none()
+                && update.cancel_reason.is_some()
             {
-                set_courier(&mut am, c, now);
+                am.cancel_reason = Set(update.cancel_reason.clone());
                 changed = true;
             }
             if changed {
