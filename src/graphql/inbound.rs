@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::{
     delivery::OrderPayload,
-    errors::{UserError, internal},
+    errors::UserError,
     ids::{self, Kind},
     resolve::{bad_id, read, refused, services, settle},
     types::Order,
@@ -265,26 +265,7 @@ impl InboundMutation {
                 UserErrorCode::InvalidInput,
             ));
         };
-        match outbox::retry_dead(st.orders.db(), id)
-            .await
-            .map_err(internal)?
-        {
-            outbox::Retry::NotFound => Ok(refuse("no such outbox entry", UserErrorCode::NotFound)),
-            outbox::Retry::NotDead(row) if row.state == outbox::SENT => Ok(refuse(
-                "this entry was sent; it is never sent twice",
-                UserErrorCode::InvalidState,
-            )),
-            outbox::Retry::NotDead(_) => Ok(refuse(
-                "this entry is still being retried",
-                UserErrorCode::InvalidState,
-            )),
-            outbox::Retry::Requeued(row) => {
-                st.orders.outbox_wake().notify_one();
-                Ok(OutboxEntryPayload {
-                    entry: Some(OutboxEntry(row)),
-                    user_errors: vec![],
-                })
-            }
-        }
+        let (entry, user_errors) = settle(st.orders.retry_outbox_entry(id).await, OutboxEntry)?;
+        Ok(OutboxEntryPayload { entry, user_errors })
     }
 }
