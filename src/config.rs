@@ -27,7 +27,7 @@ pub struct Config {
     pub dada: DadaConfig,
     pub wechat: WechatConfig,
     pub daojia58: Daojia58Config,
-    pub outbox: crate::outbox::OutboxConfig,
+    pub outbox: OutboxConfig,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -195,7 +195,7 @@ pub struct DadaConfig {
     pub poll_interval_ms: u64,
     /// Who answers a courier's request to cancel: `manual` (respondToCourierCancellation),
     /// `accept` or `reject` (at once, through the outbox).
-    pub courier_cancel_policy: crate::orders::CourierCancelPolicy,
+    pub courier_cancel_policy: crate::domain::delivery::CourierCancelPolicy,
     /// Stores imported at start-up (by Dada shop number), so they can be dispatched from.
     /// Unset with the sandbox = the sandbox's seeded stores.
     pub import_shops: Option<Vec<String>>,
@@ -216,7 +216,7 @@ impl Default for DadaConfig {
             origin_prefix: "OH".into(),
             request_timeout_ms: 5_000,
             poll_interval_ms: 30_000,
-            courier_cancel_policy: crate::orders::CourierCancelPolicy::Manual,
+            courier_cancel_policy: crate::domain::delivery::CourierCancelPolicy::Manual,
             import_shops: None,
             callback_allow_ips: Vec::new(),
         }
@@ -361,5 +361,35 @@ impl Config {
             )
             .extract()
             .map_err(|e| ConfigError::Invalid(Box::new(e)))
+    }
+}
+
+/// The outbox worker: retries with backoff, leases, batch size.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OutboxConfig {
+    /// Attempts before a row is parked as dead.
+    pub max_attempts: i32,
+    /// Wait after the first failure; doubled per failure, with ±20 % jitter.
+    pub initial_backoff_ms: u64,
+    pub max_backoff_secs: u64,
+    /// How often due rows are looked for when nothing wakes the worker.
+    pub poll_interval_ms: u64,
+    /// How long a claimed row is hidden from other workers; longer than any one call.
+    pub lease_secs: u64,
+    /// Rows claimed per round.
+    pub batch: u64,
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        Self {
+            max_attempts: 10,
+            initial_backoff_ms: 1_000,
+            max_backoff_secs: 300,
+            poll_interval_ms: 1_000,
+            lease_secs: 60,
+            batch: 16,
+        }
     }
 }

@@ -3,6 +3,7 @@
 //! from their wire types; services and the API read them. No platform spelling appears here.
 
 use chrono::{DateTime, Utc};
+use serde::Deserialize;
 
 use crate::domain::{GeoPoint, Money, OrderStatus};
 
@@ -260,4 +261,16 @@ pub struct StoreFailure {
     pub name: String,
     pub code: Option<String>,
     pub message: String,
+}
+
+/// Who answers a courier's request to cancel when nobody calls the mutation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CourierCancelPolicy {
+    /// Recorded and streamed; a person answers with `respondToCourierCancellation`.
+    Manual,
+    /// Agreed to at once, through the outbox.
+    Accept,
+    /// Refused at once, through the outbox.
+    Reject,
 }

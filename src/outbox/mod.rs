@@ -17,10 +17,10 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     DbBackend, DbErr, EntityTrait, QueryFilter, Statement, Value,
 };
-use serde::Deserialize;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+pub use crate::config::OutboxConfig;
 use crate::domain::ProviderId;
 
 pub const PENDING: &str = "PENDING";
@@ -34,35 +34,6 @@ pub enum Failure {
     Retry(String),
     /// Refused for good (the platform said no, the payload is wrong): park it now.
     Permanent(String),
-}
-
-#[derive(Clone, Debug, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct OutboxConfig {
-    /// Attempts before a row is parked as dead.
-    pub max_attempts: i32,
-    /// Wait after the first failure; doubled per failure, with ±20 % jitter.
-    pub initial_backoff_ms: u64,
-    pub max_backoff_secs: u64,
-    /// How often due rows are looked for when nothing wakes the worker.
-    pub poll_interval_ms: u64,
-    /// How long a claimed row is hidden from other workers; longer than any one call.
-    pub lease_secs: u64,
-    /// Rows claimed per round.
-    pub batch: u64,
-}
-
-impl Default for OutboxConfig {
-    fn default() -> Self {
-        Self {
-            max_attempts: 10,
-            initial_backoff_ms: 1_000,
-            max_backoff_secs: 300,
-            poll_interval_ms: 1_000,
-            lease_secs: 60,
-            batch: 16,
-        }
-    }
 }
 
 /// Queues a call in the caller's transaction.

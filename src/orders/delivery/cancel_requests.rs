@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::orders::{OrderError, OrderService, UserError, UserErrorCode, provider_user_error};
 use crate::{
+    domain::delivery::CourierCancelPolicy,
     domain::{EventKind, EventSource, OrderStatus, ProviderId},
     events::StatusChange,
     outbox,
@@ -16,18 +17,6 @@ use crate::{
 };
 
 use super::lock;
-
-/// Who answers a courier's request to cancel when nobody calls the mutation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CourierCancelPolicy {
-    /// Recorded and streamed; a person answers with `respondToCourierCancellation`.
-    Manual,
-    /// Agreed to at once, through the outbox.
-    Accept,
-    /// Refused at once, through the outbox.
-    Reject,
-}
 
 /// A courier's request to cancel, as the message route hands it over.
 #[derive(Clone, Debug)]

@@ -40,7 +40,8 @@ mod quote;
 mod reconcile;
 mod validation;
 
-pub use cancel_requests::{CourierCancelPolicy, CourierCancelRequest};
+pub use crate::domain::delivery::CourierCancelPolicy;
+pub use cancel_requests::CourierCancelRequest;
 use validation::validate_delivery;
 
 const DISPATCH: &str = "dispatchDelivery";
