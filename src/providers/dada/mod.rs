@@ -11,7 +11,6 @@
 pub mod callback;
 pub mod client;
 pub mod mapping;
-pub mod routes;
 pub mod sign;
 pub mod wire;
 

@@ -1,16 +1,18 @@
 //! 58到家 58 Daojia: an order source. 58 pushes service orders to our intake route
-//! ([`intake`] reads and verifies them); we work them and sync every status change back with
+//! ([`callback`] reads and verifies them); we work them and sync every status change back with
 //! `order/updateOrderDetail` ([`client`]), through the outbox so none is lost or sent twice.
 //! Technicians are registered with `serviceUser/saveServiceUser`.
 //!
 //! Much of 58's wire is not public. Every assumption the code makes is listed in
 //! [`ASSUMPTIONS`] (and in the README), in one place.
 
+pub mod callback;
 pub mod client;
-pub mod intake;
 pub mod mapping;
-pub mod routes;
 pub mod sign;
+
+/// The intake was renamed `callback`, as on every platform; the old path still works.
+pub use self::callback as intake;
 
 use std::time::Duration;
 

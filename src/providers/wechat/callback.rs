@@ -73,6 +73,26 @@ pub struct WaybillPush {
 }
 
 /// Why a push was refused.
+impl WaybillPush {
+    /// The timeline's line for this status: what the code means, and WeChat's note if any.
+    pub fn detail(&self) -> String {
+        let what = mapping::describe(self.status_code);
+        match &self.action_msg {
+            Some(m) if !m.is_empty() => format!("{what} ({m})"),
+            _ => what.to_owned(),
+        }
+    }
+
+    /// WeChat's note, kept as the cancel reason when the status ends the delivery.
+    pub fn cancel_reason(&self) -> Option<String> {
+        self.status
+            .is_terminal()
+            .then(|| self.action_msg.clone())
+            .flatten()
+            .filter(|m| !m.is_empty())
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PushError {
     /// The signature is missing or does not match.

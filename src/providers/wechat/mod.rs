@@ -20,7 +20,6 @@ pub mod callback;
 pub mod client;
 pub mod crypto;
 pub mod mapping;
-pub mod routes;
 pub mod sign;
 pub mod token;
 pub mod wire;

@@ -1,12 +1,15 @@
 //! Reading an order 58 pushes to us: the form's system parameters, their signature and age,
 //! and the `createOrder` business JSON, into a checked [`PushedOrder`]. Pure: nothing here
-//! touches the database, so the route can verify first and write once.
+//! touches the database or HTTP, so the route (`crate::callbacks::daojia58`) can verify first
+//! and write once.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
 use rust_decimal::Decimal;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
+use serde_json::Value;
 
 use super::sign;
 use crate::domain::{GeoPoint, Money, china_offset};
@@ -126,6 +129,52 @@ fn china_time(text: &str) -> Option<DateTime<Utc>> {
         .and_local_timezone(china_offset())
         .single()
         .map(|t| t.with_timezone(&Utc))
+}
+
+/// What the intake checks pushes with.
+pub struct IntakeConfig {
+    pub service_key: String,
+    pub service_secret: SecretString,
+}
+
+/// The form's fields (JSON objects of strings are read too). `content_type` is the request's
+/// `Content-Type`, if any. A field given twice is refused: which one was signed is unclear.
+pub fn fields(content_type: Option<&str>, body: &[u8]) -> Result<BTreeMap<String, String>, String> {
+    let is_json = content_type.is_some_and(|v| v.trim_start().starts_with("application/json"));
+    if is_json {
+        let map: serde_json::Map<String, Value> =
+            serde_json::from_slice(body).map_err(|_| "body is not a JSON object".to_owned())?;
+        return Ok(map
+            .into_iter()
+            .map(|(k, v)| match v {
+                Value::String(s) => (k, s),
+                other => (k, other.to_string()),
+            })
+            .collect());
+    }
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_bytes(body).map_err(|_| "body is not a form".to_owned())?;
+    let mut map = BTreeMap::new();
+    for (k, v) in pairs {
+        if map.insert(k.clone(), v).is_some() {
+            return Err(format!("parameter {k} given twice"));
+        }
+    }
+    Ok(map)
+}
+
+/// Verifies and reads a push with `cfg`'s key and secret ([`read`]).
+pub fn verify(
+    cfg: &IntakeConfig,
+    form: &BTreeMap<String, String>,
+    now: DateTime<Utc>,
+) -> Result<PushedOrder, IntakeError> {
+    read(
+        form,
+        &cfg.service_key,
+        cfg.service_secret.expose_secret(),
+        now,
+    )
 }
 
 fn required(form: &BTreeMap<String, String>, name: &'static str) -> Result<String, IntakeError> {
