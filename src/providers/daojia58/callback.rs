@@ -5,14 +5,16 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
-use rust_decimal::Decimal;
+use chrono::{DateTime, TimeDelta, Utc};
 use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
 use serde_json::Value;
 
-use super::sign;
-use crate::domain::{GeoPoint, Money, china_offset};
+use super::{
+    mapping::{china_time, integer, yuan},
+    sign,
+    wire::RawOrder,
+};
+use crate::domain::{GeoPoint, Money};
 
 /// The largest clock difference accepted between 58's timestamp and ours.
 pub const MAX_SKEW: TimeDelta = TimeDelta::minutes(10);
@@ -59,76 +61,6 @@ pub struct PushedOrder {
     /// The technician the customer chose, when any (a `userId` we registered).
     pub service_user_id: Option<String>,
     pub lines: Vec<PushedLine>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RawOrder {
-    order_id: serde_json::Value,
-    #[serde(default)]
-    user_mobile: Option<String>,
-    #[serde(default)]
-    city_name: Option<String>,
-    #[serde(default)]
-    lng: Option<serde_json::Number>,
-    #[serde(default)]
-    lat: Option<serde_json::Number>,
-    #[serde(default)]
-    service_address: Option<String>,
-    #[serde(default)]
-    service_begin_time: Option<String>,
-    #[serde(default)]
-    service_end_time: Option<String>,
-    total_price: serde_json::Value,
-    #[serde(default)]
-    remark: Option<String>,
-    #[serde(default)]
-    service_user_id: Option<serde_json::Value>,
-    #[serde(default)]
-    order_details: Vec<RawLine>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RawLine {
-    goods_id: serde_json::Value,
-    goods_number: serde_json::Value,
-    goods_price: serde_json::Value,
-}
-
-/// A JSON number or string of digits, exactly.
-fn integer(v: &serde_json::Value, what: &str) -> Result<i64, IntakeError> {
-    match v {
-        serde_json::Value::Number(n) => n.as_i64(),
-        serde_json::Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-    .ok_or_else(|| IntakeError::Malformed(format!("{what} is not an integer")))
-}
-
-/// A JSON number or string read as yuan through its text (never through a float).
-fn yuan(v: &serde_json::Value, what: &str) -> Result<Money, IntakeError> {
-    let text = match v {
-        serde_json::Value::Number(n) => n.to_string(),
-        serde_json::Value::String(s) => s.trim().to_owned(),
-        _ => return Err(IntakeError::Malformed(format!("{what} is not an amount"))),
-    };
-    let d: Decimal = text
-        .parse()
-        .map_err(|_| IntakeError::Malformed(format!("{what} {text:?} is not an amount")))?;
-    if d.is_sign_negative() {
-        return Err(IntakeError::Malformed(format!("{what} is negative")));
-    }
-    Money::from_yuan_exact(d)
-        .map_err(|_| IntakeError::Malformed(format!("{what} has sub-fen digits")))
-}
-
-fn china_time(text: &str) -> Option<DateTime<Utc>> {
-    NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%d %H:%M:%S")
-        .ok()?
-        .and_local_timezone(china_offset())
-        .single()
-        .map(|t| t.with_timezone(&Utc))
 }
 
 /// What the intake checks pushes with.
@@ -217,7 +149,7 @@ pub fn read(
 pub fn parse_order(json: &str) -> Result<PushedOrder, IntakeError> {
     let raw: RawOrder =
         serde_json::from_str(json).map_err(|e| IntakeError::Malformed(e.to_string()))?;
-    let order_id = integer(&raw.order_id, "orderId")?;
+    let order_id = integer(&raw.order_id, "orderId").map_err(IntakeError::Malformed)?;
     if order_id <= 0 {
         return Err(IntakeError::Malformed("orderId must be positive".into()));
     }
@@ -249,7 +181,8 @@ pub fn parse_order(json: &str) -> Result<PushedOrder, IntakeError> {
     };
     let mut lines = Vec::with_capacity(raw.order_details.len());
     for (i, l) in raw.order_details.iter().enumerate() {
-        let quantity = integer(&l.goods_number, &format!("orderDetails[{i}].goodsNumber"))?;
+        let quantity = integer(&l.goods_number, &format!("orderDetails[{i}].goodsNumber"))
+            .map_err(IntakeError::Malformed)?;
         let quantity = i32::try_from(quantity)
             .ok()
             .filter(|q| *q > 0)
@@ -260,7 +193,8 @@ pub fn parse_order(json: &str) -> Result<PushedOrder, IntakeError> {
                 other => other.to_string(),
             },
             quantity,
-            unit_price: yuan(&l.goods_price, &format!("orderDetails[{i}].goodsPrice"))?,
+            unit_price: yuan(&l.goods_price, &format!("orderDetails[{i}].goodsPrice"))
+                .map_err(IntakeError::Malformed)?,
         });
     }
     Ok(PushedOrder {
@@ -271,7 +205,7 @@ pub fn parse_order(json: &str) -> Result<PushedOrder, IntakeError> {
         service_address: text(raw.service_address, "serviceAddress")?,
         service_begin,
         service_end,
-        total: yuan(&raw.total_price, "totalPrice")?,
+        total: yuan(&raw.total_price, "totalPrice").map_err(IntakeError::Malformed)?,
         remark: raw.remark.filter(|r| !r.trim().is_empty()),
         service_user_id: raw
             .service_user_id

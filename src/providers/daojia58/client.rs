@@ -10,9 +10,9 @@ use std::{
 
 use chrono::Utc;
 use secrecy::ExposeSecret;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use super::{Daojia58Settings, sign};
+use super::{Daojia58Settings, sign, wire::Envelope};
 use crate::{
     domain::{ProviderId, china_offset},
     providers::{ProviderError, ProviderResult, RejectKind},
@@ -20,43 +20,7 @@ use crate::{
 
 const P: ProviderId = ProviderId::Daojia58;
 
-/// A status (and technician) update, as 58 spells it.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct OrderUpdate {
-    pub order_id: i64,
-    pub third_order_id: String,
-    pub order_status: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub service_user_name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub service_user_phone: Option<String>,
-}
-
-/// A technician to register (58's `serviceUser`).
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ServiceUser {
-    pub user_id: String,
-    pub user_name: String,
-    pub user_phone: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub user_age: Option<i32>,
-    /// 1 male, 0 female.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub user_sex: Option<i32>,
-    pub user_pic: String,
-    pub user_remark: String,
-    /// 1 active.
-    pub user_status: i32,
-}
-
-#[derive(Debug, Deserialize)]
-struct Envelope {
-    code: i64,
-    #[serde(default)]
-    msg: Option<String>,
-}
+pub use super::wire::{OrderUpdate, ServiceUser};
 
 #[derive(Clone)]
 pub struct Daojia58Client {

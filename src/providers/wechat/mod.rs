@@ -21,6 +21,7 @@ pub mod client;
 pub mod crypto;
 pub mod mapping;
 pub mod sign;
+pub mod status;
 pub mod token;
 pub mod wire;
 
