@@ -9,6 +9,7 @@ pub mod dada;
 pub mod daojia58;
 pub mod daoway;
 pub mod delivery;
+pub mod instrument;
 pub mod lenient;
 pub mod source;
 pub mod wechat;
