@@ -5,6 +5,7 @@
 //! everything outside an adapter sees only the types in this module and in `domain`.
 //! Adapters never touch the database: they call the platform and translate.
 
+pub mod codes;
 pub mod dada;
 pub mod daojia58;
 pub mod daoway;

@@ -2,7 +2,10 @@
 //! how each error code is treated ([`classify_error`]), with tests covering every code Dada
 //! documents.
 
-use crate::{domain::OrderStatus, providers::RejectKind};
+use crate::{
+    domain::OrderStatus,
+    providers::{RejectKind, codes},
+};
 
 // ------------------------------------------------------------------------------ statuses
 
@@ -53,33 +56,17 @@ pub const OTHER_CANCEL_REASON: i64 = 10000;
 
 /// The unified status of a Dada status code; `None` for a code Dada has not documented.
 pub fn status(code: i64) -> Option<OrderStatus> {
-    STATUS_TABLE
-        .iter()
-        .find(|(c, _, _)| *c == code)
-        .map(|(_, s, _)| *s)
+    codes::status_of(STATUS_TABLE, code)
 }
 
 /// A human label for a Dada status code.
 pub fn describe(code: i64) -> &'static str {
-    STATUS_TABLE
-        .iter()
-        .find(|(c, _, _)| *c == code)
-        .map_or("未知状态 unknown status", |(_, _, label)| *label)
+    codes::label_of(STATUS_TABLE, code)
 }
 
 // -------------------------------------------------------------------------------- errors
 
-/// What a failure code means for the caller.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ErrorClass {
-    /// Dada could not serve the call now; retrying later is the answer.
-    Transient {
-        /// Whether the call may have taken effect anyway.
-        outcome_unknown: bool,
-    },
-    /// Dada refused the call; retrying the same call will not help.
-    Refused(RejectKind),
-}
+pub use crate::providers::codes::ErrorClass;
 
 /// The error-code table. Transient: -1 system error and 1000 network timeout (inside Dada,
 /// possibly after it acted, so the outcome is unknown) and 999 maintenance (nothing done).

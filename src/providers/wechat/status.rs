@@ -2,7 +2,10 @@
 //! ([`STATUS_TABLE`]) and how each error code is treated ([`classify_error`]), with tests
 //! covering every code WeChat documents.
 
-use crate::{domain::OrderStatus, providers::RejectKind};
+use crate::{
+    domain::OrderStatus,
+    providers::{RejectKind, codes},
+};
 
 // ------------------------------------------------------------------------------ statuses
 
@@ -92,33 +95,17 @@ pub fn moves_forward(from: &str, to: &str) -> bool {
 
 /// The unified status of a WeChat status code; `None` for a code WeChat has not documented.
 pub fn status(code: i64) -> Option<OrderStatus> {
-    STATUS_TABLE
-        .iter()
-        .find(|(c, _, _)| *c == code)
-        .map(|(_, s, _)| *s)
+    codes::status_of(STATUS_TABLE, code)
 }
 
 /// A human label for a WeChat status code.
 pub fn describe(code: i64) -> &'static str {
-    STATUS_TABLE
-        .iter()
-        .find(|(c, _, _)| *c == code)
-        .map_or("未知状态 unknown status", |(_, _, label)| *label)
+    codes::label_of(STATUS_TABLE, code)
 }
 
 // -------------------------------------------------------------------------------- errors
 
-/// What a failure code means for the caller.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ErrorClass {
-    /// WeChat or the company could not serve the call now; retrying later is the answer.
-    Transient {
-        /// Whether the call may have taken effect anyway.
-        outcome_unknown: bool,
-    },
-    /// The call was refused; retrying the same call will not help.
-    Refused(RejectKind),
-}
+pub use crate::providers::codes::ErrorClass;
 
 /// `errcode`s that mean our access_token is invalid or expired: the client refreshes it once
 /// and retries. 40014 ("invalid access_token") is the same news in other words.
