@@ -2,6 +2,7 @@
 //! and place orders. [`Application::build`] turns a [`Config`] into a bound, running-ready
 //! server — the one entry point `main` and the tests share.
 
+pub mod callbacks;
 pub mod catalog;
 pub mod config;
 pub mod db;
@@ -65,7 +66,7 @@ pub struct AppState {
     /// Who may call the WeChat push route.
     pub wechat_callers: Arc<http::allow::AllowList>,
     /// How 58's order pushes are checked (None when 58 Daojia is off).
-    pub daojia58_intake: Option<Arc<providers::daojia58::routes::IntakeConfig>>,
+    pub daojia58_intake: Option<Arc<providers::daojia58::callback::IntakeConfig>>,
     /// Who may push 58 orders.
     pub daojia58_callers: Arc<http::allow::AllowList>,
     pub statements: Arc<AtomicU64>,
@@ -446,7 +447,7 @@ impl Application {
                     providers::daojia58::client::Daojia58Client::new(settings.clone())
                         .map_err(StartupError::Config)?,
                 );
-                Some(Arc::new(providers::daojia58::routes::IntakeConfig {
+                Some(Arc::new(providers::daojia58::callback::IntakeConfig {
                     service_key: settings.service_key.clone(),
                     service_secret: settings.service_secret.clone(),
                 }))

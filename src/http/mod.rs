@@ -3,8 +3,10 @@
 //! the default run, the sandboxes. Bodies are limited, requests time out, and every response
 //! carries an `x-request-id`.
 
-pub mod allow;
 mod graphiql;
+
+/// The allow-list now lives with the callback routes it guards.
+pub use crate::callbacks::allow;
 
 use std::time::{Duration, Instant};
 
@@ -34,8 +36,8 @@ use tower_http::{
 
 use crate::{
     AppState,
+    callbacks::{self, CallbackSettings},
     graphql::AppSchema,
-    providers::{dada, daojia58, daoway, wechat},
 };
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -46,37 +48,18 @@ pub fn router(state: AppState, schema: AppSchema, sandboxes: Router) -> Router {
         .route("/graphql", post(graphql_post).get(graphql_get))
         .layer(RequestBodyLimitLayer::new(limits.graphql_body_bytes))
         .with_state(schema.clone());
-    // Each platform's routes answer only its allowed callers (everyone when its list is empty).
-    let only = |callers: &std::sync::Arc<allow::AllowList>, routes: Router<AppState>| {
-        routes.route_layer(middleware::from_fn_with_state(
-            callers.clone(),
-            allow::guard,
-        ))
-    };
-    let callbacks = Router::new()
-        .route(
-            "/callbacks/daoway/cancel",
-            post(daoway::callback::cancel_notify),
-        )
-        .merge(only(
-            &state.dada_callers,
-            Router::new()
-                .route("/callbacks/dada/status", post(dada::routes::status))
-                .route("/callbacks/dada/message", post(dada::routes::message)),
-        ))
-        .merge(only(
-            &state.daojia58_callers,
-            Router::new().route("/callbacks/daojia58/orders", post(daojia58::routes::orders)),
-        ))
-        .merge(only(
-            &state.wechat_callers,
-            Router::new().route(
-                "/callbacks/wechat",
-                get(wechat::routes::verify).post(wechat::routes::push),
-            ),
-        ))
-        .layer(RequestBodyLimitLayer::new(limits.callback_body_bytes))
-        .with_state(state.clone());
+    let callbacks = callbacks::router(
+        &state.orders,
+        CallbackSettings {
+            daoway_channel: state.daoway_channel.clone(),
+            dada_callers: state.dada_callers.clone(),
+            wechat_push: state.wechat_push.clone(),
+            wechat_callers: state.wechat_callers.clone(),
+            daojia58_intake: state.daojia58_intake.clone(),
+            daojia58_callers: state.daojia58_callers.clone(),
+        },
+        limits.callback_body_bytes,
+    );
     let ops = Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))

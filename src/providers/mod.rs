@@ -1,17 +1,23 @@
 //! Adapters to the platforms. Each platform lives in its own folder with the same files
-//! (`wire.rs` spelled as the platform spells it, `client.rs`, `mapping.rs`, `callback.rs`);
+//! (`sign.rs`, `wire.rs` spelled as the platform spells it, `client.rs`, `status.rs` with the
+//! status and error tables, `mapping.rs` wire ⇄ domain, `callback.rs` verify and parse what
+//! the platform pushes — pure, no HTTP state or database);
 //! everything outside an adapter sees only the types in this module and in `domain`.
 //! Adapters never touch the database: they call the platform and translate.
 
+pub mod codes;
 pub mod dada;
 pub mod daojia58;
 pub mod daoway;
 pub mod delivery;
+pub mod instrument;
 pub mod lenient;
+pub mod source;
 pub mod wechat;
 
 use std::{future::Future, sync::Arc, time::Duration};
 
+pub use self::source::{OrderSource, StatusSync, TechnicianProfile};
 use crate::domain::ProviderId;
 pub use crate::domain::{
     catalog::{

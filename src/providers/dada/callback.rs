@@ -13,6 +13,7 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
 
 use super::{
     mapping, sign,
@@ -202,6 +203,42 @@ pub fn parse_message(body: &[u8]) -> Result<DadaMessage, CallbackError> {
         dada_order_id: request.dada_order_id.unwrap_or_default(),
         reason: request.cancel_reason,
     })
+}
+
+impl StatusCallback {
+    /// The timeline's line for this status: what the code means, and who cancelled and why.
+    pub fn detail(&self) -> String {
+        let what = mapping::describe(self.status_code);
+        match (self.cancel_reason(), self.cancel_from) {
+            (Some(r), Some(from)) => format!("{what} (cancelled by {}: {r})", cancel_party(from)),
+            _ => what.to_owned(),
+        }
+    }
+
+    /// The cancel reason, when Dada gave a non-blank one.
+    pub fn cancel_reason(&self) -> Option<String> {
+        self.cancel_reason.clone().filter(|r| !r.trim().is_empty())
+    }
+}
+
+/// Who `cancel_from` says cancelled.
+fn cancel_party(from: i64) -> &'static str {
+    match from {
+        1 => "the courier",
+        2 => "the merchant",
+        3 => "Dada",
+        _ => "unknown",
+    }
+}
+
+/// The dedup key of a courier's cancel request. The message carries no id of its own, so the
+/// key covers the body too: a repeat of the same push is one request, a new request another.
+pub fn cancel_request_key(origin_id: &str, dada_order_id: &str, body: &[u8]) -> String {
+    let digest = Sha256::digest(body);
+    format!(
+        "message:1:{origin_id}:{dada_order_id}:{}",
+        hex::encode(&digest[..12])
+    )
 }
 
 #[cfg(test)]

@@ -10,8 +10,6 @@
 //!
 //! The app secret is used for signing only and is never logged or printed.
 
-use std::time::Instant;
-
 use chrono::Utc;
 use reqwest::{Url, header};
 use secrecy::{ExposeSecret, SecretString};
@@ -25,7 +23,7 @@ use super::{
 };
 use crate::{
     domain::ProviderId,
-    providers::{ProviderError, ProviderResult},
+    providers::{ProviderError, ProviderResult, instrument},
 };
 
 const FORMAT: &str = "json";
@@ -330,28 +328,12 @@ impl DadaClient {
         body: Option<&B>,
         source_id: &str,
     ) -> ProviderResult<Option<Value>> {
-        let started = Instant::now();
-        let result = self.post_inner(path, body, source_id).await;
-        let outcome = match &result {
-            Ok(_) => "ok",
-            Err(ProviderError::Rejected { .. }) => "rejected",
-            Err(ProviderError::Unavailable { .. }) => "unavailable",
-            Err(ProviderError::Protocol { .. }) => "protocol",
-        };
-        metrics::histogram!("orderhub_provider_call_seconds", "provider" => "DADA", "endpoint" => path, "outcome" => outcome)
-            .record(started.elapsed().as_secs_f64());
-        match &result {
-            Ok(_) => {}
-            Err(e @ ProviderError::Rejected { code, .. }) => {
-                // A refusal is an answer, not a fault of the link: worth counting, not a warning.
-                let code = code.clone().unwrap_or_default();
-                tracing::info!(code = %code, error = %e, "dada refused");
-                metrics::counter!("orderhub_provider_errors_total", "provider" => "DADA", "endpoint" => path, "code" => code)
-                    .increment(1);
-            }
-            Err(e) => tracing::warn!(error = %e, "dada call failed"),
-        }
-        result
+        instrument::observe(
+            ProviderId::Dada,
+            path,
+            self.post_inner(path, body, source_id),
+        )
+        .await
     }
 
     async fn post_inner<B: Serialize + ?Sized>(
@@ -444,21 +426,8 @@ fn unix_seconds() -> String {
     Utc::now().timestamp().to_string()
 }
 
-/// reqwest's error text carries the full URL; keep only the kind of failure. Only a failed
-/// connection proves the request never reached Dada.
 fn unavailable(e: &reqwest::Error) -> ProviderError {
-    let detail = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "connection failed"
-    } else {
-        "transport error"
-    };
-    ProviderError::Unavailable {
-        provider: ProviderId::Dada,
-        detail: detail.into(),
-        outcome_unknown: !e.is_connect(),
-    }
+    instrument::unavailable(ProviderId::Dada, e)
 }
 
 /// Dada's test-environment routes that play the courier and Dada's staff: each moves the order

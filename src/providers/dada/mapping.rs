@@ -1,6 +1,6 @@
-//! Dada ⇄ domain. The two tables that give Dada's numbers their meaning live here and nowhere
-//! else — order status codes ([`STATUS_TABLE`]) and error codes ([`classify_error`]) — next to
-//! the conversions of results into domain types and of our requests into Dada's bodies.
+//! Dada ⇄ domain: the conversions of results into domain types and of our requests into Dada's
+//! bodies. The two tables that give Dada's numbers their meaning (status and error codes) are
+//! in [`super::status`], re-exported here.
 //!
 //! Money: Dada's `fee` is freight after coupons, with tips and insurance reported apart; the
 //! domain's [`DeliveryFees::fee`] is what the merchant pays for the delivery, so it is `fee +
@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 
 use super::wire;
 use crate::{
-    domain::{GeoPoint, Money, OrderStatus, ProviderId, china_offset},
+    domain::{GeoPoint, Money, ProviderId, china_offset},
     providers::{
         ProviderError, ProviderResult, RejectKind,
         delivery::{
@@ -22,126 +22,7 @@ use crate::{
     },
 };
 
-// ------------------------------------------------------------------------------ statuses
-
-/// Every order status Dada documents, what it means to us, and its label (Dada's words, then
-/// ours). 8 (appointed to one courier) is still waiting for acceptance, so it is `Pending`; 6
-/// (after-sale pickup delivered, newer documents) ends the order like 4.
-pub const STATUS_TABLE: &[(i64, OrderStatus, &str)] = &[
-    (1, OrderStatus::Pending, "待接单 waiting for a courier"),
-    (
-        8,
-        OrderStatus::Pending,
-        "指派单 appointed, waiting for the courier to accept",
-    ),
-    (2, OrderStatus::Accepted, "待取货 accepted, to be picked up"),
-    (100, OrderStatus::Arrived, "骑士到店 courier at the store"),
-    (3, OrderStatus::InProgress, "配送中 delivering"),
-    (4, OrderStatus::Completed, "已完成 delivered"),
-    (
-        6,
-        OrderStatus::Completed,
-        "售后取件已送达 after-sale pickup delivered",
-    ),
-    (5, OrderStatus::Cancelled, "已取消 cancelled"),
-    (7, OrderStatus::Expired, "已过期 expired"),
-    (
-        9,
-        OrderStatus::Returning,
-        "妥投异常之物品返回中 undeliverable, goods returning",
-    ),
-    (
-        10,
-        OrderStatus::Returned,
-        "妥投异常之物品返回完成 goods returned",
-    ),
-    (
-        1000,
-        OrderStatus::Failed,
-        "创建达达运单失败 waybill creation failed",
-    ),
-];
-
-/// Raw status of a published order waiting for a courier.
-pub const WAITING: &str = "1";
-/// Raw status of a cancelled order.
-pub const CANCELLED: &str = "5";
-/// The cancel reason "other", which needs the free text.
-pub const OTHER_CANCEL_REASON: i64 = 10000;
-
-/// The unified status of a Dada status code; `None` for a code Dada has not documented.
-pub fn status(code: i64) -> Option<OrderStatus> {
-    STATUS_TABLE
-        .iter()
-        .find(|(c, _, _)| *c == code)
-        .map(|(_, s, _)| *s)
-}
-
-/// A human label for a Dada status code.
-pub fn describe(code: i64) -> &'static str {
-    STATUS_TABLE
-        .iter()
-        .find(|(c, _, _)| *c == code)
-        .map_or("未知状态 unknown status", |(_, _, label)| *label)
-}
-
-// -------------------------------------------------------------------------------- errors
-
-/// What a failure code means for the caller.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ErrorClass {
-    /// Dada could not serve the call now; retrying later is the answer.
-    Transient {
-        /// Whether the call may have taken effect anyway.
-        outcome_unknown: bool,
-    },
-    /// Dada refused the call; retrying the same call will not help.
-    Refused(RejectKind),
-}
-
-/// The error-code table. Transient: -1 system error and 1000 network timeout (inside Dada,
-/// possibly after it acted, so the outcome is unknown) and 999 maintenance (nothing done).
-/// Everything else is a refusal, classified for the API's user errors; codes not named are
-/// `Other` and keep their code and message.
-pub fn classify_error(code: i64) -> ErrorClass {
-    use RejectKind::*;
-    let kind = match code {
-        -1 | 1000 => {
-            return ErrorClass::Transient {
-                outcome_unknown: true,
-            };
-        }
-        999 => {
-            return ErrorClass::Transient {
-                outcome_unknown: false,
-            };
-        }
-        2155 => InsufficientBalance,
-        // Order, shop or merchant unknown.
-        2004 | 2005 | 2401 | 2402 => NotFound,
-        // Our credentials or merchant binding.
-        2001 | 2002 | 2003 | 2131 => Unauthorized,
-        // Something in the business body is missing or malformed.
-        1993
-        | 1994
-        | 1995
-        | 2048
-        | 2049
-        | 2055
-        | 2077
-        | 2078
-        | 2103
-        | 2104
-        | 2113
-        | 2120..=2123
-        | 2126
-        | 2419
-        | 2457
-        | 2468 => InvalidRequest,
-        _ => Other,
-    };
-    ErrorClass::Refused(kind)
-}
+pub use super::status::*;
 
 pub(super) fn protocol(detail: impl Into<String>) -> ProviderError {
     ProviderError::Protocol {
@@ -472,68 +353,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-
-    #[test]
-    fn every_documented_status_code_maps() {
-        let expected = [
-            (1, OrderStatus::Pending),
-            (8, OrderStatus::Pending),
-            (2, OrderStatus::Accepted),
-            (100, OrderStatus::Arrived),
-            (3, OrderStatus::InProgress),
-            (4, OrderStatus::Completed),
-            (6, OrderStatus::Completed),
-            (5, OrderStatus::Cancelled),
-            (7, OrderStatus::Expired),
-            (9, OrderStatus::Returning),
-            (10, OrderStatus::Returned),
-            (1000, OrderStatus::Failed),
-        ];
-        for (code, s) in expected {
-            assert_eq!(status(code), Some(s), "code {code}");
-            assert_ne!(describe(code), describe(-42), "code {code} has a label");
-        }
-        assert_eq!(STATUS_TABLE.len(), expected.len());
-        for unknown in [0, 11, 99, 101, 999, -1] {
-            assert_eq!(status(unknown), None, "code {unknown}");
-        }
-    }
-
-    #[test]
-    fn error_codes_are_classified() {
-        let refused = |k| ErrorClass::Refused(k);
-        assert_eq!(
-            classify_error(2155),
-            refused(RejectKind::InsufficientBalance)
-        );
-        for c in [2004, 2005, 2401, 2402] {
-            assert_eq!(classify_error(c), refused(RejectKind::NotFound), "{c}");
-        }
-        for c in [2001, 2002, 2003, 2131] {
-            assert_eq!(classify_error(c), refused(RejectKind::Unauthorized), "{c}");
-        }
-        for c in [
-            1993, 1994, 1995, 2103, 2104, 2113, 2120, 2121, 2122, 2123, 2126, 2419, 2468, 2048,
-            2049, 2457, 2055, 2077,
-        ] {
-            assert_eq!(
-                classify_error(c),
-                refused(RejectKind::InvalidRequest),
-                "{c}"
-            );
-        }
-        for c in [2105, 2070, 2062, 2134, 2012, 2403] {
-            assert_eq!(classify_error(c), refused(RejectKind::Other), "{c}");
-        }
-        assert_eq!(
-            classify_error(999),
-            ErrorClass::Transient {
-                outcome_unknown: false
-            }
-        );
-        assert!(matches!(classify_error(-1), ErrorClass::Transient { .. }));
-        assert!(matches!(classify_error(1000), ErrorClass::Transient { .. }));
-    }
+    use crate::domain::OrderStatus;
 
     #[test]
     fn china_times() {

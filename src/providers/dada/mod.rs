@@ -11,11 +11,11 @@
 pub mod callback;
 pub mod client;
 pub mod mapping;
-pub mod routes;
 pub mod sign;
+pub mod status;
 pub mod wire;
 
-#[cfg(test)]
+#[cfg(all(test, feature = "sandbox"))]
 mod tests;
 
 use std::time::Duration;

@@ -4,8 +4,6 @@
 //! sandbox has its own implementation, and this one must agree with the published values, not
 //! with it.
 
-use std::fmt::Write as _;
-
 use md5::{Digest, Md5};
 
 /// The envelope fields the request signature covers, as the exact strings that go on the wire.
@@ -74,16 +72,11 @@ pub fn verify_callback(
 
 fn md5_hex(bytes: &[u8], upper: bool) -> String {
     let digest = Md5::digest(bytes);
-    let mut out = String::with_capacity(32);
-    for b in digest.iter() {
-        // Writing to a String cannot fail.
-        let _ = if upper {
-            write!(out, "{b:02X}")
-        } else {
-            write!(out, "{b:02x}")
-        };
+    if upper {
+        hex::encode_upper(digest)
+    } else {
+        hex::encode(digest)
     }
-    out
 }
 
 #[cfg(test)]

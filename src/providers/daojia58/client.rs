@@ -3,60 +3,21 @@
 //! Failures are told apart for the outbox: a refusal (a non-zero `code`) will not change on
 //! retry; 5xx, timeouts and unreadable answers are transient.
 
-use std::{
-    collections::BTreeMap,
-    time::{Duration, Instant},
-};
+use std::{collections::BTreeMap, time::Duration};
 
 use chrono::Utc;
 use secrecy::ExposeSecret;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use super::{Daojia58Settings, sign};
+use super::{Daojia58Settings, sign, wire::Envelope};
 use crate::{
     domain::{ProviderId, china_offset},
-    providers::{ProviderError, ProviderResult, RejectKind},
+    providers::{ProviderError, ProviderResult, RejectKind, instrument},
 };
 
 const P: ProviderId = ProviderId::Daojia58;
 
-/// A status (and technician) update, as 58 spells it.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct OrderUpdate {
-    pub order_id: i64,
-    pub third_order_id: String,
-    pub order_status: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub service_user_name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub service_user_phone: Option<String>,
-}
-
-/// A technician to register (58's `serviceUser`).
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ServiceUser {
-    pub user_id: String,
-    pub user_name: String,
-    pub user_phone: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub user_age: Option<i32>,
-    /// 1 male, 0 female.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub user_sex: Option<i32>,
-    pub user_pic: String,
-    pub user_remark: String,
-    /// 1 active.
-    pub user_status: i32,
-}
-
-#[derive(Debug, Deserialize)]
-struct Envelope {
-    code: i64,
-    #[serde(default)]
-    msg: Option<String>,
-}
+pub use super::wire::{OrderUpdate, ServiceUser};
 
 #[derive(Clone)]
 pub struct Daojia58Client {
@@ -110,22 +71,23 @@ impl Daojia58Client {
     #[tracing::instrument(skip_all, fields(provider = "DAOJIA58", path))]
     async fn call(&self, path: &'static str, business: &impl Serialize) -> ProviderResult<()> {
         tracing::Span::current().record("path", path);
+        instrument::observe(P, path, self.call_inner(path, business)).await
+    }
+
+    async fn call_inner(
+        &self,
+        path: &'static str,
+        business: &impl Serialize,
+    ) -> ProviderResult<()> {
         let url = format!("{}/{path}", self.settings.base_url.trim_end_matches('/'));
         let form = self.form(business)?;
-        let started = Instant::now();
-        let sent = self.http.post(&url).form(&form).send().await;
-        metrics::histogram!("orderhub_provider_call_seconds", "provider" => "DAOJIA58", "endpoint" => path)
-            .record(started.elapsed().as_secs_f64());
-        let response = sent.map_err(|e| ProviderError::Unavailable {
-            provider: P,
-            // The URL carries no secret, but the error text is kept short anyway.
-            detail: if e.is_timeout() {
-                "timed out".into()
-            } else {
-                "unreachable".into()
-            },
-            outcome_unknown: e.is_timeout() || !e.is_connect(),
-        })?;
+        let response = self
+            .http
+            .post(&url)
+            .form(&form)
+            .send()
+            .await
+            .map_err(|e| instrument::unavailable(P, &e))?;
         let status = response.status();
         if status.is_server_error() {
             return Err(ProviderError::Unavailable {
@@ -150,8 +112,6 @@ impl Daojia58Client {
         if envelope.code == 0 {
             return Ok(());
         }
-        metrics::counter!("orderhub_provider_errors_total", "provider" => "DAOJIA58", "endpoint" => path, "code" => envelope.code.to_string())
-            .increment(1);
         Err(ProviderError::Rejected {
             provider: P,
             kind: RejectKind::Other,

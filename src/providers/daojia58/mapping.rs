@@ -1,151 +1,74 @@
-//! 58 Daojia's order status codes, in one table, and the two sequences 58 allows.
-//!
-//! The codes are 58's (10 booking … 70 cancelled). Payment (30 awaiting payment, 40 paid) is
-//! a step beside the service, not along it: it may come before the service (10→20→30→40→50→60)
-//! or after it (10→20→50→30→40→60), so it leaves the unified status where it is.
+//! 58's values to ours and back: its numbers and amounts (JSON numbers or strings, read
+//! through their text), its China-time timestamps, and our order-source requests
+//! ([`StatusSync`], [`TechnicianProfile`]) as 58's business parameters. The status codes are
+//! in [`super::status`], re-exported here so `mapping::BOOKING` and friends keep working.
 
-use crate::domain::OrderStatus;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use rust_decimal::Decimal;
 
-pub const BOOKING: i64 = 10;
-pub const ACCEPTED: i64 = 20;
-pub const AWAITING_PAYMENT: i64 = 30;
-pub const PAID: i64 = 40;
-pub const IN_SERVICE: i64 = 50;
-pub const COMPLETED: i64 = 60;
-pub const CANCELLED: i64 = 70;
+pub use super::status::*;
+use super::wire::{OrderUpdate, ServiceUser};
+use crate::{
+    domain::{Money, china_offset},
+    providers::source::{StatusSync, TechnicianProfile},
+};
 
-/// Code, its label, and the unified status it moves an order to (None: unchanged).
-const STATUS_TABLE: &[(i64, &str, Option<OrderStatus>)] = &[
-    (BOOKING, "预约中 booking", Some(OrderStatus::Pending)),
-    (ACCEPTED, "已接单 accepted", Some(OrderStatus::Accepted)),
-    (AWAITING_PAYMENT, "待支付 awaiting payment", None),
-    (PAID, "已支付 paid", None),
-    (
-        IN_SERVICE,
-        "服务中 in service",
-        Some(OrderStatus::InProgress),
-    ),
-    (COMPLETED, "已完成 completed", Some(OrderStatus::Completed)),
-    (CANCELLED, "已取消 cancelled", Some(OrderStatus::Cancelled)),
-];
-
-/// The two sequences 58 accepts, as successor lists.
-const SEQUENCES: [&[i64]; 2] = [
-    &[
-        BOOKING,
-        ACCEPTED,
-        AWAITING_PAYMENT,
-        PAID,
-        IN_SERVICE,
-        COMPLETED,
-    ],
-    &[
-        BOOKING,
-        ACCEPTED,
-        IN_SERVICE,
-        AWAITING_PAYMENT,
-        PAID,
-        COMPLETED,
-    ],
-];
-
-pub fn is_known(code: i64) -> bool {
-    STATUS_TABLE.iter().any(|(c, _, _)| *c == code)
+/// A JSON number or string of digits, exactly.
+pub fn integer(v: &serde_json::Value, what: &str) -> Result<i64, String> {
+    match v {
+        serde_json::Value::Number(n) => n.as_i64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+    .ok_or_else(|| format!("{what} is not an integer"))
 }
 
-/// The unified status after `code`, given the current one (payment steps keep it).
-pub fn unified(code: i64, current: OrderStatus) -> Option<OrderStatus> {
-    STATUS_TABLE
-        .iter()
-        .find(|(c, _, _)| *c == code)
-        .map(|(_, _, s)| s.unwrap_or(current))
-}
-
-pub fn describe(code: i64) -> &'static str {
-    STATUS_TABLE
-        .iter()
-        .find(|(c, _, _)| *c == code)
-        .map_or("unknown", |(_, label, _)| label)
-}
-
-/// Whether 58 allows moving from `history`'s last code to `next`, given every code the order
-/// went through (the sequence is chosen by whether service came before payment). Cancelling
-/// is allowed from any state that is not final.
-pub fn allowed(history: &[i64], next: i64) -> bool {
-    let Some(&last) = history.last() else {
-        return next == BOOKING;
+/// A JSON number or string read as yuan through its text (never through a float).
+pub fn yuan(v: &serde_json::Value, what: &str) -> Result<Money, String> {
+    let text = match v {
+        serde_json::Value::Number(n) => n.to_string(),
+        serde_json::Value::String(s) => s.trim().to_owned(),
+        _ => return Err(format!("{what} is not an amount")),
     };
-    if last == COMPLETED || last == CANCELLED {
-        return false;
+    let d: Decimal = text
+        .parse()
+        .map_err(|_| format!("{what} {text:?} is not an amount"))?;
+    if d.is_sign_negative() {
+        return Err(format!("{what} is negative"));
     }
-    if next == CANCELLED {
-        return true;
-    }
-    SEQUENCES.iter().any(|seq| {
-        // The history must be a prefix of this sequence, and `next` its next element.
-        history.len() < seq.len() && seq[..history.len()] == *history && seq[history.len()] == next
-    })
+    Money::from_yuan_exact(d).map_err(|_| format!("{what} has sub-fen digits"))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// `yyyy-MM-dd HH:mm:ss` in China time, as 58 writes every time.
+pub fn china_time(text: &str) -> Option<DateTime<Utc>> {
+    NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%d %H:%M:%S")
+        .ok()?
+        .and_local_timezone(china_offset())
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+}
 
-    #[test]
-    fn every_documented_code_maps() {
-        for code in [10, 20, 30, 40, 50, 60, 70] {
-            assert!(is_known(code), "{code}");
-            assert_ne!(describe(code), "unknown");
-        }
-        assert!(!is_known(35));
-        assert_eq!(
-            unified(10, OrderStatus::Pending),
-            Some(OrderStatus::Pending)
-        );
-        assert_eq!(
-            unified(20, OrderStatus::Pending),
-            Some(OrderStatus::Accepted)
-        );
-        assert_eq!(
-            unified(30, OrderStatus::Accepted),
-            Some(OrderStatus::Accepted)
-        );
-        assert_eq!(
-            unified(40, OrderStatus::InProgress),
-            Some(OrderStatus::InProgress)
-        );
-        assert_eq!(
-            unified(50, OrderStatus::Accepted),
-            Some(OrderStatus::InProgress)
-        );
-        assert_eq!(
-            unified(60, OrderStatus::InProgress),
-            Some(OrderStatus::Completed)
-        );
-        assert_eq!(
-            unified(70, OrderStatus::Accepted),
-            Some(OrderStatus::Cancelled)
-        );
-        assert_eq!(unified(99, OrderStatus::Accepted), None);
+/// A status (and technician) sync as 58's `updateOrderDetail` parameters.
+pub fn order_update(sync: &StatusSync) -> OrderUpdate {
+    OrderUpdate {
+        order_id: sync.platform_order_id,
+        third_order_id: sync.our_ref.clone(),
+        order_status: sync.status_code,
+        service_user_name: sync.technician_name.clone(),
+        service_user_phone: sync.technician_phone.clone(),
     }
+}
 
-    #[test]
-    fn both_sequences_and_nothing_else() {
-        assert!(allowed(&[], 10));
-        assert!(allowed(&[10], 20));
-        assert!(allowed(&[10, 20], 30));
-        assert!(allowed(&[10, 20], 50));
-        assert!(allowed(&[10, 20, 30, 40], 50));
-        assert!(allowed(&[10, 20, 30, 40, 50], 60));
-        assert!(allowed(&[10, 20, 50, 30, 40], 60));
-        assert!(allowed(&[10, 20, 50], 30));
-        assert!(!allowed(&[10], 50));
-        assert!(!allowed(&[10, 20], 60));
-        assert!(!allowed(&[10, 20, 30], 50));
-        assert!(!allowed(&[10, 20, 50], 60));
-        assert!(!allowed(&[10, 20, 50, 30, 40], 50));
-        assert!(allowed(&[10, 20, 50], 70));
-        assert!(!allowed(&[10, 20, 50, 30, 40, 60], 70));
-        assert!(!allowed(&[10, 70], 20));
+/// A technician as 58's `serviceUser` (active, without a picture).
+pub fn service_user(t: &TechnicianProfile) -> ServiceUser {
+    ServiceUser {
+        user_id: t.external_id.clone(),
+        user_name: t.name.clone(),
+        user_phone: t.phone.clone(),
+        user_age: t.age,
+        user_sex: t.male.map(i32::from),
+        user_pic: String::new(),
+        user_remark: t.remark.clone(),
+        user_status: 1,
     }
 }

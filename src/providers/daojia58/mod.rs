@@ -1,24 +1,33 @@
 //! 58到家 58 Daojia: an order source. 58 pushes service orders to our intake route
-//! ([`intake`] reads and verifies them); we work them and sync every status change back with
+//! ([`callback`] reads and verifies them); we work them and sync every status change back with
 //! `order/updateOrderDetail` ([`client`]), through the outbox so none is lost or sent twice.
 //! Technicians are registered with `serviceUser/saveServiceUser`.
 //!
 //! Much of 58's wire is not public. Every assumption the code makes is listed in
 //! [`ASSUMPTIONS`] (and in the README), in one place.
 
+pub mod callback;
 pub mod client;
-pub mod intake;
 pub mod mapping;
-pub mod routes;
 pub mod sign;
+pub mod status;
+pub mod wire;
+
+/// The intake was renamed `callback`, as on every platform; the old path still works.
+pub use self::callback as intake;
 
 use std::time::Duration;
 
+use async_trait::async_trait;
 use secrecy::SecretString;
 
+use self::client::Daojia58Client;
 use crate::{
     domain::ProviderId,
-    providers::{Capability, ProviderInfo, ProviderRole},
+    providers::{
+        Capability, OrderSource, ProviderInfo, ProviderResult, ProviderRole, StatusSync,
+        TechnicianProfile,
+    },
 };
 
 /// What our code assumes where 58 publishes nothing.
@@ -60,5 +69,22 @@ pub fn info(enabled: bool, sandbox: bool) -> ProviderInfo {
         capabilities: vec![Capability::ReceiveOrders, Capability::SyncStatus],
         enabled,
         sandbox,
+    }
+}
+
+/// 58 as an order source: each request is one call of the client.
+#[async_trait]
+impl OrderSource for Daojia58Client {
+    fn id(&self) -> ProviderId {
+        ProviderId::Daojia58
+    }
+
+    async fn sync_status(&self, sync: &StatusSync) -> ProviderResult<()> {
+        self.update_order_detail(&mapping::order_update(sync)).await
+    }
+
+    async fn register_technician(&self, technician: &TechnicianProfile) -> ProviderResult<()> {
+        self.save_service_user(&mapping::service_user(technician))
+            .await
     }
 }

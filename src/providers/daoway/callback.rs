@@ -1,36 +1,27 @@
-//! The cancel notification Daoway POSTs to our `cancel_order_notify_url`. Daoway signs
-//! nothing, so a notification is trusted only when its channel is ours, its order is one
-//! we placed, and its amount reads as money. It is acknowledged (`{"result":"0"}`) only
-//! after the cancellation is committed; a repeat of the same notification is acknowledged
-//! again and changes nothing.
+//! The cancel notification Daoway POSTs to our `cancel_order_notify_url`, read and checked —
+//! no database, no HTTP. Daoway signs nothing, so a notification is trusted only when its
+//! channel is ours, its order is one we placed, and its amount reads as money: this module
+//! checks the fields; the route (in `crate::callbacks::daoway`) checks the channel and order.
 
-use axum::{
-    Json,
-    body::Bytes,
-    extract::State,
-    http::{HeaderMap, StatusCode, header},
-};
-use chrono::Utc;
+use serde_json::json;
 
 use super::wire::{CancelNotify, NotifyReply};
-use crate::{
-    AppState,
-    domain::{EventSource, Money, OrderStatus, ProviderId},
-    orders::{InboundRecord, StatusUpdate},
-};
+use crate::domain::Money;
 
-type Reply = (StatusCode, Json<NotifyReply>);
+/// Daoway's acknowledgement: `result` "0", and it stops retrying.
+pub fn ack() -> NotifyReply {
+    NotifyReply {
+        result: "0",
+        message: None,
+    }
+}
 
-fn refuse(status: StatusCode, message: impl Into<String>) -> Reply {
-    metrics::counter!("orderhub_callbacks_total", "provider" => "DAOWAY", "outcome" => "rejected")
-        .increment(1);
-    (
-        status,
-        Json(NotifyReply {
-            result: "1",
-            message: Some(message.into()),
-        }),
-    )
+/// A refusal Daoway reads (`result` "1" with the reason).
+pub fn refusal(message: impl Into<String>) -> NotifyReply {
+    NotifyReply {
+        result: "1",
+        message: Some(message.into()),
+    }
 }
 
 /// A notification whose fields are all present and well-formed.
@@ -45,11 +36,9 @@ pub struct CancelNotice {
 }
 
 /// Reads the body as a form (what the platform sends) or JSON, and checks every field.
-pub fn parse(headers: &HeaderMap, body: &[u8]) -> Result<CancelNotice, String> {
-    let is_json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
+/// `content_type` is the request's `Content-Type`, if any.
+pub fn parse(content_type: Option<&str>, body: &[u8]) -> Result<CancelNotice, String> {
+    let is_json = content_type.is_some_and(|v| v.starts_with("application/json"));
     let raw: CancelNotify = if is_json {
         serde_json::from_slice(body).map_err(|_| "body is not valid JSON".to_owned())?
     } else {
@@ -72,80 +61,18 @@ pub fn parse(headers: &HeaderMap, body: &[u8]) -> Result<CancelNotice, String> {
     })
 }
 
-#[tracing::instrument(skip_all, fields(provider = "DAOWAY"))]
-pub async fn cancel_notify(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Reply {
-    let notice = match parse(&headers, &body) {
-        Ok(n) => n,
-        Err(msg) => return refuse(StatusCode::BAD_REQUEST, msg),
-    };
-    if state.daoway_channel.as_deref() != Some(notice.channel.as_str()) {
-        return refuse(StatusCode::BAD_REQUEST, "unknown channel");
-    }
-    let order = match state
-        .orders
-        .by_external_id(ProviderId::Daoway, &notice.order_id)
-        .await
-    {
-        Ok(Some(o)) => o,
-        Ok(None) => return refuse(StatusCode::NOT_FOUND, "unknown orderId"),
-        Err(e) => {
-            tracing::error!(error = %e, "cancel notification: lookup failed");
-            return refuse(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "temporary failure, please retry",
-            );
-        }
-    };
-    if notice.consumed.fen() != order.total_fen {
-        tracing::warn!(order_id = order.id, notified = %notice.consumed, ours = order.total_fen, "cancel notification amount differs from the order's");
-    }
-    let payload = serde_json::json!({
-        "channel": notice.channel,
-        "orderId": notice.order_id,
-        "consumedMoney": notice.consumed.to_string(),
-        "contactPerson": notice.contact_person,
-        "phone": notice.phone,
-        "reason": notice.reason,
-    })
-    .to_string();
-    let update = StatusUpdate {
-        order_id: order.id,
-        status: OrderStatus::Cancelled,
-        raw_status: "CANCELLED".into(),
-        source: EventSource::Callback,
-        occurred_at: Utc::now(),
-        detail: Some(format!(
-            "cancel notification: {} (consumedMoney {})",
-            notice.reason, notice.consumed
-        )),
-        cancel_reason: Some(notice.reason.clone()),
-        inbound: Some(InboundRecord {
-            provider: ProviderId::Daoway,
-            kind: "cancel_notify",
-            dedup_key: format!("cancel:{}", notice.order_id),
-            payload,
-        }),
-        delivery: None,
-    };
-    match state.orders.apply_status(update).await {
-        Ok(_) => (
-            StatusCode::OK,
-            Json(NotifyReply {
-                result: "0",
-                message: None,
-            }),
-        ),
-        Err(e) => {
-            tracing::error!(error = %e, order_id = order.id, "cancel notification: write failed");
-            refuse(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "temporary failure, please retry",
-            )
-        }
+impl CancelNotice {
+    /// The notification as stored with the cancellation (its fields as Daoway named them).
+    pub fn payload(&self) -> String {
+        json!({
+            "channel": self.channel,
+            "orderId": self.order_id,
+            "consumedMoney": self.consumed.to_string(),
+            "contactPerson": self.contact_person,
+            "phone": self.phone,
+            "reason": self.reason,
+        })
+        .to_string()
     }
 }
 
@@ -153,19 +80,13 @@ pub async fn cancel_notify(
 mod tests {
     use super::*;
 
-    fn form() -> HeaderMap {
-        let mut h = HeaderMap::new();
-        h.insert(
-            header::CONTENT_TYPE,
-            "application/x-www-form-urlencoded".parse().unwrap(),
-        );
-        h
-    }
+    const FORM: Option<&str> = Some("application/x-www-form-urlencoded");
+    const JSON: Option<&str> = Some("application/json");
 
     #[test]
     fn reads_the_documented_fields() {
         let body = "channel=huimin&orderId=123&consumedMoney=23.4&contactPerson=%E5%BC%A0&phone=138&reason=%E6%97%B6%E9%97%B4%E5%86%B2%E7%AA%81";
-        let n = parse(&form(), body.as_bytes()).unwrap();
+        let n = parse(FORM, body.as_bytes()).unwrap();
         assert_eq!(n.channel, "huimin");
         assert_eq!(n.consumed, Money::from_fen(2340));
         assert_eq!(n.reason, "时间冲突");
@@ -173,17 +94,15 @@ mod tests {
 
     #[test]
     fn refuses_partial_or_malformed() {
-        assert!(parse(&form(), b"channel=huimin&orderId=1").is_err());
+        assert!(parse(FORM, b"channel=huimin&orderId=1").is_err());
         assert!(
             parse(
-                &form(),
+                FORM,
                 b"channel=huimin&orderId=1&consumedMoney=abc&contactPerson=a&phone=1&reason=r"
             )
             .is_err()
         );
-        let mut json = HeaderMap::new();
-        json.insert(header::CONTENT_TYPE, "application/json".parse().unwrap());
-        assert!(parse(&json, b"{not json").is_err());
-        assert!(parse(&json, br#"{"channel":"c","orderId":"1","consumedMoney":"1","contactPerson":"a","phone":"1","reason":""}"#).is_ok());
+        assert!(parse(JSON, b"{not json").is_err());
+        assert!(parse(JSON, br#"{"channel":"c","orderId":"1","consumedMoney":"1","contactPerson":"a","phone":"1","reason":""}"#).is_ok());
     }
 }

@@ -1,7 +1,7 @@
 //! Typed client for every endpoint of Daoway's channel API. Errors keep the platform's
 //! message; transport failures and 5xx answers become `Unavailable` so callers can retry.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::{Method, Url};
 use secrecy::{ExposeSecret, SecretString};
@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use super::{mapping, wire};
 use crate::{
     domain::{Money, ProviderId},
-    providers::{ProviderError, ProviderResult, ShopQuery},
+    providers::{ProviderError, ProviderResult, ShopQuery, instrument},
 };
 
 #[derive(Clone)]
@@ -137,20 +137,12 @@ impl DaowayClient {
         params: &[(&str, String)],
         body: Option<&B>,
     ) -> ProviderResult<T> {
-        let started = Instant::now();
-        let result = self.call_inner(method, path, params, body).await;
-        let outcome = match &result {
-            Ok(_) => "ok",
-            Err(ProviderError::Rejected { .. }) => "rejected",
-            Err(ProviderError::Unavailable { .. }) => "unavailable",
-            Err(ProviderError::Protocol { .. }) => "protocol",
-        };
-        metrics::histogram!("orderhub_provider_call_seconds", "provider" => "DAOWAY", "endpoint" => endpoint, "outcome" => outcome)
-            .record(started.elapsed().as_secs_f64());
-        if let Err(e) = &result {
-            tracing::warn!(error = %e, "daoway call failed");
-        }
-        result
+        instrument::observe(
+            ProviderId::Daoway,
+            endpoint,
+            self.call_inner(method, path, params, body),
+        )
+        .await
     }
 
     async fn call_inner<T: DeserializeOwned, B: serde::Serialize + ?Sized>(
@@ -205,21 +197,8 @@ impl DaowayClient {
     }
 }
 
-/// reqwest's error text carries the full URL; keep only the kind of failure. Only a failed
-/// connection proves the request never reached the platform.
 fn unavailable(e: &reqwest::Error) -> ProviderError {
-    let detail = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "connection failed"
-    } else {
-        "transport error"
-    };
-    ProviderError::Unavailable {
-        provider: ProviderId::Daoway,
-        detail: detail.into(),
-        outcome_unknown: !e.is_connect(),
-    }
+    instrument::unavailable(ProviderId::Daoway, e)
 }
 
 /// Percent-encodes everything but unreserved characters, so an id can't add path segments.

@@ -1,51 +1,16 @@
-//! Daoway ⇄ domain: the status table, money, and the shop/price translation.
+//! Daoway ⇄ domain: money, and the shop/price translation. The status table and the refusal
+//! classification are in [`super::status`], re-exported here.
 
 use chrono::NaiveTime;
 use rust_decimal::{Decimal, prelude::ToPrimitive};
 
 use super::wire;
 use crate::{
-    domain::{GeoPoint, Money, OrderStatus, ProviderId},
-    providers::{
-        CategoryData, PriceData, ProviderError, ProviderResult, RejectKind, ShopDetail, ShopSummary,
-    },
+    domain::{GeoPoint, Money, ProviderId},
+    providers::{CategoryData, PriceData, ProviderError, ProviderResult, ShopDetail, ShopSummary},
 };
 
-/// Every status the channel API documents, and what it means in the unified model.
-pub const STATUS_TABLE: &[(&str, OrderStatus)] = &[
-    ("PENDING_CONFIRM", OrderStatus::Pending),
-    ("CONFIRMED", OrderStatus::Accepted),
-    ("COMPLETED", OrderStatus::Completed),
-    ("CANCELLED", OrderStatus::Cancelled),
-];
-
-pub fn map_status(raw: &str) -> ProviderResult<OrderStatus> {
-    STATUS_TABLE
-        .iter()
-        .find(|(code, _)| *code == raw)
-        .map(|(_, s)| *s)
-        .ok_or_else(|| protocol(format!("unknown order status {raw:?}")))
-}
-
-/// Daoway refuses with a message only; these are the refusals we tell apart. The texts are
-/// those the platform answers (and the sandbox reproduces).
-pub fn classify_refusal(msg: &str) -> RejectKind {
-    if msg.contains("余额") {
-        RejectKind::InsufficientBalance
-    } else if msg.contains("不存在") {
-        RejectKind::NotFound
-    } else if msg.contains("用户名或密码") {
-        RejectKind::Unauthorized
-    } else if msg.contains("缺少参数")
-        || msg.contains("格式错误")
-        || msg.contains("起购")
-        || msg.contains("预约时间")
-    {
-        RejectKind::InvalidRequest
-    } else {
-        RejectKind::Other
-    }
-}
+pub use super::status::*;
 
 pub(super) fn protocol(detail: String) -> ProviderError {
     ProviderError::Protocol {
@@ -151,19 +116,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_documented_status_maps() {
-        // The four values the channel API page lists.
-        assert_eq!(
-            map_status("PENDING_CONFIRM").ok(),
-            Some(OrderStatus::Pending)
-        );
-        assert_eq!(map_status("CONFIRMED").ok(), Some(OrderStatus::Accepted));
-        assert_eq!(map_status("COMPLETED").ok(), Some(OrderStatus::Completed));
-        assert_eq!(map_status("CANCELLED").ok(), Some(OrderStatus::Cancelled));
-        assert!(map_status("SHIPPED").is_err());
-    }
-
-    #[test]
     fn parses_the_documented_detail_example() {
         let body = r#"{"status":"ok","data":{"categoryId":"20","categoryName":"家政",
             "categoryIconUrl":"http://img.daoway.cn/img/icon/jiazheng3.png",
@@ -189,19 +141,5 @@ mod tests {
         let env: wire::Envelope<Vec<wire::ServiceListItem>> = serde_json::from_str(body).unwrap();
         let s = shop_summary(env.data.unwrap().remove(0)).unwrap();
         assert_eq!(s.main_price.unwrap().amount, Money::from_fen(1500));
-    }
-
-    #[test]
-    fn refusals_are_told_apart() {
-        assert_eq!(
-            classify_refusal("余额不足"),
-            RejectKind::InsufficientBalance
-        );
-        assert_eq!(classify_refusal("店铺不存在"), RejectKind::NotFound);
-        assert_eq!(
-            classify_refusal("用户名或密码错误"),
-            RejectKind::Unauthorized
-        );
-        assert_eq!(classify_refusal("系统繁忙"), RejectKind::Other);
     }
 }

@@ -5,6 +5,7 @@
 pub mod callback;
 pub mod client;
 pub mod mapping;
+pub mod status;
 pub mod wire;
 
 use std::time::Duration;

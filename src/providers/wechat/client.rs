@@ -14,8 +14,6 @@
 //! The access_token travels only in the URL, which is never logged (reqwest's error texts,
 //! which include it, are dropped).
 
-use std::time::Instant;
-
 use reqwest::{Url, header};
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
@@ -28,7 +26,7 @@ use super::{
 };
 use crate::{
     domain::ProviderId,
-    providers::{ProviderError, ProviderResult, RejectKind},
+    providers::{ProviderError, ProviderResult, RejectKind, instrument},
 };
 
 /// Where the instant-delivery endpoints live, under the base URL.
@@ -177,27 +175,8 @@ impl WechatClient {
         path: &'static str,
         body: &B,
     ) -> ProviderResult<T> {
-        let started = Instant::now();
-        let result = self.call_inner(path, body).await;
-        let outcome = match &result {
-            Ok(_) => "ok",
-            Err(ProviderError::Rejected { .. }) => "rejected",
-            Err(ProviderError::Unavailable { .. }) => "unavailable",
-            Err(ProviderError::Protocol { .. }) => "protocol",
-        };
-        metrics::histogram!("orderhub_provider_call_seconds", "provider" => "WECHAT", "endpoint" => path, "outcome" => outcome)
-            .record(started.elapsed().as_secs_f64());
-        match &result {
-            Ok(_) => {}
-            Err(e @ ProviderError::Rejected { code, .. }) => {
-                // A refusal is an answer, not a fault of the link: worth counting, not a warning.
-                let code = code.clone().unwrap_or_default();
-                tracing::info!(code = %code, error = %e, "wechat refused");
-                metrics::counter!("orderhub_provider_errors_total", "provider" => "WECHAT", "endpoint" => path, "code" => code)
-                    .increment(1);
-            }
-            Err(e) => tracing::warn!(error = %e, "wechat call failed"),
-        }
+        let result =
+            instrument::observe(ProviderId::Wechat, path, self.call_inner(path, body)).await;
         let value = result?;
         serde_json::from_value(value)
             .map_err(|e| protocol(format!("{path}: unreadable answer ({e})")))

@@ -20,8 +20,8 @@ pub mod callback;
 pub mod client;
 pub mod crypto;
 pub mod mapping;
-pub mod routes;
 pub mod sign;
+pub mod status;
 pub mod token;
 pub mod wire;
 

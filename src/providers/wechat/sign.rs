@@ -11,8 +11,6 @@
 //! Every vector `platforms/wechat.md` publishes is a test below; the sandbox has its own
 //! implementation, and this one must agree with the published values, not with it.
 
-use std::fmt::Write as _;
-
 use sha1::{Digest, Sha1};
 
 /// `delivery_sign` of a request; `shop_order_id` is `None` for requests without one.
@@ -23,7 +21,7 @@ pub fn delivery_sign(shopid: &str, shop_order_id: Option<&str>, app_secret: &str
         hasher.update(id.as_bytes());
     }
     hasher.update(app_secret.as_bytes());
-    hex(&hasher.finalize())
+    hex::encode(hasher.finalize())
 }
 
 /// SHA1 of the parts sorted as byte strings (WeChat's "字典序") and joined without separator.
@@ -34,7 +32,7 @@ pub fn sorted_sha1(parts: &[&str]) -> String {
     for part in sorted {
         hasher.update(part.as_bytes());
     }
-    hex(&hasher.finalize())
+    hex::encode(hasher.finalize())
 }
 
 /// The URL check's (and a plain-mode push's) `signature`.
@@ -61,15 +59,6 @@ pub fn signature_matches(expected: &str, received: &str) -> bool {
             acc | (a.to_ascii_lowercase() ^ b.to_ascii_lowercase())
         })
         == 0
-}
-
-fn hex(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        // Writing to a String cannot fail.
-        let _ = write!(out, "{b:02x}");
-    }
-    out
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ use secrecy::{ExposeSecret, SecretString};
 use super::{mapping, wire};
 use crate::{
     domain::ProviderId,
-    providers::{ProviderError, ProviderResult},
+    providers::{ProviderError, ProviderResult, instrument},
 };
 
 /// Refresh this long before the token expires.
@@ -170,23 +170,11 @@ impl TokenManager {
     #[tracing::instrument(skip_all, fields(provider = "WECHAT", endpoint = "cgi-bin/token"))]
     async fn fetch(&self, refresh: &mut Refresh) -> ProviderResult<AccessToken> {
         let started = Instant::now();
-        let result = self.fetch_inner().await;
-        let outcome = match &result {
-            Ok(_) => "ok",
-            Err(ProviderError::Rejected { .. }) => "rejected",
-            Err(ProviderError::Unavailable { .. }) => "unavailable",
-            Err(ProviderError::Protocol { .. }) => "protocol",
-        };
-        metrics::histogram!("orderhub_provider_call_seconds", "provider" => "WECHAT", "endpoint" => "cgi-bin/token", "outcome" => outcome)
-            .record(started.elapsed().as_secs_f64());
+        let result =
+            instrument::observe(ProviderId::Wechat, "cgi-bin/token", self.fetch_inner()).await;
         let (value, expires_in) = match result {
             Ok(v) => v,
             Err(e) => {
-                tracing::warn!(error = %e, "wechat access_token fetch failed");
-                if let ProviderError::Rejected { code, .. } = &e {
-                    metrics::counter!("orderhub_provider_errors_total", "provider" => "WECHAT", "endpoint" => "cgi-bin/token", "code" => code.clone().unwrap_or_default())
-                        .increment(1);
-                }
                 refresh.last_failure = Some((Instant::now(), e.clone()));
                 return Err(e);
             }
@@ -282,18 +270,7 @@ impl TokenManager {
 /// reqwest's error text carries the full URL (with the secret here, the token elsewhere);
 /// keep only the kind of failure. Only a failed connection proves nothing reached WeChat.
 pub(super) fn unavailable(e: &reqwest::Error) -> ProviderError {
-    let detail = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "connection failed"
-    } else {
-        "transport error"
-    };
-    ProviderError::Unavailable {
-        provider: ProviderId::Wechat,
-        detail: detail.into(),
-        outcome_unknown: !e.is_connect(),
-    }
+    instrument::unavailable(ProviderId::Wechat, e)
 }
 
 #[cfg(test)]

@@ -6,10 +6,10 @@
 use std::{net::SocketAddr, sync::Arc};
 
 use axum::{
-    Json,
+    Json, Router,
     extract::{ConnectInfo, Request, State},
     http::{HeaderName, StatusCode},
-    middleware::Next,
+    middleware::{self, Next},
     response::{IntoResponse, Response},
 };
 use ipnet::IpNet;
@@ -69,6 +69,14 @@ impl AllowList {
                 .caller(request)
                 .is_some_and(|ip| self.nets.iter().any(|n| n.contains(&ip)))
     }
+}
+
+/// `routes`, answering only the callers `callers` allows (everyone when it is empty).
+pub fn only<S: Clone + Send + Sync + 'static>(
+    callers: &Arc<AllowList>,
+    routes: Router<S>,
+) -> Router<S> {
+    routes.route_layer(middleware::from_fn_with_state(callers.clone(), guard))
 }
 
 /// Refuses callers outside the list with 403 and a body in the callbacks' shape.

@@ -1,27 +1,52 @@
 //! The message-push URL of the mini-program, as far as deliveries go: `GET` answers WeChat's
 //! URL check (echo `echostr` when the signature holds), `POST` takes `update_waybill_status`
-//! (plain, or encrypted in safe mode), verified and decrypted by [`super::callback`], written
+//! (plain, or encrypted in safe mode), verified and decrypted by [`crate::providers::wechat::callback`], behind the caller allow-list,, written
 //! through the order service, and only then answered with the documented reply (encrypted in
 //! safe mode). A repeat is answered again and changes nothing; anything that does not verify
 //! or parse gets a non-200 and changes nothing.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 
 use axum::{
-    Json,
+    Json, Router,
     body::Bytes,
     extract::{Query, State},
     http::{StatusCode, header},
     response::{IntoResponse, Response},
+    routing::get,
 };
 use serde_json::json;
 
-use super::callback::{self, PushError};
+use super::allow::{AllowList, only};
 use crate::{
-    AppState,
     domain::{EventSource, ProviderId},
-    orders::{DeliveryNews, InboundRecord, StatusUpdate},
+    orders::{DeliveryNews, InboundRecord, OrderService, StatusUpdate},
+    providers::wechat::callback::{self, PushConfig, PushError},
 };
+
+/// What the route needs: the order service and how pushes are verified and answered (None
+/// when WeChat is off: every request is answered 404).
+#[derive(Clone)]
+struct Wechat {
+    orders: OrderService,
+    push: Option<Arc<PushConfig>>,
+}
+
+/// The WeChat push route (GET: URL check, POST: pushes), answering only `callers`.
+pub fn routes(
+    orders: OrderService,
+    config: Option<Arc<PushConfig>>,
+    callers: Arc<AllowList>,
+) -> Router {
+    only(
+        &callers,
+        Router::new().route("/callbacks/wechat", get(verify).post(push)),
+    )
+    .with_state(Wechat {
+        orders,
+        push: config,
+    })
+}
 
 fn refuse(status: StatusCode, message: impl Into<String>) -> Response {
     let message = message.into();
@@ -45,11 +70,11 @@ fn retry_later(error: impl std::fmt::Display) -> Response {
 }
 
 /// `GET /callbacks/wechat`: the URL check.
-pub async fn verify(
-    State(state): State<AppState>,
+async fn verify(
+    State(state): State<Wechat>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let Some(cfg) = state.wechat_push.as_deref() else {
+    let Some(cfg) = state.push.as_deref() else {
         return refuse(StatusCode::NOT_FOUND, "WeChat is not enabled");
     };
     match callback::verify_url(cfg, &query) {
@@ -65,12 +90,12 @@ pub async fn verify(
 
 /// `POST /callbacks/wechat`: a waybill status push.
 #[tracing::instrument(skip_all, fields(provider = "WECHAT"))]
-pub async fn push(
-    State(state): State<AppState>,
+async fn push(
+    State(state): State<Wechat>,
     Query(query): Query<HashMap<String, String>>,
     body: Bytes,
 ) -> Response {
-    let Some(cfg) = state.wechat_push.clone() else {
+    let Some(cfg) = state.push.clone() else {
         return refuse(StatusCode::NOT_FOUND, "WeChat is not enabled");
     };
     let push = match callback::parse_push(&cfg, &query, &body) {
@@ -107,18 +132,8 @@ pub async fn push(
         raw_status: push.raw_status.clone(),
         source: EventSource::Callback,
         occurred_at: push.action_time,
-        detail: Some(match &push.action_msg {
-            Some(m) if !m.is_empty() => {
-                format!("{} ({m})", super::mapping::describe(push.status_code))
-            }
-            _ => super::mapping::describe(push.status_code).to_owned(),
-        }),
-        cancel_reason: push
-            .status
-            .is_terminal()
-            .then(|| push.action_msg.clone())
-            .flatten()
-            .filter(|m| !m.is_empty()),
+        detail: Some(push.detail()),
+        cancel_reason: push.cancel_reason(),
         inbound: Some(InboundRecord {
             provider: ProviderId::Wechat,
             kind: "update_waybill_status",

@@ -1,21 +1,34 @@
 //! The two routes Dada calls: the order status callback (the URL we give in every order's
-//! `callback`) and the message push (the URL set in Dada's console). Both are verified and
-//! parsed by [`super::callback`], written through the order service, and acknowledged with
+//! `callback`) and the message push (the URL set in Dada's console), both behind the caller
+//! allow-list (Dada's signature has no secret). Both are verified and parsed by
+//! [`crate::providers::dada::callback`], written through the order service, and acknowledged with
 //! HTTP 200 `{"status":"ok"}` only after the write committed. A repeat is acknowledged again
 //! and changes nothing; bad input gets a non-200 with the reason and changes nothing.
 
-use axum::{Json, body::Bytes, extract::State, http::StatusCode};
-use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
+use std::sync::Arc;
 
-use super::callback::{self, CallbackError, DadaMessage};
+use axum::{Json, Router, body::Bytes, extract::State, http::StatusCode, routing::post};
+use serde_json::{Value, json};
+
+use super::allow::{AllowList, only};
 use crate::{
-    AppState,
     domain::{EventSource, ProviderId},
-    orders::{CourierCancelRequest, DeliveryNews, InboundRecord, StatusUpdate},
+    orders::{CourierCancelRequest, DeliveryNews, InboundRecord, OrderService, StatusUpdate},
+    providers::dada::callback::{self, CallbackError, DadaMessage},
 };
 
 type Reply = (StatusCode, Json<Value>);
+
+/// Dada's two callback routes, answering only `callers`.
+pub fn routes(orders: OrderService, callers: Arc<AllowList>) -> Router {
+    only(
+        &callers,
+        Router::new()
+            .route("/callbacks/dada/status", post(status))
+            .route("/callbacks/dada/message", post(message)),
+    )
+    .with_state(orders)
+}
 
 fn ok() -> Reply {
     (StatusCode::OK, Json(json!({ "status": "ok" })))
@@ -46,7 +59,7 @@ fn reason(e: &CallbackError) -> (StatusCode, String) {
 
 /// `POST /callbacks/dada/status`.
 #[tracing::instrument(skip_all, fields(provider = "DADA"))]
-pub async fn status(State(state): State<AppState>, body: Bytes) -> Reply {
+async fn status(State(orders): State<OrderService>, body: Bytes) -> Reply {
     let cb = match callback::parse_status_callback(&body) {
         Ok(cb) => cb,
         Err(e) => {
@@ -54,11 +67,7 @@ pub async fn status(State(state): State<AppState>, body: Bytes) -> Reply {
             return refuse(code, "status callback", msg);
         }
     };
-    let order = match state
-        .orders
-        .by_external_id(ProviderId::Dada, &cb.origin_id)
-        .await
-    {
+    let order = match orders.by_external_id(ProviderId::Dada, &cb.origin_id).await {
         Ok(Some(o)) => o,
         Ok(None) => {
             return refuse(
@@ -70,15 +79,8 @@ pub async fn status(State(state): State<AppState>, body: Bytes) -> Reply {
         Err(e) => return retry_later(e),
     };
     let courier = cb.courier.clone();
-    let cancel_reason = cb.cancel_reason.clone().filter(|r| !r.trim().is_empty());
-    let detail = match (&cancel_reason, cb.cancel_from) {
-        (Some(r), Some(from)) => Some(format!(
-            "{} (cancelled by {}: {r})",
-            super::mapping::describe(cb.status_code),
-            cancel_party(from)
-        )),
-        _ => Some(super::mapping::describe(cb.status_code).to_owned()),
-    };
+    let detail = Some(cb.detail());
+    let cancel_reason = cb.cancel_reason();
     let update = StatusUpdate {
         order_id: order.id,
         status: cb.status,
@@ -103,24 +105,15 @@ pub async fn status(State(state): State<AppState>, body: Bytes) -> Reply {
             courier_eta: None,
         }),
     };
-    match state.orders.apply_status(update).await {
+    match orders.apply_status(update).await {
         Ok(_) => ok(),
         Err(e) => retry_later(e),
     }
 }
 
-fn cancel_party(from: i64) -> &'static str {
-    match from {
-        1 => "the courier",
-        2 => "the merchant",
-        3 => "Dada",
-        _ => "unknown",
-    }
-}
-
 /// `POST /callbacks/dada/message`.
 #[tracing::instrument(skip_all, fields(provider = "DADA"))]
-pub async fn message(State(state): State<AppState>, body: Bytes) -> Reply {
+async fn message(State(orders): State<OrderService>, body: Bytes) -> Reply {
     let message = match callback::parse_message(&body) {
         Ok(m) => m,
         Err(e) => {
@@ -134,20 +127,15 @@ pub async fn message(State(state): State<AppState>, body: Bytes) -> Reply {
             dada_order_id,
             reason,
         } => {
-            let digest: String = Sha256::digest(&body)
-                .iter()
-                .take(12)
-                .map(|b| format!("{b:02x}"))
-                .collect();
             let request = CourierCancelRequest {
                 provider: ProviderId::Dada,
-                dedup_key: format!("message:1:{origin_id}:{dada_order_id}:{digest}"),
+                dedup_key: callback::cancel_request_key(&origin_id, &dada_order_id, &body),
                 origin_id: origin_id.clone(),
                 platform_order_id: dada_order_id,
                 reason,
                 payload: String::from_utf8_lossy(&body).into_owned(),
             };
-            match state.orders.record_courier_cancel_request(request).await {
+            match orders.record_courier_cancel_request(request).await {
                 Ok(Some(_)) => ok(),
                 Ok(None) => refuse(
                     StatusCode::NOT_FOUND,

@@ -1,15 +1,20 @@
 //! Reading an order 58 pushes to us: the form's system parameters, their signature and age,
 //! and the `createOrder` business JSON, into a checked [`PushedOrder`]. Pure: nothing here
-//! touches the database, so the route can verify first and write once.
+//! touches the database or HTTP, so the route (`crate::callbacks::daojia58`) can verify first
+//! and write once.
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
-use rust_decimal::Decimal;
-use serde::Deserialize;
+use chrono::{DateTime, TimeDelta, Utc};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
 
-use super::sign;
-use crate::domain::{GeoPoint, Money, china_offset};
+use super::{
+    mapping::{china_time, integer, yuan},
+    sign,
+    wire::RawOrder,
+};
+use crate::domain::{GeoPoint, Money};
 
 /// The largest clock difference accepted between 58's timestamp and ours.
 pub const MAX_SKEW: TimeDelta = TimeDelta::minutes(10);
@@ -58,74 +63,50 @@ pub struct PushedOrder {
     pub lines: Vec<PushedLine>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RawOrder {
-    order_id: serde_json::Value,
-    #[serde(default)]
-    user_mobile: Option<String>,
-    #[serde(default)]
-    city_name: Option<String>,
-    #[serde(default)]
-    lng: Option<serde_json::Number>,
-    #[serde(default)]
-    lat: Option<serde_json::Number>,
-    #[serde(default)]
-    service_address: Option<String>,
-    #[serde(default)]
-    service_begin_time: Option<String>,
-    #[serde(default)]
-    service_end_time: Option<String>,
-    total_price: serde_json::Value,
-    #[serde(default)]
-    remark: Option<String>,
-    #[serde(default)]
-    service_user_id: Option<serde_json::Value>,
-    #[serde(default)]
-    order_details: Vec<RawLine>,
+/// What the intake checks pushes with.
+pub struct IntakeConfig {
+    pub service_key: String,
+    pub service_secret: SecretString,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RawLine {
-    goods_id: serde_json::Value,
-    goods_number: serde_json::Value,
-    goods_price: serde_json::Value,
-}
-
-/// A JSON number or string of digits, exactly.
-fn integer(v: &serde_json::Value, what: &str) -> Result<i64, IntakeError> {
-    match v {
-        serde_json::Value::Number(n) => n.as_i64(),
-        serde_json::Value::String(s) => s.trim().parse().ok(),
-        _ => None,
+/// The form's fields (JSON objects of strings are read too). `content_type` is the request's
+/// `Content-Type`, if any. A field given twice is refused: which one was signed is unclear.
+pub fn fields(content_type: Option<&str>, body: &[u8]) -> Result<BTreeMap<String, String>, String> {
+    let is_json = content_type.is_some_and(|v| v.trim_start().starts_with("application/json"));
+    if is_json {
+        let map: serde_json::Map<String, Value> =
+            serde_json::from_slice(body).map_err(|_| "body is not a JSON object".to_owned())?;
+        return Ok(map
+            .into_iter()
+            .map(|(k, v)| match v {
+                Value::String(s) => (k, s),
+                other => (k, other.to_string()),
+            })
+            .collect());
     }
-    .ok_or_else(|| IntakeError::Malformed(format!("{what} is not an integer")))
-}
-
-/// A JSON number or string read as yuan through its text (never through a float).
-fn yuan(v: &serde_json::Value, what: &str) -> Result<Money, IntakeError> {
-    let text = match v {
-        serde_json::Value::Number(n) => n.to_string(),
-        serde_json::Value::String(s) => s.trim().to_owned(),
-        _ => return Err(IntakeError::Malformed(format!("{what} is not an amount"))),
-    };
-    let d: Decimal = text
-        .parse()
-        .map_err(|_| IntakeError::Malformed(format!("{what} {text:?} is not an amount")))?;
-    if d.is_sign_negative() {
-        return Err(IntakeError::Malformed(format!("{what} is negative")));
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_bytes(body).map_err(|_| "body is not a form".to_owned())?;
+    let mut map = BTreeMap::new();
+    for (k, v) in pairs {
+        if map.insert(k.clone(), v).is_some() {
+            return Err(format!("parameter {k} given twice"));
+        }
     }
-    Money::from_yuan_exact(d)
-        .map_err(|_| IntakeError::Malformed(format!("{what} has sub-fen digits")))
+    Ok(map)
 }
 
-fn china_time(text: &str) -> Option<DateTime<Utc>> {
-    NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%d %H:%M:%S")
-        .ok()?
-        .and_local_timezone(china_offset())
-        .single()
-        .map(|t| t.with_timezone(&Utc))
+/// Verifies and reads a push with `cfg`'s key and secret ([`read`]).
+pub fn verify(
+    cfg: &IntakeConfig,
+    form: &BTreeMap<String, String>,
+    now: DateTime<Utc>,
+) -> Result<PushedOrder, IntakeError> {
+    read(
+        form,
+        &cfg.service_key,
+        cfg.service_secret.expose_secret(),
+        now,
+    )
 }
 
 fn required(form: &BTreeMap<String, String>, name: &'static str) -> Result<String, IntakeError> {
@@ -168,7 +149,7 @@ pub fn read(
 pub fn parse_order(json: &str) -> Result<PushedOrder, IntakeError> {
     let raw: RawOrder =
         serde_json::from_str(json).map_err(|e| IntakeError::Malformed(e.to_string()))?;
-    let order_id = integer(&raw.order_id, "orderId")?;
+    let order_id = integer(&raw.order_id, "orderId").map_err(IntakeError::Malformed)?;
     if order_id <= 0 {
         return Err(IntakeError::Malformed("orderId must be positive".into()));
     }
@@ -200,7 +181,8 @@ pub fn parse_order(json: &str) -> Result<PushedOrder, IntakeError> {
     };
     let mut lines = Vec::with_capacity(raw.order_details.len());
     for (i, l) in raw.order_details.iter().enumerate() {
-        let quantity = integer(&l.goods_number, &format!("orderDetails[{i}].goodsNumber"))?;
+        let quantity = integer(&l.goods_number, &format!("orderDetails[{i}].goodsNumber"))
+            .map_err(IntakeError::Malformed)?;
         let quantity = i32::try_from(quantity)
             .ok()
             .filter(|q| *q > 0)
@@ -211,7 +193,8 @@ pub fn parse_order(json: &str) -> Result<PushedOrder, IntakeError> {
                 other => other.to_string(),
             },
             quantity,
-            unit_price: yuan(&l.goods_price, &format!("orderDetails[{i}].goodsPrice"))?,
+            unit_price: yuan(&l.goods_price, &format!("orderDetails[{i}].goodsPrice"))
+                .map_err(IntakeError::Malformed)?,
         });
     }
     Ok(PushedOrder {
@@ -222,7 +205,7 @@ pub fn parse_order(json: &str) -> Result<PushedOrder, IntakeError> {
         service_address: text(raw.service_address, "serviceAddress")?,
         service_begin,
         service_end,
-        total: yuan(&raw.total_price, "totalPrice")?,
+        total: yuan(&raw.total_price, "totalPrice").map_err(IntakeError::Malformed)?,
         remark: raw.remark.filter(|r| !r.trim().is_empty()),
         service_user_id: raw
             .service_user_id
