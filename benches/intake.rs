@@ -142,7 +142,7 @@ async fn main() -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     let url = format!("{}/callbacks/daojia58/orders", app.base_url());
-    let shutdown = app.state().shutdown.clone();
+    let shutdown = app.shutdown_token();
     let server = tokio::spawn(app.run_until_stopped(std::future::pending()));
 
     println!(

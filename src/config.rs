@@ -9,6 +9,7 @@ use figment::{
     Figment,
     providers::{Env, Format, Toml},
 };
+#[cfg(feature = "sandbox")]
 use orderhub_sandbox::{
     dada::DadaSandboxConfig, daojia58::Daojia58SandboxConfig, daoway::DaowaySandboxConfig,
     wechat::WechatSandboxConfig,
@@ -115,10 +116,15 @@ impl Default for LimitsConfig {
 pub struct SandboxConfig {
     /// Mount the platform simulators under `/sandbox/{platform}` and point every adapter
     /// whose `base_url` is unset at them.
+    /// A binary built without the `sandbox` cargo feature refuses to start while this is on.
     pub enabled: bool,
+    #[cfg(feature = "sandbox")]
     pub daoway: DaowaySandboxConfig,
+    #[cfg(feature = "sandbox")]
     pub dada: DadaSandboxConfig,
+    #[cfg(feature = "sandbox")]
     pub wechat: WechatSandboxConfig,
+    #[cfg(feature = "sandbox")]
     pub daojia58: Daojia58SandboxConfig,
 }
 
@@ -126,9 +132,13 @@ impl Default for SandboxConfig {
     fn default() -> Self {
         Self {
             enabled: true,
+            #[cfg(feature = "sandbox")]
             daoway: DaowaySandboxConfig::default(),
+            #[cfg(feature = "sandbox")]
             dada: DadaSandboxConfig::default(),
+            #[cfg(feature = "sandbox")]
             wechat: WechatSandboxConfig::default(),
+            #[cfg(feature = "sandbox")]
             daojia58: Daojia58SandboxConfig::default(),
         }
     }

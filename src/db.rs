@@ -65,3 +65,9 @@ fn ensure_sqlite_dir(url: &str) -> Result<(), DbErr> {
     }
     Ok(())
 }
+
+/// Whether the database answers (the health check).
+pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
+    use sea_orm::ConnectionTrait;
+    db.execute_unprepared("SELECT 1").await.map(|_| ())
+}

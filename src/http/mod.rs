@@ -5,10 +5,13 @@
 
 mod graphiql;
 
-/// The allow-list now lives with the callback routes it guards.
-pub use crate::callbacks::allow;
-
-use std::time::{Duration, Instant};
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
 
 use async_graphql::{
     Data,
@@ -25,7 +28,8 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{get, post},
 };
-use sea_orm::ConnectionTrait;
+use metrics_exporter_prometheus::PrometheusHandle;
+use sea_orm::DatabaseConnection;
 use serde_json::json;
 use tower_http::{
     limit::RequestBodyLimitLayer,
@@ -34,36 +38,36 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-use crate::{
-    AppState,
-    callbacks::{self, CallbackSettings},
-    graphql::AppSchema,
-};
+use crate::{config::LimitsConfig, db, graphql::AppSchema};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-pub fn router(state: AppState, schema: AppSchema, sandboxes: Router) -> Router {
-    let limits = &state.config.limits;
+/// What the operations routes (`/healthz`, `/metrics`) read.
+#[derive(Clone)]
+pub struct Ops {
+    pub db: DatabaseConnection,
+    /// This instance's SQL statement count.
+    pub statements: Arc<AtomicU64>,
+    pub metrics: Option<PrometheusHandle>,
+}
+
+/// The whole HTTP surface: GraphQL, the platforms' `callbacks` routes, operations routes,
+/// GraphiQL and (default run) the `sandboxes`, with limits, timeouts and request ids.
+pub fn router(
+    limits: &LimitsConfig,
+    schema: AppSchema,
+    callbacks: Router,
+    ops: Ops,
+    sandboxes: Router,
+) -> Router {
     let graphql = Router::new()
         .route("/graphql", post(graphql_post).get(graphql_get))
         .layer(RequestBodyLimitLayer::new(limits.graphql_body_bytes))
         .with_state(schema.clone());
-    let callbacks = callbacks::router(
-        &state.orders,
-        CallbackSettings {
-            daoway_channel: state.daoway_channel.clone(),
-            dada_callers: state.dada_callers.clone(),
-            wechat_push: state.wechat_push.clone(),
-            wechat_callers: state.wechat_callers.clone(),
-            daojia58_intake: state.daojia58_intake.clone(),
-            daojia58_callers: state.daojia58_callers.clone(),
-        },
-        limits.callback_body_bytes,
-    );
     let ops = Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
-        .with_state(state.clone());
+        .with_state(ops);
     let timed = Router::new()
         .merge(graphql)
         .merge(callbacks)
@@ -180,8 +184,8 @@ async fn graphql_ws(
         })
 }
 
-async fn healthz(State(state): State<AppState>) -> Response {
-    match state.db.execute_unprepared("SELECT 1").await {
+async fn healthz(State(ops): State<Ops>) -> Response {
+    match db::ping(&ops.db).await {
         Ok(_) => Json(json!({ "status": "ok" })).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check: database unreachable");
@@ -195,15 +199,11 @@ async fn healthz(State(state): State<AppState>) -> Response {
 }
 
 /// Prometheus text: the process-wide metrics plus this instance's SQL statement count.
-async fn metrics_text(State(state): State<AppState>) -> Response {
-    let mut body = state
-        .metrics
-        .as_ref()
-        .map(|h| h.render())
-        .unwrap_or_default();
+async fn metrics_text(State(ops): State<Ops>) -> Response {
+    let mut body = ops.metrics.as_ref().map(|h| h.render()).unwrap_or_default();
     body.push_str(&format!(
         "# TYPE orderhub_db_statements_total counter\norderhub_db_statements_total {}\n",
-        state.statements.load(std::sync::atomic::Ordering::Relaxed)
+        ops.statements.load(Ordering::Relaxed)
     ));
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }

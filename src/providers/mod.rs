@@ -12,6 +12,7 @@ pub mod daoway;
 pub mod delivery;
 pub mod instrument;
 pub mod lenient;
+pub mod settings;
 pub mod source;
 pub mod wechat;
 

@@ -234,7 +234,7 @@ impl TestApp {
         let imports = startup_dada_imports(&config);
         let app = Application::build(config).await.expect("app builds");
         let base = app.base_url().to_owned();
-        let shutdown = app.state().shutdown.clone();
+        let shutdown = app.shutdown_token();
         let handle = tokio::spawn(app.run_until_stopped(std::future::pending()));
         let app = Self {
             base,

@@ -4,6 +4,8 @@
 
 mod helpers;
 
+mod architecture;
+
 mod callbacks;
 mod catalog;
 mod dada;

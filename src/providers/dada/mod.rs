@@ -11,6 +11,7 @@
 pub mod callback;
 pub mod client;
 pub mod mapping;
+mod settings;
 pub mod sign;
 pub mod status;
 pub mod wire;

@@ -2,6 +2,8 @@
 //! its shops, place pre-paid orders, poll their status (Daoway pushes only cancellations)
 //! and serve its cancel notification.
 
+mod settings;
+pub use settings::DaowaySettings;
 pub mod callback;
 pub mod client;
 pub mod mapping;

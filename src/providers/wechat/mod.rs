@@ -20,6 +20,7 @@ pub mod callback;
 pub mod client;
 pub mod crypto;
 pub mod mapping;
+mod settings;
 pub mod sign;
 pub mod status;
 pub mod token;

@@ -1,0 +1,222 @@
+//! Start-up, read top to bottom: configuration → listener → database → sandboxes (default
+//! run) → platforms → services → workers → router. [`Application::build`] is the one entry
+//! point `main` and the tests share; each part gets only what it needs, and nothing here is
+//! a bag of state every layer imports.
+
+mod platforms;
+mod sandbox;
+mod workers;
+
+use std::{
+    future::Future,
+    net::SocketAddr,
+    sync::{Arc, OnceLock, atomic::AtomicU64},
+    time::Duration,
+};
+
+use axum::Router;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use self::{platforms::Platforms, workers::Workers};
+use crate::{
+    callbacks,
+    catalog::CatalogService,
+    config::{Config, ServerConfig},
+    db,
+    domain::{GeoPoint, ProviderId, delivery::Store},
+    events::EventBus,
+    graphql, http,
+    orders::OrderService,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("binding {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("database: {0}")]
+    Database(#[from] sea_orm::DbErr),
+    #[error("configuration: {0}")]
+    Config(String),
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    workers: Workers,
+    base_url: String,
+    shutdown: CancellationToken,
+    grace: Duration,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> Result<Self, StartupError> {
+        let (listener, base_url) = bind(&config.server).await?;
+        let statements = Arc::new(AtomicU64::new(0));
+        let db = db::connect(&config.database, statements.clone()).await?;
+        let shutdown = CancellationToken::new();
+
+        let mut sandbox = sandbox::start(&config, &base_url, &shutdown)?;
+        let sandboxes = std::mem::take(&mut sandbox.router);
+        let sandbox_tasks = std::mem::take(&mut sandbox.tasks);
+        let mut platforms = Platforms::build(&config, &base_url, sandbox)?;
+
+        let bus = EventBus::new(4096);
+        let catalog = CatalogService::new(
+            db.clone(),
+            platforms.registry.clone(),
+            Duration::from_secs(config.daoway.detail_ttl_secs),
+        )
+        .with_network_timeout(config.dada.request_timeout());
+        let mut orders = OrderService::new(
+            db.clone(),
+            platforms.registry.clone(),
+            catalog.clone(),
+            bus.clone(),
+        )
+        .with_delivery(platforms.delivery.clone());
+        if let Some(source) = platforms.order_source.take() {
+            orders = orders.with_daojia58(source);
+        }
+        register_wechat_stores(&catalog, &platforms).await?;
+
+        let mut workers = Workers::new(shutdown.clone());
+        workers.start(
+            &config,
+            &db,
+            &bus,
+            &catalog,
+            &orders,
+            &mut platforms,
+            sandbox_tasks,
+        );
+
+        let schema = graphql::build(
+            &config.limits,
+            Some(graphql::Services {
+                catalog,
+                orders: orders.clone(),
+                bus,
+                providers: platforms.registry.info.clone(),
+                shutdown: shutdown.clone(),
+            }),
+        );
+        let callbacks = callbacks::router(
+            &orders,
+            platforms.callbacks,
+            config.limits.callback_body_bytes,
+        );
+        let ops = http::Ops {
+            db,
+            statements,
+            metrics: metrics_handle(),
+        };
+        let router = http::router(&config.limits, schema, callbacks, ops, sandboxes);
+        Ok(Self {
+            listener,
+            router,
+            workers,
+            base_url,
+            shutdown,
+            grace: Duration::from_secs(config.server.shutdown_grace_secs),
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    /// `http://host:port`, or the configured public URL.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Cancelling it stops the server as a signal would.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Serves until `signal` completes, then stops taking connections, lets in-flight
+    /// requests finish, stops the workers and waits for them (bounded by the grace period).
+    pub async fn run_until_stopped(
+        self,
+        signal: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let token = self.shutdown.clone();
+        let served = axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            tokio::select! {
+                _ = signal => {}
+                _ = token.cancelled() => {}
+            }
+            tracing::info!("shutting down: finishing in-flight requests");
+            token.cancel();
+        })
+        .await;
+        self.workers.stop(self.grace).await;
+        tracing::info!("stopped");
+        served
+    }
+}
+
+/// Binds the listener; the base URL is the public one when configured, else the bound one.
+async fn bind(server: &ServerConfig) -> Result<(TcpListener, String), StartupError> {
+    let addr = SocketAddr::new(server.host, server.port);
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartupError::Bind { addr, source })?;
+    let local = listener
+        .local_addr()
+        .map_err(|source| StartupError::Bind { addr, source })?;
+    let base_url = server
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{local}"))
+        .trim_end_matches('/')
+        .to_owned();
+    Ok((listener, base_url))
+}
+
+/// Our WeChat stores come from configuration (WeChat has no store API): stored as shops.
+async fn register_wechat_stores(
+    catalog: &CatalogService,
+    platforms: &Platforms,
+) -> Result<(), StartupError> {
+    for s in &platforms.wechat_stores {
+        let Some(location) = GeoPoint::new(s.lng, s.lat) else {
+            return Err(StartupError::Config(format!(
+                "wechat store {}: coordinates out of range",
+                s.shop_no
+            )));
+        };
+        let store = Store {
+            shop_no: Some(s.shop_no.clone()),
+            name: s.name.clone(),
+            business: 0,
+            city_name: s.city.clone(),
+            area_name: s.address_detail.clone(),
+            address: s.address.clone(),
+            location,
+            contact_name: s.name.clone(),
+            phone: s.phone.clone(),
+        };
+        catalog.upsert_store(ProviderId::Wechat, &store).await?;
+    }
+    Ok(())
+}
+
+/// The process-wide Prometheus recorder, installed once (tests build many apps).
+fn metrics_handle() -> Option<PrometheusHandle> {
+    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| PrometheusBuilder::new().install_recorder().ok())
+        .clone()
+}
