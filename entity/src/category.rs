@@ -1,3 +1,5 @@
+//! A service category as a marketplace lists it.
+
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]

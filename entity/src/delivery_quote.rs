@@ -1,3 +1,6 @@
+//! A delivery quote kept until it is dispatched or its price lock expires, with the request
+//! it prices (our spelling).
+
 use sea_orm::entity::prelude::*;
 
 /// A delivery fee quote a client may dispatch until it expires.

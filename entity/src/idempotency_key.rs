@@ -1,3 +1,6 @@
+//! An idempotency key a client sent, the operation and request digest it was used for, and
+//! the order it created (None while that request is still running).
+
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]

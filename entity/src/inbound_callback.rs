@@ -1,3 +1,6 @@
+//! A platform callback already applied, by its de-duplication key: a repeat is acknowledged
+//! without being applied again.
+
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]

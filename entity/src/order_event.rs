@@ -1,3 +1,6 @@
+//! One entry of an order's timeline: a status change (applied or only recorded) or another
+//! kind of event; its id is the subscriptions' resume cursor.
+
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]

@@ -1,3 +1,5 @@
+//! A line of a service order: the price item, its unit price and quantity.
+
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]

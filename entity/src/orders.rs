@@ -1,3 +1,6 @@
+//! An order of any platform and kind: unified and raw status, amounts in fen, contact,
+//! address, delivery and courier fields.
+
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]

@@ -1,3 +1,6 @@
+//! A durable outgoing call: its operation and payload, attempts, next attempt and state
+//! (PENDING, SENT, DEAD).
+
 use sea_orm::entity::prelude::*;
 
 /// A call to a platform that must happen, retried with backoff until it succeeds or is

@@ -1,3 +1,6 @@
+//! A price item of a shop: name, unit, amount in fen, minimum quantity; inactive when the
+//! marketplace no longer lists it.
+
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]

@@ -1,3 +1,6 @@
+//! A shop: a marketplace shop (Daoway) or one of our stores at a courier network (Dada,
+//! WeChat), with its detail as last fetched.
+
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]

@@ -1,3 +1,5 @@
+//! A technician of ours registered at 58 Daojia, who can be assigned to its pushed orders.
+
 use sea_orm::entity::prelude::*;
 
 /// A technician of ours, registered with a platform that pushes orders to us (58 Daojia's

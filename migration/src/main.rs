@@ -1,3 +1,6 @@
+//! `cargo run -p migration -- up|down|status`: manage the migrations by hand (the app
+//! applies pending ones at start-up).
+
 use sea_orm_migration::prelude::*;
 
 #[tokio::main]

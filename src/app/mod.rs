@@ -55,6 +55,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
+        sandbox::check(&config)?;
         let (listener, base_url) = bind(&config.server).await?;
         let statements = Arc::new(AtomicU64::new(0));
         let db = db::connect(&config.database, statements.clone()).await?;

@@ -136,13 +136,9 @@ pub fn start(
     Ok(sb)
 }
 
-#[cfg(not(feature = "sandbox"))]
-pub fn start(
-    config: &Config,
-    _base_url: &str,
-    _shutdown: &CancellationToken,
-) -> Result<Sandbox, StartupError> {
-    if config.sandbox.enabled {
+/// Refuses sandbox mode in a binary built without the simulators, before anything starts.
+pub fn check(config: &Config) -> Result<(), StartupError> {
+    if cfg!(not(feature = "sandbox")) && config.sandbox.enabled {
         return Err(StartupError::Config(
             "this binary was built without the platform sandboxes (cargo feature `sandbox`): \
              set sandbox.enabled = false (ORDERHUB_SANDBOX__ENABLED=false) and give every \
@@ -150,5 +146,15 @@ pub fn start(
                 .into(),
         ));
     }
+    Ok(())
+}
+
+#[cfg(not(feature = "sandbox"))]
+pub fn start(
+    config: &Config,
+    _base_url: &str,
+    _shutdown: &CancellationToken,
+) -> Result<Sandbox, StartupError> {
+    check(config)?;
     Ok(Sandbox::default())
 }
