@@ -13,26 +13,38 @@ use crate::{
     providers::{ProviderError, Registry, RejectKind, delivery::CourierNetwork},
 };
 
-/// Why a request was refused, in terms the API turns into `userErrors`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UserErrorCode {
-    InvalidInput,
-    NotFound,
-    UnknownPrice,
-    BelowMinimumQuantity,
-    BelowMinimumAmount,
-    AppointmentTooSoon,
-    OutsideServiceHours,
-    InsufficientBalance,
-    PlatformRejected,
-    ProviderUnavailable,
-    UnsupportedByProvider,
-    IdempotencyKeyReused,
-    IdempotencyKeyInUse,
-    /// The order (or quote, or reference) was already dispatched.
-    AlreadyDispatched,
-    /// The order is not in a state that allows this.
-    InvalidState,
+/// Declares an enum with the user-error codes: the services' `UserErrorCode` and its GraphQL
+/// mirror are both declared from this one list (the closed set clients branch on).
+macro_rules! user_error_code_enum {
+    ($(#[$attr:meta])* $vis:vis enum $name:ident) => {
+        $(#[$attr])*
+        $vis enum $name {
+        InvalidInput,
+        NotFound,
+        UnknownPrice,
+        BelowMinimumQuantity,
+        BelowMinimumAmount,
+        AppointmentTooSoon,
+        OutsideServiceHours,
+        InsufficientBalance,
+        PlatformRejected,
+        ProviderUnavailable,
+        UnsupportedByProvider,
+        IdempotencyKeyReused,
+        IdempotencyKeyInUse,
+        // The order (or quote, or reference) was already dispatched.
+        AlreadyDispatched,
+        // The order is not in a state that allows this.
+        InvalidState,
+        }
+    };
+}
+pub(crate) use user_error_code_enum;
+
+user_error_code_enum! {
+    /// Why a request was refused, in terms the API turns into `userErrors`.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum UserErrorCode
 }
 
 #[derive(Debug, Clone)]

@@ -14,34 +14,46 @@ pub enum ProviderRole {
     OrderSource,
 }
 
-/// The operations a provider supports; the API refuses the others with a clear error.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Capability {
-    ListCategories,
-    ListShops,
-    CreateOrder,
-    CancelOrder,
-    TrackStatusByPolling,
-    ReceiveCancelNotification,
-    /// Courier networks: fee quotes and dispatch (direct or from a quote), re-dispatch.
-    QuoteDelivery,
-    DispatchDelivery,
-    AddTip,
-    AppointCourier,
-    ComplainAboutCourier,
-    ConfirmReturnedGoods,
-    /// Courier position and a tracking page.
-    TrackCourier,
-    /// Pushes every status change to our callback route.
-    ReceiveStatusCallbacks,
-    /// A courier may ask to cancel; we answer.
-    AnswerCourierCancellation,
-    /// Stores registered and updated at the platform, and the merchant's account.
-    ManageStores,
-    /// Pushes orders to us.
-    ReceiveOrders,
-    /// Takes our status changes back (through the outbox).
-    SyncStatus,
+/// Declares an enum with the capability variants: the domain's `Capability` and the
+/// GraphQL mirror of it are both declared from this one list, so they cannot drift apart.
+macro_rules! capability_enum {
+    ($(#[$attr:meta])* $vis:vis enum $name:ident) => {
+        $(#[$attr])*
+        $vis enum $name {
+        ListCategories,
+        ListShops,
+        CreateOrder,
+        CancelOrder,
+        TrackStatusByPolling,
+        ReceiveCancelNotification,
+        /// Courier networks: fee quotes and dispatch (direct or from a quote), re-dispatch.
+        QuoteDelivery,
+        DispatchDelivery,
+        AddTip,
+        AppointCourier,
+        ComplainAboutCourier,
+        ConfirmReturnedGoods,
+        /// Courier position and a tracking page.
+        TrackCourier,
+        /// Pushes every status change to our callback route.
+        ReceiveStatusCallbacks,
+        /// A courier may ask to cancel; we answer.
+        AnswerCourierCancellation,
+        /// Stores registered and updated at the platform, and the merchant's account.
+        ManageStores,
+        /// Pushes orders to us.
+        ReceiveOrders,
+        /// Takes our status changes back (through the outbox).
+        SyncStatus,
+        }
+    };
+}
+pub(crate) use capability_enum;
+
+capability_enum! {
+    /// The operations a provider supports; the API refuses the others with a clear error.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Capability
 }
 
 #[derive(Clone, Debug)]

@@ -17,24 +17,10 @@ pub mod codes {
     pub const PROVIDER_REJECTED: &str = "PROVIDER_REJECTED";
 }
 
-#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
-#[graphql(remote = "crate::orders::UserErrorCode")]
-pub enum UserErrorCode {
-    InvalidInput,
-    NotFound,
-    UnknownPrice,
-    BelowMinimumQuantity,
-    BelowMinimumAmount,
-    AppointmentTooSoon,
-    OutsideServiceHours,
-    InsufficientBalance,
-    PlatformRejected,
-    ProviderUnavailable,
-    UnsupportedByProvider,
-    IdempotencyKeyReused,
-    IdempotencyKeyInUse,
-    AlreadyDispatched,
-    InvalidState,
+crate::refusal::user_error_code_enum! {
+    #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+    #[graphql(remote = "crate::orders::UserErrorCode")]
+    pub enum UserErrorCode
 }
 
 /// A refusal of a mutation. Nothing was changed.

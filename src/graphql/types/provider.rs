@@ -13,34 +13,10 @@ pub enum ProviderRole {
     OrderSource,
 }
 
-#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
-#[graphql(remote = "crate::domain::provider::Capability")]
-pub enum Capability {
-    ListCategories,
-    ListShops,
-    CreateOrder,
-    CancelOrder,
-    TrackStatusByPolling,
-    ReceiveCancelNotification,
-    /// Courier networks: fee quotes and dispatch (direct or from a quote), re-dispatch.
-    QuoteDelivery,
-    DispatchDelivery,
-    AddTip,
-    AppointCourier,
-    ComplainAboutCourier,
-    ConfirmReturnedGoods,
-    /// Courier position and a tracking page.
-    TrackCourier,
-    /// Pushes every status change to our callback route.
-    ReceiveStatusCallbacks,
-    /// A courier may ask to cancel; we answer.
-    AnswerCourierCancellation,
-    /// Stores registered and updated at the platform, and the merchant's account.
-    ManageStores,
-    /// Pushes orders to us.
-    ReceiveOrders,
-    /// Takes our status changes back (through the outbox).
-    SyncStatus,
+crate::domain::provider::capability_enum! {
+    #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+    #[graphql(remote = "crate::domain::provider::Capability")]
+    pub enum Capability
 }
 
 pub struct Provider(pub ProviderInfo);
