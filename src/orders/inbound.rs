@@ -16,12 +16,7 @@ use crate::{
     events::StatusChange,
     outbox,
     providers::{
-        ProviderError,
-        daojia58::{
-            client::{OrderUpdate, ServiceUser},
-            intake::PushedOrder,
-            mapping,
-        },
+        OrderSource, ProviderError, PushedOrder, SourceStep, StatusSync, TechnicianProfile,
     },
 };
 
@@ -48,14 +43,14 @@ pub enum InboundAction {
 }
 
 impl InboundAction {
-    fn code(self) -> i64 {
+    fn step(self) -> SourceStep {
         match self {
-            Self::Accept => mapping::ACCEPTED,
-            Self::RequestPayment => mapping::AWAITING_PAYMENT,
-            Self::ConfirmPayment => mapping::PAID,
-            Self::StartService => mapping::IN_SERVICE,
-            Self::Complete => mapping::COMPLETED,
-            Self::Cancel => mapping::CANCELLED,
+            Self::Accept => SourceStep::Accept,
+            Self::RequestPayment => SourceStep::RequestPayment,
+            Self::ConfirmPayment => SourceStep::ConfirmPayment,
+            Self::StartService => SourceStep::StartService,
+            Self::Complete => SourceStep::Complete,
+            Self::Cancel => SourceStep::Cancel,
         }
     }
 }
@@ -96,7 +91,7 @@ impl OrderService {
             direction: Set(Direction::Inbound.as_str().to_owned()),
             kind: Set(OrderKind::Service.as_str().to_owned()),
             status: Set(OrderStatus::Pending.as_str().to_owned()),
-            raw_status: Set(mapping::BOOKING.to_string()),
+            raw_status: Set(pushed.status_code.to_string()),
             shop_id: Set(None),
             contact_person: Set(String::new()),
             phone: Set(pushed.user_mobile.clone()),
@@ -174,7 +169,7 @@ impl OrderService {
                     provider: ProviderId::Daojia58,
                     from: None,
                     to: OrderStatus::Pending,
-                    raw_status: mapping::BOOKING.to_string(),
+                    raw_status: pushed.status_code.to_string(),
                     source: EventSource::Callback,
                     occurred_at: now,
                     detail: Some(format!("pushed by 58 ({} bytes)", payload.len())),
@@ -189,6 +184,17 @@ impl OrderService {
         Ok(Intake {
             order_id: order.id,
             created: true,
+        })
+    }
+
+    /// The platform that pushes orders to us, when enabled.
+    fn order_source(&self) -> Result<std::sync::Arc<dyn OrderSource>, UserError> {
+        self.order_source.clone().ok_or_else(|| {
+            UserError::new(
+                &[],
+                UserErrorCode::UnsupportedByProvider,
+                "58 Daojia is not enabled",
+            )
         })
     }
 
@@ -218,7 +224,8 @@ impl OrderService {
         reason: Option<String>,
     ) -> Result<orders::Model, OrderError> {
         self.inbound_order(id).await?;
-        let next = action.code();
+        let source = self.order_source()?;
+        let next = source.step_code(action.step());
         let txn = self.db.begin().await?;
         let order = orders::Entity::find_by_id(id)
             .lock_exclusive()
@@ -226,17 +233,13 @@ impl OrderService {
             .await?
             .ok_or_else(|| DbErr::RecordNotFound(format!("order {id}")))?;
         let history = raw_history(&txn, id).await?;
-        if !mapping::allowed(&history, next) {
+        if !source.allows(&history, next) {
             txn.rollback().await?;
             let from = history.last().copied().unwrap_or(0);
             return Err(UserError::new(
                 &["action"],
                 UserErrorCode::InvalidState,
-                format!(
-                    "58 does not allow {} after {} (its sequences are 10→20→30→40→50→60 and 10→20→50→30→40→60)",
-                    mapping::describe(next),
-                    mapping::describe(from)
-                ),
+                source.refusal(from, next),
             )
             .into());
         }
@@ -244,7 +247,7 @@ impl OrderService {
             .status
             .parse()
             .map_err(|e| DbErr::Custom(format!("order {id}: {e}")))?;
-        let to = mapping::unified(next, current).unwrap_or(current);
+        let to = source.unified(next, current).unwrap_or(current);
         let now = Utc::now();
         let mut am: orders::ActiveModel = order.clone().into();
         am.status = Set(to.as_str().to_owned());
@@ -268,7 +271,7 @@ impl OrderService {
                     raw_status: next.to_string(),
                     source: EventSource::Api,
                     occurred_at: now,
-                    detail: Some(mapping::describe(next).to_owned()),
+                    detail: Some(source.describe(next).to_owned()),
                     kind: EventKind::Status,
                 },
                 true,
@@ -309,8 +312,10 @@ impl OrderService {
             .status
             .parse()
             .map_err(|e| DbErr::Custom(format!("order {id}: {e}")))?;
-        let raw: i64 = order.raw_status.parse().unwrap_or(mapping::BOOKING);
-        if status.is_terminal() || raw == mapping::BOOKING {
+        // Still booking (not yet accepted) is the only pending status of a pushed order.
+        let raw: Option<i64> = order.raw_status.parse().ok();
+        let Some(raw) = raw.filter(|_| !status.is_terminal() && status != OrderStatus::Pending)
+        else {
             txn.rollback().await?;
             return Err(UserError::new(
                 &["orderId"],
@@ -318,7 +323,7 @@ impl OrderService {
                 "a technician can be assigned once the order is accepted and until it ends",
             )
             .into());
-        }
+        };
         let now = Utc::now();
         let mut am: orders::ActiveModel = order.clone().into();
         am.technician_id = Set(Some(tech.id));
@@ -411,23 +416,14 @@ impl OrderService {
         if !errors.is_empty() {
             return Err(OrderError::User(errors));
         }
-        let client = self.daojia58.clone().ok_or_else(|| {
-            UserError::new(
-                &[],
-                UserErrorCode::UnsupportedByProvider,
-                "58 Daojia is not enabled",
-            )
-        })?;
-        client
-            .save_service_user(&ServiceUser {
-                user_id: t.external_id.trim().to_owned(),
-                user_name: t.name.trim().to_owned(),
-                user_phone: t.phone.trim().to_owned(),
-                user_age: t.age,
-                user_sex: t.sex.as_deref().map(|s| i32::from(s == "M")),
-                user_pic: String::new(),
-                user_remark: t.remark.clone().unwrap_or_default(),
-                user_status: 1,
+        self.order_source()?
+            .register_technician(&TechnicianProfile {
+                external_id: t.external_id.trim().to_owned(),
+                name: t.name.trim().to_owned(),
+                phone: t.phone.trim().to_owned(),
+                age: t.age,
+                male: t.sex.as_deref().map(|s| s == "M"),
+                remark: t.remark.clone().unwrap_or_default(),
             })
             .await
             .map_err(|e| provider_user_error(&e))?;
@@ -487,18 +483,18 @@ impl OrderService {
         }
         let p: SyncPayload = serde_json::from_str(payload)
             .map_err(|e| outbox::Failure::Permanent(format!("payload: {e}")))?;
-        let client = self
-            .daojia58
+        let source = self
+            .order_source
             .clone()
             .ok_or_else(|| outbox::Failure::Retry("58 Daojia is not enabled".into()))?;
-        let update = OrderUpdate {
-            order_id: p.order_id,
-            third_order_id: p.third_order_id,
-            order_status: p.order_status,
-            service_user_name: p.service_user_name,
-            service_user_phone: p.service_user_phone,
+        let sync = StatusSync {
+            platform_order_id: p.order_id,
+            our_ref: p.third_order_id,
+            status_code: p.order_status,
+            technician_name: p.service_user_name,
+            technician_phone: p.service_user_phone,
         };
-        match client.update_order_detail(&update).await {
+        match source.sync_status(&sync).await {
             Ok(()) => Ok(()),
             Err(e @ ProviderError::Rejected { .. }) => {
                 Err(outbox::Failure::Permanent(e.to_string()))

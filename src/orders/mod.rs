@@ -54,8 +54,9 @@ pub struct OrderService {
     delivery: Arc<DeliverySettings>,
     /// Wakes the outbox worker when a row was queued.
     outbox_wake: Arc<tokio::sync::Notify>,
-    /// 58 Daojia, when enabled: where status changes of pushed orders are synced.
-    daojia58: Option<Arc<crate::providers::daojia58::client::Daojia58Client>>,
+    /// The platform that pushes orders to us (58 Daojia), when enabled: where status changes
+    /// of pushed orders are synced, and whose status codes they follow.
+    order_source: Option<Arc<dyn crate::providers::OrderSource>>,
 }
 
 /// How deliveries are dispatched here.
@@ -103,16 +104,19 @@ impl OrderService {
             bus,
             delivery: Arc::new(DeliverySettings::default()),
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
-            daojia58: None,
+            order_source: None,
         }
     }
 
-    pub fn with_daojia58(
-        mut self,
-        client: crate::providers::daojia58::client::Daojia58Client,
-    ) -> Self {
-        self.daojia58 = Some(Arc::new(client));
+    /// Takes pushed orders from `source` and syncs their changes back to it.
+    pub fn with_order_source(mut self, source: Arc<dyn crate::providers::OrderSource>) -> Self {
+        self.order_source = Some(source);
         self
+    }
+
+    /// Kept for start-up, which passes 58's client: the same as [`Self::with_order_source`].
+    pub fn with_daojia58(self, client: impl crate::providers::OrderSource + 'static) -> Self {
+        self.with_order_source(Arc::new(client))
     }
 
     pub fn with_delivery(mut self, settings: DeliverySettings) -> Self {

@@ -18,7 +18,9 @@ pub mod wechat;
 
 use std::{future::Future, sync::Arc, time::Duration};
 
-pub use self::source::{OrderSource, StatusSync, TechnicianProfile};
+pub use self::source::{
+    OrderSource, PushedLine, PushedOrder, SourceStep, StatusSync, TechnicianProfile,
+};
 use crate::domain::ProviderId;
 pub use crate::domain::{
     catalog::{
@@ -69,6 +71,24 @@ pub enum RejectKind {
 }
 
 impl ProviderError {
+    /// An answer of `provider` that cannot be read.
+    pub fn protocol(provider: ProviderId, detail: impl Into<String>) -> Self {
+        Self::Protocol {
+            provider,
+            detail: detail.into(),
+        }
+    }
+
+    /// A refusal decided before calling `provider` (a value it could not accept anyway).
+    pub fn invalid_request(provider: ProviderId, message: impl Into<String>) -> Self {
+        Self::Rejected {
+            provider,
+            kind: RejectKind::InvalidRequest,
+            code: None,
+            message: message.into(),
+        }
+    }
+
     pub fn provider(&self) -> ProviderId {
         match self {
             Self::Unavailable { provider, .. }
@@ -79,6 +99,19 @@ impl ProviderError {
 }
 
 pub type ProviderResult<T> = Result<T, ProviderError>;
+
+/// Yuan from a platform's wire, rounded to the fen; absent is zero (optional fees platforms
+/// leave out). A value that is no amount is `provider`'s protocol error naming `field`.
+pub fn platform_money(
+    provider: ProviderId,
+    yuan: Option<rust_decimal::Decimal>,
+    field: &str,
+) -> ProviderResult<crate::domain::Money> {
+    yuan.map_or(Ok(crate::domain::Money::ZERO), |y| {
+        crate::domain::Money::from_platform_yuan(y)
+            .map_err(|e| ProviderError::protocol(provider, format!("{field}: {e}")))
+    })
+}
 
 /// A marketplace of home services (Daoway today). Boxed futures keep the trait object-safe,
 /// so the catalog fans out over `Vec<Arc<dyn Marketplace>>`.

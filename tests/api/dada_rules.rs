@@ -185,6 +185,25 @@ async fn sandbox_balance(app: &TestApp) -> i64 {
         .expect("balanceFen")
 }
 
+/// Waits until the sandbox has delivered every callback of `origin` (our route answered, so
+/// its event is committed).
+async fn callbacks_delivered(app: &TestApp, origin: &str) {
+    wait_until(
+        &format!("every callback of {origin} to be delivered"),
+        Duration::from_secs(10),
+        || async {
+            let seen = sandbox_order(app, origin).await;
+            let callbacks = seen["callbacks"].as_array().cloned().unwrap_or_default();
+            if callbacks.iter().all(|c| c["delivered"] == true) {
+                Ok(())
+            } else {
+                Err(format!("sandbox callbacks: {:#}", seen["callbacks"]))
+            }
+        },
+    )
+    .await
+}
+
 /// A control move (`accept`, `fetch`, …) that must succeed.
 async fn control(app: &TestApp, origin: &str, action: &str, body: Value) -> Value {
     let (status, view) = app
@@ -907,6 +926,9 @@ async fn redispatch_rules(app: TestApp) {
         )
         .await
     };
+    // The publication's callback may come after the dispatch's own answer: its event is in
+    // the timeline once the sandbox has delivered it.
+    callbacks_delivered(&app, &origin).await;
     let before = order(&app, &id).await;
     let balance = sandbox_balance(&app).await;
 
@@ -942,6 +964,9 @@ async fn redispatch_rules(app: TestApp) {
     // Accepted (and later delivered): only cancelled, expired or returned orders go again.
     control(&app, &origin, "accept", json!({})).await;
     wait_raw(&app, &id, "2").await;
+    // A poll (confirming the new round's first callback) may show the accept before its
+    // callback lands, which then adds its event: wait for every callback to be delivered.
+    callbacks_delivered(&app, &origin).await;
     let before = order(&app, &id).await;
     let p = redispatch().await;
     assert_refused(&p, "PLATFORM_REJECTED", "2061");

@@ -293,9 +293,48 @@ impl OrderService {
         done: &Dispatched,
         quote: Option<&delivery_quote::Model>,
     ) -> Result<orders::Model, OrderError> {
-        let now = Utc::now();
         let txn = self.db.begin().await?;
         let order = lock(&txn, draft.id).await?;
+        self.write_dispatched(txn, order, provider, done, quote)
+            .await
+    }
+
+    /// Fills in what the platform says of a dispatch whose answer never came, if the order is
+    /// still the draft `seen` was read as (same status, same round). Reconciling works from a
+    /// copy read before asking the platform; meanwhile the dispatch (or a re-dispatch) may
+    /// have been answered and the order moved on, and completing it again would add a
+    /// second, out-of-order dispatch event. Returns whether it wrote.
+    pub(in crate::orders) async fn complete_unanswered_dispatch(
+        &self,
+        seen: &orders::Model,
+        provider: ProviderId,
+        done: &Dispatched,
+    ) -> Result<bool, OrderError> {
+        let txn = self.db.begin().await?;
+        let order = lock(&txn, seen.id).await?;
+        let still_draft = (order.raw_status == SUBMITTING || order.raw_status == SUBMIT_UNKNOWN)
+            && order.raw_status == seen.raw_status
+            && order.dispatch_round == seen.dispatch_round;
+        if !still_draft {
+            txn.rollback().await?;
+            return Ok(false);
+        }
+        self.write_dispatched(txn, order, provider, done, None)
+            .await?;
+        Ok(true)
+    }
+
+    /// Writes a dispatch's answer onto the locked `order` and records the dispatch event, in
+    /// `txn`.
+    async fn write_dispatched(
+        &self,
+        txn: sea_orm::DatabaseTransaction,
+        order: orders::Model,
+        provider: ProviderId,
+        done: &Dispatched,
+        quote: Option<&delivery_quote::Model>,
+    ) -> Result<orders::Model, OrderError> {
+        let now = Utc::now();
         let was_draft = order.raw_status == SUBMITTING || order.raw_status == SUBMIT_UNKNOWN;
         let mut am: orders::ActiveModel = order.clone().into();
         set_fees(&mut am, &done.fees);

@@ -12,6 +12,10 @@ use crate::{
 
 use super::{SUBMIT_UNKNOWN, SUBMITTING, dispatched_from, floor_secs};
 
+/// How long after disputed news the platform is asked (and asked again while the order is
+/// still being dispatched).
+const CONFIRM_DELAY: std::time::Duration = std::time::Duration::from_millis(300);
+
 impl OrderService {
     /// Applies what a poll of the platform says about a delivery: a lost callback's change,
     /// or the fate of a dispatch whose answer never came.
@@ -29,8 +33,15 @@ impl OrderService {
             Ok(detail) => {
                 if order.raw_status == SUBMIT_UNKNOWN || order.raw_status == SUBMITTING {
                     let done = dispatched_from(&detail);
-                    self.complete_dispatch(order.clone(), provider, &done, None)
-                        .await?;
+                    if !self
+                        .complete_unanswered_dispatch(order, provider, &done)
+                        .await?
+                    {
+                        // Answered (or sent again) since `order` was read: what the platform
+                        // says now is judged by the next callback or poll, against the
+                        // order as it is.
+                        return Ok(());
+                    }
                 }
                 if detail.raw_status != order.raw_status {
                     let courier = detail.courier.clone();
@@ -94,9 +105,20 @@ impl OrderService {
             return;
         };
         let this = self.clone();
+        // A dispatch on its way (a re-dispatch whose answer has not come) is left to its
+        // request, as the poller leaves it: the request completes it, and the confirmation
+        // then compares the platform with that. Past the request's timeout it has ended.
+        let patience = self.delivery.timeout + CONFIRM_DELAY;
         tokio::spawn(async move {
-            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-            match this.get(order_id).await {
+            let started = tokio::time::Instant::now();
+            let found = loop {
+                tokio::time::sleep(CONFIRM_DELAY).await;
+                match this.get(order_id).await {
+                    Ok(Some(o)) if o.raw_status == SUBMITTING && started.elapsed() < patience => {}
+                    other => break other,
+                }
+            };
+            match found {
                 Ok(Some(order)) => {
                     if let Err(e) = this.reconcile_delivery(network.as_ref(), &order).await {
                         tracing::warn!(error = ?e, order_id, "confirming a delivery's status failed");

@@ -14,7 +14,7 @@ use super::wire;
 use crate::{
     domain::{GeoPoint, Money, ProviderId, china_offset},
     providers::{
-        ProviderError, ProviderResult, RejectKind,
+        ProviderError, ProviderResult,
         delivery::{
             Balance, City, Courier, CourierPosition, DeliveryDetail, DeliveryFees, DeliveryQuote,
             DeliveryRequest, Dispatched, Reason, Store, StoreFailure,
@@ -25,29 +25,19 @@ use crate::{
 pub use super::status::*;
 
 pub(super) fn protocol(detail: impl Into<String>) -> ProviderError {
-    ProviderError::Protocol {
-        provider: ProviderId::Dada,
-        detail: detail.into(),
-    }
+    ProviderError::protocol(ProviderId::Dada, detail)
 }
 
 /// A refusal decided before calling Dada (a value Dada could not accept anyway).
 pub(super) fn invalid(message: impl Into<String>) -> ProviderError {
-    ProviderError::Rejected {
-        provider: ProviderId::Dada,
-        kind: RejectKind::InvalidRequest,
-        code: None,
-        message: message.into(),
-    }
+    ProviderError::invalid_request(ProviderId::Dada, message)
 }
 
 // ------------------------------------------------------------------------ money and time
 
 /// Yuan from the wire, rounded to the fen; absent is zero (optional fees Dada leaves out).
 pub fn money(yuan: Option<Decimal>, field: &str) -> ProviderResult<Money> {
-    yuan.map_or(Ok(Money::ZERO), |y| {
-        Money::from_platform_yuan(y).map_err(|e| protocol(format!("{field}: {e}")))
-    })
+    crate::providers::platform_money(ProviderId::Dada, yuan, field)
 }
 
 fn required_money(yuan: Option<Decimal>, field: &str) -> ProviderResult<Money> {

@@ -1,5 +1,6 @@
 //! Reading an order 58 pushes to us: the form's system parameters, their signature and age,
-//! and the `createOrder` business JSON, into a checked [`PushedOrder`]. Pure: nothing here
+//! and the `createOrder` business JSON, into a checked [`PushedOrder`] (the neutral
+//! order-source value of `crate::providers::source`, re-exported here). Pure: nothing here
 //! touches the database or HTTP, so the route (`crate::callbacks::daojia58`) can verify first
 //! and write once.
 
@@ -14,7 +15,8 @@ use super::{
     sign,
     wire::RawOrder,
 };
-use crate::domain::{GeoPoint, Money};
+use crate::domain::GeoPoint;
+pub use crate::providers::source::{PushedLine, PushedOrder};
 
 /// The largest clock difference accepted between 58's timestamp and ours.
 pub const MAX_SKEW: TimeDelta = TimeDelta::minutes(10);
@@ -35,32 +37,6 @@ pub enum IntakeError {
     UnknownFunction(String),
     #[error("daojiaJson: {0}")]
     Malformed(String),
-}
-
-/// One line of a pushed order.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PushedLine {
-    pub goods_id: String,
-    pub quantity: i32,
-    pub unit_price: Money,
-}
-
-/// A `createOrder` push, checked.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PushedOrder {
-    /// 58's order id (a long above 2^53: kept exact).
-    pub order_id: i64,
-    pub user_mobile: String,
-    pub city_name: String,
-    pub location: Option<GeoPoint>,
-    pub service_address: String,
-    pub service_begin: DateTime<Utc>,
-    pub service_end: Option<DateTime<Utc>>,
-    pub total: Money,
-    pub remark: Option<String>,
-    /// The technician the customer chose, when any (a `userId` we registered).
-    pub service_user_id: Option<String>,
-    pub lines: Vec<PushedLine>,
 }
 
 /// What the intake checks pushes with.
@@ -199,6 +175,7 @@ pub fn parse_order(json: &str) -> Result<PushedOrder, IntakeError> {
     }
     Ok(PushedOrder {
         order_id,
+        status_code: super::status::BOOKING,
         user_mobile: text(raw.user_mobile, "userMobile")?,
         city_name: raw.city_name.unwrap_or_default(),
         location,
@@ -221,6 +198,7 @@ pub fn parse_order(json: &str) -> Result<PushedOrder, IntakeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Money;
 
     const ORDER: &str = r#"{"orderId":31421593368511489,"userMobile":"13800000000","cityId":1,"cityName":"北京","lng":116.4,"lat":39.9,"serviceAddress":"朝阳区建国路88号","serviceBeginTime":"2026-11-24 10:00:00","serviceEndTime":"2026-11-24 12:00:00","serviceDuration":2,"totalPrice":120.50,"remark":"","serviceUserId":"","orderDetails":[{"goodsId":7,"goodsNumber":1,"goodsPrice":120.5}]}"#;
 

@@ -24,10 +24,10 @@ use secrecy::SecretString;
 
 use self::client::Daojia58Client;
 use crate::{
-    domain::ProviderId,
+    domain::{OrderStatus, ProviderId},
     providers::{
-        Capability, OrderSource, ProviderInfo, ProviderResult, ProviderRole, StatusSync,
-        TechnicianProfile,
+        Capability, OrderSource, ProviderInfo, ProviderResult, ProviderRole, SourceStep,
+        StatusSync, TechnicianProfile,
     },
 };
 
@@ -87,5 +87,36 @@ impl OrderSource for Daojia58Client {
     async fn register_technician(&self, technician: &TechnicianProfile) -> ProviderResult<()> {
         self.save_service_user(&mapping::service_user(technician))
             .await
+    }
+
+    fn step_code(&self, step: SourceStep) -> i64 {
+        match step {
+            SourceStep::Accept => status::ACCEPTED,
+            SourceStep::RequestPayment => status::AWAITING_PAYMENT,
+            SourceStep::ConfirmPayment => status::PAID,
+            SourceStep::StartService => status::IN_SERVICE,
+            SourceStep::Complete => status::COMPLETED,
+            SourceStep::Cancel => status::CANCELLED,
+        }
+    }
+
+    fn allows(&self, history: &[i64], next: i64) -> bool {
+        status::allowed(history, next)
+    }
+
+    fn refusal(&self, from: i64, next: i64) -> String {
+        format!(
+            "58 does not allow {} after {} (its sequences are 10→20→30→40→50→60 and 10→20→50→30→40→60)",
+            status::describe(next),
+            status::describe(from)
+        )
+    }
+
+    fn describe(&self, code: i64) -> &'static str {
+        status::describe(code)
+    }
+
+    fn unified(&self, code: i64, current: OrderStatus) -> Option<OrderStatus> {
+        status::unified(code, current)
     }
 }

@@ -19,7 +19,7 @@ use super::wire::{self, JsonDecimal};
 use crate::{
     domain::{GeoPoint, Money, ProviderId},
     providers::{
-        ProviderError, ProviderResult, RejectKind,
+        ProviderError, ProviderResult,
         delivery::{
             AuditState, BoundAccount, CancelPreview, Company, Courier, DeliveryDetail,
             DeliveryFees, DeliveryQuote, DeliveryRequest, Dispatched, Reason,
@@ -77,29 +77,19 @@ pub fn cancel_reason_text(reason_id: i64, reason: &str) -> ProviderResult<String
 }
 
 pub(super) fn protocol(detail: impl Into<String>) -> ProviderError {
-    ProviderError::Protocol {
-        provider: ProviderId::Wechat,
-        detail: detail.into(),
-    }
+    ProviderError::protocol(ProviderId::Wechat, detail)
 }
 
 /// A refusal decided before calling WeChat (a request WeChat could not accept anyway).
 pub(super) fn invalid(message: impl Into<String>) -> ProviderError {
-    ProviderError::Rejected {
-        provider: ProviderId::Wechat,
-        kind: RejectKind::InvalidRequest,
-        code: None,
-        message: message.into(),
-    }
+    ProviderError::invalid_request(ProviderId::Wechat, message)
 }
 
 // ------------------------------------------------------------------------ money and units
 
 /// Yuan from the wire, rounded to the fen; absent is zero.
 pub fn money(yuan: Option<Decimal>, field: &str) -> ProviderResult<Money> {
-    yuan.map_or(Ok(Money::ZERO), |y| {
-        Money::from_platform_yuan(y).map_err(|e| protocol(format!("{field}: {e}")))
-    })
+    crate::providers::platform_money(ProviderId::Wechat, yuan, field)
 }
 
 fn sum(parts: &[Money], field: &str) -> ProviderResult<Money> {

@@ -6,7 +6,7 @@ use chrono::TimeZone;
 use serde_json::json;
 
 use super::*;
-use crate::domain::OrderStatus;
+use crate::{domain::OrderStatus, providers::RejectKind};
 
 use crate::providers::delivery::Sender;
 

@@ -25,9 +25,26 @@ use crate::{
     providers::{ProviderError, RejectKind, delivery::Sender},
 };
 
+/// Holds token answers back while closed (so callers can queue behind a fetch in flight),
+/// and counts token requests as they arrive.
+struct TokenGate {
+    arrivals: tokio::sync::watch::Sender<usize>,
+    open: tokio::sync::watch::Sender<bool>,
+}
+
+impl Default for TokenGate {
+    fn default() -> Self {
+        Self {
+            arrivals: tokio::sync::watch::channel(0).0,
+            open: tokio::sync::watch::channel(true).0,
+        }
+    }
+}
+
 #[derive(Default)]
 struct Fake {
     token_fetches: usize,
+    gate: Arc<TokenGate>,
     /// The token WeChat accepts now; `None` refuses every token.
     valid: Option<String>,
     /// Refuse every token, even fresh ones.
@@ -55,8 +72,9 @@ async fn token(
     State(fake): State<Shared>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Json<Value> {
-    // Long enough for concurrent callers to pile up behind the first fetch.
-    tokio::time::sleep(Duration::from_millis(30)).await;
+    let gate = fake.lock().unwrap().gate.clone();
+    gate.arrivals.send_modify(|n| *n += 1);
+    let _ = gate.open.subscribe().wait_for(|open| *open).await;
     let mut f = fake.lock().unwrap();
     if q.get("secret").map(String::as_str) != Some("mini-secret") {
         return Json(json!({"errcode": 40125, "errmsg": "invalid appsecret"}));
@@ -286,12 +304,29 @@ async fn twenty_concurrent_calls_fetch_one_token() {
         json!({"resultcode": 0, "order_status": 102, "rider_name": "骑手"}),
     );
     let wechat = Arc::new(wx.adapter());
-    let calls = (0..20).map(|i| {
+    let call = |i: usize| {
         let wechat = wechat.clone();
-        tokio::spawn(async move { wechat.detail(&order(&format!("C{i}"))).await })
-    });
-    for c in futures::future::join_all(calls).await {
-        assert_eq!(c.unwrap().unwrap().status, OrderStatus::Accepted);
+        let call: crate::providers::BoxFuture<'static, _> =
+            Box::pin(async move { wechat.detail(&order(&format!("C{i}"))).await });
+        call
+    };
+    // The first call's token fetch is held until the 19 others wait behind it.
+    let gate = wx.fake.lock().unwrap().gate.clone();
+    gate.open.send_replace(false);
+    let first = tokio::spawn(call(0));
+    gate.arrivals
+        .subscribe()
+        .wait_for(|n| *n >= 1)
+        .await
+        .unwrap();
+    let mut rest: Vec<_> = (1..20).map(call).collect();
+    for c in &mut rest {
+        assert!(futures::poll!(c.as_mut()).is_pending());
+    }
+    gate.open.send_replace(true);
+    assert_eq!(first.await.unwrap().unwrap().status, OrderStatus::Accepted);
+    for c in futures::future::join_all(rest).await {
+        assert_eq!(c.unwrap().status, OrderStatus::Accepted);
     }
     assert_eq!(wx.fetches(), 1);
     assert_eq!(wx.calls().len(), 20);

@@ -63,7 +63,12 @@ pub struct TokenManager {
     cache: Mutex<Option<Cached>>,
     /// Held by the one caller refreshing; the others queue on it and then re-check the cache.
     refreshing: tokio::sync::Mutex<Refresh>,
+    /// What time it is: `Instant::now`, except in tests that age a token without waiting.
+    clock: Clock,
 }
+
+/// A source of "now" for the token's age.
+type Clock = std::sync::Arc<dyn Fn() -> Instant + Send + Sync>;
 
 /// What the refresh lock guards.
 #[derive(Default)]
@@ -111,7 +116,19 @@ impl TokenManager {
             secret,
             cache: Mutex::new(None),
             refreshing: tokio::sync::Mutex::new(Refresh::default()),
+            clock: std::sync::Arc::new(Instant::now),
         })
+    }
+
+    /// The same manager reading the time from `clock` (tests age tokens with it).
+    #[cfg(test)]
+    fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    fn now(&self) -> Instant {
+        (self.clock)()
     }
 
     /// A token that is not about to expire: the cached one, or a fresh one.
@@ -119,7 +136,7 @@ impl TokenManager {
         if let Some(token) = self.cached() {
             return Ok(token);
         }
-        let asked_at = Instant::now();
+        let asked_at = self.now();
         let mut refresh = self.refreshing.lock().await;
         // Whoever held the lock before us may have refreshed already, or failed to.
         if let Some(token) = self.cached() {
@@ -137,7 +154,7 @@ impl TokenManager {
         &self,
         rejected: &AccessToken,
     ) -> ProviderResult<AccessToken> {
-        let asked_at = Instant::now();
+        let asked_at = self.now();
         let mut refresh = self.refreshing.lock().await;
         if let Some(token) = self
             .cached()
@@ -162,20 +179,20 @@ impl TokenManager {
         let cache = self.cache.lock().ok()?;
         cache
             .as_ref()
-            .filter(|c| Instant::now() < c.refresh_at)
+            .filter(|c| self.now() < c.refresh_at)
             .map(|c| c.token.clone())
     }
 
     /// One fetch, under the refresh lock (whose content is `refresh`).
     #[tracing::instrument(skip_all, fields(provider = "WECHAT", endpoint = "cgi-bin/token"))]
     async fn fetch(&self, refresh: &mut Refresh) -> ProviderResult<AccessToken> {
-        let started = Instant::now();
+        let started = self.now();
         let result =
             instrument::observe(ProviderId::Wechat, "cgi-bin/token", self.fetch_inner()).await;
         let (value, expires_in) = match result {
             Ok(v) => v,
             Err(e) => {
-                refresh.last_failure = Some((Instant::now(), e.clone()));
+                refresh.last_failure = Some((self.now(), e.clone()));
                 return Err(e);
             }
         };
@@ -286,24 +303,72 @@ mod tests {
     use super::*;
 
     /// A token endpoint that counts its calls and answers `answer(n)` to the n-th (from 1).
+    /// While its gate is closed it holds each answer back, so a test can queue callers
+    /// behind a fetch in flight.
+    struct Endpoint {
+        url: Url,
+        /// Fetches received so far.
+        arrivals: tokio::sync::watch::Receiver<usize>,
+        open: Arc<tokio::sync::watch::Sender<bool>>,
+    }
+
+    impl Endpoint {
+        fn fetches(&self) -> usize {
+            *self.arrivals.borrow()
+        }
+
+        /// Runs `calls` so that every call after the first is queued behind the first's
+        /// fetch: the first starts and its fetch is held until the others have each been
+        /// polled up to the refresh lock (which they must be waiting on).
+        async fn queued_behind_one_fetch<T: Send + 'static>(
+            &self,
+            calls: Vec<crate::providers::BoxFuture<'static, T>>,
+        ) -> Vec<T> {
+            self.open.send_replace(false);
+            let before = self.fetches();
+            let mut calls = calls.into_iter();
+            let first = tokio::spawn(calls.next().expect("a call"));
+            let mut arrivals = self.arrivals.clone();
+            arrivals
+                .wait_for(|n| *n > before)
+                .await
+                .expect("the endpoint runs");
+            let mut rest: Vec<_> = calls.collect();
+            for call in &mut rest {
+                assert!(
+                    futures::poll!(call.as_mut()).is_pending(),
+                    "a caller did not wait for the fetch in flight"
+                );
+            }
+            self.open.send_replace(true);
+            let mut done = vec![first.await.expect("the first call")];
+            done.extend(futures::future::join_all(rest).await);
+            done
+        }
+    }
+
     async fn serve(
         answer: impl Fn(usize, &std::collections::HashMap<String, String>) -> Value
         + Send
         + Sync
         + 'static,
-    ) -> (Url, Arc<AtomicUsize>) {
+    ) -> Endpoint {
         let count = Arc::new(AtomicUsize::new(0));
-        let counter = count.clone();
+        let (arrived, arrivals) = tokio::sync::watch::channel(0);
+        let arrived = Arc::new(arrived);
+        let open = Arc::new(tokio::sync::watch::channel(true).0);
+        let gate = open.clone();
         let answer = Arc::new(answer);
         let router = Router::new().route(
             "/cgi-bin/token",
             get(
                 move |Query(q): Query<std::collections::HashMap<String, String>>| {
-                    let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
+                    let n = count.fetch_add(1, Ordering::SeqCst) + 1;
+                    arrived.send_replace(n);
                     let answer = answer.clone();
+                    let mut open = gate.subscribe();
                     async move {
-                        // Long enough for every concurrent caller to pile up on the lock.
-                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        let _ = open.wait_for(|o| *o).await;
                         Json(answer(n, &q))
                     }
                 },
@@ -314,7 +379,11 @@ mod tests {
         tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
         });
-        (Url::parse(&format!("http://{addr}/")).unwrap(), count)
+        Endpoint {
+            url: Url::parse(&format!("http://{addr}/")).unwrap(),
+            arrivals,
+            open,
+        }
     }
 
     fn manager(base: &Url) -> Arc<TokenManager> {
@@ -331,7 +400,7 @@ mod tests {
 
     #[tokio::test]
     async fn twenty_concurrent_callers_cost_one_fetch() {
-        let (base, count) = serve(|n, q| {
+        let endpoint = serve(|n, q| {
             assert_eq!(
                 q.get("grant_type").map(String::as_str),
                 Some("client_credential")
@@ -341,79 +410,104 @@ mod tests {
             json!({"access_token": format!("T{n}"), "expires_in": 7200})
         })
         .await;
-        let tokens = manager(&base);
-        let calls = (0..20).map(|_| {
-            let tokens = tokens.clone();
-            tokio::spawn(async move { tokens.get().await.map(|t| t.expose().to_owned()) })
-        });
-        for call in futures::future::join_all(calls).await {
-            assert_eq!(call.unwrap().unwrap(), "T1");
+        let tokens = manager(&endpoint.url);
+        let calls = (0..20)
+            .map(|_| {
+                let tokens = tokens.clone();
+                let call: crate::providers::BoxFuture<'static, _> =
+                    Box::pin(async move { tokens.get().await.map(|t| t.expose().to_owned()) });
+                call
+            })
+            .collect();
+        for token in endpoint.queued_behind_one_fetch(calls).await {
+            assert_eq!(token.unwrap(), "T1");
         }
-        assert_eq!(count.load(Ordering::SeqCst), 1);
+        assert_eq!(endpoint.fetches(), 1);
         // Cached afterwards.
         assert_eq!(tokens.get().await.unwrap().expose(), "T1");
-        assert_eq!(count.load(Ordering::SeqCst), 1);
+        assert_eq!(endpoint.fetches(), 1);
     }
 
     #[tokio::test]
     async fn a_rejected_token_is_replaced_once_for_all_who_saw_it() {
-        let (base, count) =
+        let endpoint =
             serve(|n, _| json!({"access_token": format!("T{n}"), "expires_in": 7200})).await;
-        let tokens = manager(&base);
+        let tokens = manager(&endpoint.url);
         let first = tokens.get().await.unwrap();
-        let refreshes = (0..10).map(|_| {
-            let tokens = tokens.clone();
-            let first = first.clone();
-            tokio::spawn(async move {
-                tokens
-                    .refresh_after_rejection(&first)
-                    .await
-                    .map(|t| t.expose().to_owned())
+        let refreshes = (0..10)
+            .map(|_| {
+                let tokens = tokens.clone();
+                let first = first.clone();
+                let call: crate::providers::BoxFuture<'static, _> = Box::pin(async move {
+                    tokens
+                        .refresh_after_rejection(&first)
+                        .await
+                        .map(|t| t.expose().to_owned())
+                });
+                call
             })
-        });
-        for r in futures::future::join_all(refreshes).await {
-            assert_eq!(r.unwrap().unwrap(), "T2");
+            .collect();
+        for token in endpoint.queued_behind_one_fetch(refreshes).await {
+            assert_eq!(token.unwrap(), "T2");
         }
-        assert_eq!(count.load(Ordering::SeqCst), 2);
+        assert_eq!(endpoint.fetches(), 2);
     }
 
     #[tokio::test]
     async fn callers_queued_behind_a_failed_fetch_share_its_error() {
-        let (base, count) = serve(|_, _| json!({"errcode": -1, "errmsg": "system busy"})).await;
-        let tokens = manager(&base);
-        let calls = (0..10).map(|_| {
-            let tokens = tokens.clone();
-            tokio::spawn(async move { tokens.get().await })
-        });
-        for call in futures::future::join_all(calls).await {
-            assert!(matches!(
-                call.unwrap(),
-                Err(ProviderError::Unavailable { .. })
-            ));
+        let endpoint = serve(|_, _| json!({"errcode": -1, "errmsg": "system busy"})).await;
+        let tokens = manager(&endpoint.url);
+        let calls = (0..10)
+            .map(|_| {
+                let tokens = tokens.clone();
+                let call: crate::providers::BoxFuture<'static, _> =
+                    Box::pin(async move { tokens.get().await });
+                call
+            })
+            .collect();
+        for call in endpoint.queued_behind_one_fetch(calls).await {
+            assert!(matches!(call, Err(ProviderError::Unavailable { .. })));
         }
-        assert_eq!(count.load(Ordering::SeqCst), 1);
+        assert_eq!(endpoint.fetches(), 1);
         // A caller arriving later tries again.
         assert!(tokens.get().await.is_err());
-        assert_eq!(count.load(Ordering::SeqCst), 2);
+        assert_eq!(endpoint.fetches(), 2);
     }
 
     #[tokio::test]
     async fn a_token_near_expiry_is_refreshed() {
-        // 1 s of life: used for half a second, then fetched again.
-        let (base, count) =
+        // 1 s of life: used for half a second, then fetched again. The manager's clock is
+        // moved on instead of waiting.
+        let endpoint =
             serve(|n, _| json!({"access_token": format!("T{n}"), "expires_in": 1})).await;
-        let tokens = manager(&base);
+        let start = Instant::now();
+        let elapsed_ms = Arc::new(AtomicUsize::new(0));
+        let clock = {
+            let elapsed_ms = elapsed_ms.clone();
+            Arc::new(move || {
+                start + Duration::from_millis(elapsed_ms.load(Ordering::SeqCst) as u64)
+            })
+        };
+        let tokens = TokenManager::new(
+            reqwest::Client::new(),
+            &endpoint.url,
+            "wx-app",
+            SecretString::from("the-secret".to_owned()),
+        )
+        .unwrap()
+        .with_clock(clock);
         assert_eq!(tokens.get().await.unwrap().expose(), "T1");
-        tokio::time::sleep(Duration::from_millis(600)).await;
+        elapsed_ms.store(400, Ordering::SeqCst);
+        assert_eq!(tokens.get().await.unwrap().expose(), "T1");
+        elapsed_ms.store(600, Ordering::SeqCst);
         assert_eq!(tokens.get().await.unwrap().expose(), "T2");
-        assert_eq!(count.load(Ordering::SeqCst), 2);
+        assert_eq!(endpoint.fetches(), 2);
     }
 
     #[tokio::test]
     async fn refusals_and_nonsense() {
-        let (base, _) =
-            serve(|_, _| json!({"errcode": 40125, "errmsg": "invalid appsecret"})).await;
-        let e = manager(&base).get().await.unwrap_err();
+        let endpoint = serve(|_, _| json!({"errcode": 40125, "errmsg": "invalid appsecret"})).await;
+        let e = manager(&endpoint.url).get().await.unwrap_err();
         assert!(
             matches!(
                 &e,
@@ -423,15 +517,15 @@ mod tests {
         );
         assert!(!format!("{e:?}").contains("the-secret"));
 
-        let (base, _) = serve(|_, _| json!({"errcode": -1, "errmsg": "system busy"})).await;
+        let endpoint = serve(|_, _| json!({"errcode": -1, "errmsg": "system busy"})).await;
         assert!(matches!(
-            manager(&base).get().await,
+            manager(&endpoint.url).get().await,
             Err(ProviderError::Unavailable { .. })
         ));
 
-        let (base, _) = serve(|_, _| json!({"expires_in": 7200})).await;
+        let endpoint = serve(|_, _| json!({"expires_in": 7200})).await;
         assert!(matches!(
-            manager(&base).get().await,
+            manager(&endpoint.url).get().await,
             Err(ProviderError::Protocol { .. })
         ));
     }
