@@ -81,7 +81,7 @@ impl Application {
         )
         .with_delivery(platforms.delivery.clone());
         if let Some(source) = platforms.order_source.take() {
-            orders = orders.with_daojia58(source);
+            orders = orders.with_order_source(source);
         }
         register_wechat_stores(&catalog, &platforms).await?;
 

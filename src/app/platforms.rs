@@ -11,7 +11,7 @@ use crate::{
     domain::ProviderId,
     orders::DeliverySettings,
     providers::{
-        Marketplace, Registry,
+        Marketplace, OrderSource, Registry,
         dada::{DadaAdapter, DadaSettings},
         daojia58::{self, Daojia58Settings, callback::IntakeConfig, client::Daojia58Client},
         daoway::{DaowayAdapter, DaowaySettings, client::DaowayClient},
@@ -24,8 +24,8 @@ use crate::{
 pub struct Platforms {
     pub registry: Registry,
     pub delivery: DeliverySettings,
-    /// 58 Daojia's client, where our status changes of its pushed orders are synced.
-    pub order_source: Option<Daojia58Client>,
+    /// 58 Daojia, where our status changes of its pushed orders are synced.
+    pub order_source: Option<Arc<dyn OrderSource>>,
     pub callbacks: CallbackSettings,
     pub marketplace_pollers: Vec<(Arc<dyn Marketplace>, Duration)>,
     pub courier_pollers: Vec<(Arc<dyn CourierNetwork>, Duration)>,
@@ -188,7 +188,9 @@ impl Platforms {
             service_key: s.service_key.clone(),
             service_secret: s.service_secret.clone(),
         }));
-        self.order_source = Some(Daojia58Client::new(s).map_err(StartupError::Config)?);
+        self.order_source = Some(Arc::new(
+            Daojia58Client::new(s).map_err(StartupError::Config)?,
+        ));
         Ok(())
     }
 }

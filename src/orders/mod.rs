@@ -114,11 +114,6 @@ impl OrderService {
         self
     }
 
-    /// Kept for start-up, which passes 58's client: the same as [`Self::with_order_source`].
-    pub fn with_daojia58(self, client: impl crate::providers::OrderSource + 'static) -> Self {
-        self.with_order_source(Arc::new(client))
-    }
-
     pub fn with_delivery(mut self, settings: DeliverySettings) -> Self {
         self.delivery = Arc::new(settings);
         self
