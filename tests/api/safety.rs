@@ -169,36 +169,6 @@ async fn bad_requests_get_clear_errors(app: TestApp) {
 }
 on_every_backend!(bad_requests_test, bad_requests_get_clear_errors);
 
-async fn sandbox_refuses_like_the_platform(app: TestApp) {
-    let get = |path: &str| {
-        let url = app.sandbox(path);
-        let http = app.http.clone();
-        async move {
-            http.get(url)
-                .send()
-                .await
-                .unwrap()
-                .json::<serde_json::Value>()
-                .await
-                .unwrap()
-        }
-    };
-    let v = get("/services").await;
-    assert_eq!(
-        (v["status"].as_str(), v["msg"].as_str()),
-        (Some("error"), Some("缺少参数channel"))
-    );
-    let v = get("/services?channel=nobody").await;
-    assert_eq!(v["msg"], "渠道号不存在");
-    let v = get("/services/nope?channel=orderhub").await;
-    assert_eq!(v["msg"], "店铺不存在");
-    let v = get("/orders/nope/status?channel=orderhub").await;
-    assert_eq!(v["msg"], "订单不存在");
-    let v = get("/categories").await;
-    assert_eq!(v["status"], "ok");
-}
-on_every_backend!(sandbox_refuses_test, sandbox_refuses_like_the_platform);
-
 #[tokio::test]
 async fn health_graphiql_and_graceful_shutdown() {
     let app = TestApp::spawn(Backend::Sqlite).await;

@@ -117,23 +117,26 @@ async fn wait_raw(app: &TestApp, id: &str, raw: &str) -> Value {
     .await
 }
 
-/// Lets the check with WeChat that follows a disputed (late) push run: the app asks WeChat
-/// 300 ms after such a push (`confirm_in_background`). The check leaves no trace when it
-/// agrees, and the sandbox does not count `order/get` calls, so this is the one wait of these
-/// tests on the clock alone: until the check is due and has had 500 ms to answer. (A count of
-/// `order/get` calls in the sandbox's `/_control/orders/{id}` view would make it a wait on a
-/// counter.)
-async fn confirm_check_ran(pushed_at: tokio::time::Instant) {
-    let done = pushed_at + std::time::Duration::from_millis(800);
+/// How many `order/get` calls the sandbox answered for the order.
+async fn get_calls(app: &TestApp, origin: &str) -> u64 {
+    sandbox_order(app, origin).await["getCalls"]
+        .as_u64()
+        .unwrap_or(0)
+}
+
+/// Waits until the check with WeChat that follows a disputed (late) push ran: the app asks
+/// WeChat (`order/get`) after such a push (`confirm_in_background`), and the sandbox counts
+/// the calls it answered per order; `before` is the count read before the push.
+async fn confirm_check_ran(app: &TestApp, origin: &str, before: u64) {
     wait_until(
         "the check with WeChat that follows a late push",
-        std::time::Duration::from_secs(5),
+        std::time::Duration::from_secs(10),
         || async {
-            let now = tokio::time::Instant::now();
-            if now >= done {
+            let now = get_calls(app, origin).await;
+            if now > before {
                 Ok(())
             } else {
-                Err(format!("{:?} to go", done - now))
+                Err(format!("{now} order/get calls"))
             }
         },
     )
@@ -907,7 +910,7 @@ async fn push_route_guarantees(app: TestApp) {
     let mut at_store = push_body(&view, 201);
     at_store["action_time"] = json!(delivering["action_time"].as_i64().unwrap() - 30);
     let (q, b) = sealed(&at_store);
-    let late_at = tokio::time::Instant::now();
+    let gets = get_calls(&app, &origin).await;
     let (status, text) = post_push(&app, &q, &b).await;
     assert_eq!(status, 200, "a late push is taken: {text}");
     let o = order(&app, &id).await;
@@ -922,7 +925,7 @@ async fn push_route_guarantees(app: TestApp) {
         "recorded, not applied: {o:#}"
     );
     // The check with the platform that follows a late push agrees: nothing more happens.
-    confirm_check_ran(late_at).await;
+    confirm_check_ran(&app, &origin, gets).await;
     let after = order(&app, &id).await;
     assert_eq!(after, o);
     assert_eq!(applied(&after), ["101", "102", "301"]);
@@ -979,7 +982,6 @@ async fn sandbox_push_faults(app: TestApp) {
         .await;
     let (id, origin) = deliver_through(&app, &shop).await;
     let view = pushes_settled(&app, &origin).await;
-    let settled_at = tokio::time::Instant::now();
     assert!(
         view["pushes"]
             .as_array()
@@ -988,8 +990,9 @@ async fn sandbox_push_faults(app: TestApp) {
             .any(|p| p["outOfOrder"] == true),
         "{view:#}"
     );
-    // Let the check that follows a late push run.
-    confirm_check_ran(settled_at).await;
+    // Let a check that follows a late push run (the order is new: any call is one of them;
+    // later checks read the same settled state and change nothing).
+    confirm_check_ran(&app, &origin, 0).await;
     let o = order(&app, &id).await;
     assert_eq!(
         (&o["status"], &o["rawStatus"]),
@@ -1545,11 +1548,11 @@ async fn test_company_moved_by_mock(app: TestApp) {
     mock(302, now + 1).await;
     assert_eq!(wait_raw(&app, &id, "302").await["status"], "COMPLETED");
     // The mock may move backwards; we do not.
+    let gets = get_calls(&app, &origin).await;
     mock(202, now - 60).await;
     let view = pushes_settled(&app, &origin).await;
-    let settled_at = tokio::time::Instant::now();
     assert_eq!(view["status"], 202);
-    confirm_check_ran(settled_at).await;
+    confirm_check_ran(&app, &origin, gets).await;
     let o = order(&app, &id).await;
     assert_eq!(
         (&o["status"], &o["rawStatus"]),

@@ -107,6 +107,7 @@ fn order_view(store: &Store, order: &Order, now: DateTime<Utc>) -> Value {
         "cancelReason": order.cancel_reason,
         "returnRemark": order.return_remark,
         "readds": order.readds,
+        "getCalls": order.get_calls,
         "request": to_value(&order.request),
         "nextMove": store.next_due(id).map(|(step, at)| json!({ "step": format!("{step:?}"), "at": at })),
         "history": order.history.iter().map(|h| json!({

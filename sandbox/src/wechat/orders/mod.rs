@@ -291,7 +291,9 @@ pub fn get(inner: &Inner, ctx: &Ctx<'_>, f: &Fields) -> Answer {
     let company = account(inner, f, false)?;
     check_sign(f, &company)?;
     let id = shop_order_id(f)?;
-    let state = inner.state();
+    let mut state = inner.state();
+    state.order_of(&company.delivery_id, &id)?;
+    state.note_get(&id);
     let order = state.order_of(&company.delivery_id, &id)?;
     let position = order.rider_position(ctx.now);
     Ok(fields_of(to_value(&GetAnswer {

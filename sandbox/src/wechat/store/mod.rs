@@ -309,6 +309,8 @@ pub struct Order {
     pub return_remark: Option<String>,
     pub readds: u32,
     pub history: Vec<HistoryEntry>,
+    /// `order/get` calls answered for this order (a counter tests can wait on).
+    pub get_calls: u64,
 }
 
 /// Nominal time from dispatch to the rider reaching the store, for estimates only.
@@ -534,6 +536,13 @@ impl State {
             .get(shop_order_id)
             .filter(|o| o.delivery_id == delivery_id)
             .ok_or_else(|| Reject::platform(code::ORDER_NOT_FOUND))
+    }
+
+    /// Counts an `order/get` answered for `shop_order_id`.
+    pub fn note_get(&mut self, shop_order_id: &str) {
+        if let Some(o) = self.orders.get_mut(shop_order_id) {
+            o.get_calls += 1;
+        }
     }
 
     fn order_mut(&mut self, shop_order_id: &str) -> Result<&mut Order, Reject> {

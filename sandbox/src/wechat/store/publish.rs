@@ -260,6 +260,7 @@ impl State {
             readds,
             history,
             request,
+            get_calls: 0,
         };
         self.orders.insert(id, order.clone());
         order
