@@ -104,6 +104,7 @@ impl Mutation {
                 )),
             }
         }
+        let idempotency_key = super::resolve::idempotency_key(input.idempotency_key, &mut errors);
         let (Some(shop_id), true) = (shop_id, errors.is_empty()) else {
             return Ok(CreateOrderPayload {
                 order: None,
@@ -120,7 +121,7 @@ impl Mutation {
             phone: input.contact.phone,
             appoint_time: input.appoint_time,
             note: input.note.filter(|n| !n.trim().is_empty()),
-            idempotency_key: input.idempotency_key,
+            idempotency_key,
         };
         let (order, user_errors) = settle(st.orders.create_service_order(request).await, Order)?;
         Ok(CreateOrderPayload { order, user_errors })

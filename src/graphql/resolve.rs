@@ -65,3 +65,22 @@ where
     let services = services(ctx)?;
     answer(call(services).await.map_err(Into::into)).map(wrap)
 }
+
+/// A client's idempotency key, parsed at the edge: an invalid one becomes a user error on
+/// `idempotencyKey` (the service only ever sees a valid key).
+pub(super) fn idempotency_key(
+    raw: Option<String>,
+    errors: &mut Vec<crate::orders::UserError>,
+) -> Option<crate::domain::IdempotencyKey> {
+    match crate::domain::IdempotencyKey::parse(raw.as_deref()?) {
+        Ok(key) => Some(key),
+        Err(e) => {
+            errors.push(crate::orders::UserError::new(
+                &["idempotencyKey"],
+                crate::orders::UserErrorCode::InvalidInput,
+                e.to_string(),
+            ));
+            None
+        }
+    }
+}

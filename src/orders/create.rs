@@ -49,7 +49,7 @@ pub struct CreateServiceOrder {
     pub phone: String,
     pub appoint_time: DateTime<Utc>,
     pub note: Option<String>,
-    pub idempotency_key: Option<String>,
+    pub idempotency_key: Option<IdempotencyKey>,
 }
 
 impl CreateServiceOrder {
@@ -276,7 +276,7 @@ impl OrderService {
                 let txn = self.db.begin().await?;
                 orders::Entity::delete_by_id(draft.id).exec(&txn).await?;
                 if let Some(key) = &input.idempotency_key {
-                    idempotency_key::Entity::delete_by_id(key.clone())
+                    idempotency_key::Entity::delete_by_id(key.as_str().to_owned())
                         .exec(&txn)
                         .await?;
                 }
@@ -415,13 +415,6 @@ fn validate_fields(input: &CreateServiceOrder) -> Result<(), OrderError> {
                 "the same price appears twice; raise its quantity instead",
             ));
         }
-    }
-    if let Some(Err(e)) = input.idempotency_key.as_deref().map(IdempotencyKey::parse) {
-        errors.push(UserError::new(
-            &["idempotencyKey"],
-            UserErrorCode::InvalidInput,
-            e.to_string(),
-        ));
     }
     if errors.is_empty() {
         Ok(())

@@ -9,7 +9,10 @@ use entity::{idempotency_key, orders};
 use sea_orm::{ActiveValue::Set, DbErr, EntityTrait, sea_query::OnConflict};
 use sha2::{Digest, Sha256};
 
-use crate::orders::{OrderError, OrderService, UserError, UserErrorCode};
+use crate::{
+    domain::IdempotencyKey,
+    orders::{OrderError, OrderService, UserError, UserErrorCode},
+};
 
 /// Builds the digest of a request field by field in a canonical, unambiguous encoding.
 pub(in crate::orders) struct RequestDigest(Sha256);
@@ -60,10 +63,10 @@ impl OrderService {
     pub(in crate::orders) async fn replay(
         &self,
         operation: &str,
-        key: &str,
+        key: &IdempotencyKey,
         digest: &str,
     ) -> Result<Option<orders::Model>, OrderError> {
-        let Some(row) = idempotency_key::Entity::find_by_id(key.to_owned())
+        let Some(row) = idempotency_key::Entity::find_by_id(key.as_str().to_owned())
             .one(&self.db)
             .await?
         else {
@@ -88,13 +91,13 @@ impl OrderService {
 /// request holds it.
 pub(in crate::orders) async fn claim_key(
     txn: &sea_orm::DatabaseTransaction,
-    key: &str,
+    key: &IdempotencyKey,
     operation: &str,
     digest: &str,
     order_id: i64,
 ) -> Result<bool, DbErr> {
     let claimed = idempotency_key::Entity::insert(idempotency_key::ActiveModel {
-        key: Set(key.to_owned()),
+        key: Set(key.as_str().to_owned()),
         operation: Set(operation.to_owned()),
         request_hash: Set(digest.to_owned()),
         order_id: Set(Some(order_id)),

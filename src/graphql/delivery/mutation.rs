@@ -118,6 +118,8 @@ impl DeliveryMutation {
                 None
             }
         };
+        let idempotency_key =
+            crate::graphql::resolve::idempotency_key(input.idempotency_key, &mut errors);
         let (Some(source), true) = (source, errors.is_empty()) else {
             return Ok(OrderPayload {
                 order: None,
@@ -126,7 +128,7 @@ impl DeliveryMutation {
         };
         let request = DispatchDelivery {
             source,
-            idempotency_key: input.idempotency_key,
+            idempotency_key,
         };
         let (order, user_errors) = settle(st.orders.dispatch_delivery(request).await, Order)?;
         Ok(OrderPayload { order, user_errors })

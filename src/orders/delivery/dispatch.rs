@@ -58,14 +58,6 @@ impl OrderService {
         &self,
         input: DispatchDelivery,
     ) -> Result<orders::Model, OrderError> {
-        if let Some(Err(e)) = input.idempotency_key.as_deref().map(IdempotencyKey::parse) {
-            return Err(UserError::new(
-                &["idempotencyKey"],
-                UserErrorCode::InvalidInput,
-                e.to_string(),
-            )
-            .into());
-        }
         let digest = dispatch_digest(&input.source);
         if let Some(key) = &input.idempotency_key
             && let Some(existing) = self.replay(DISPATCH, key, &digest).await?
@@ -186,7 +178,7 @@ impl OrderService {
 
     pub(in crate::orders) async fn insert_delivery_draft(
         &self,
-        key: &Option<String>,
+        key: &Option<IdempotencyKey>,
         digest: &str,
         provider: ProviderId,
         shop: &shop::Model,
@@ -271,12 +263,12 @@ impl OrderService {
     pub(in crate::orders) async fn undo_draft(
         &self,
         id: i64,
-        key: &Option<String>,
+        key: &Option<IdempotencyKey>,
     ) -> Result<(), DbErr> {
         let txn = self.db.begin().await?;
         orders::Entity::delete_by_id(id).exec(&txn).await?;
         if let Some(key) = key {
-            idempotency_key::Entity::delete_by_id(key.clone())
+            idempotency_key::Entity::delete_by_id(key.as_str().to_owned())
                 .exec(&txn)
                 .await?;
         }

@@ -89,7 +89,7 @@ pub enum DispatchSource {
 #[derive(Clone, Debug)]
 pub struct DispatchDelivery {
     pub source: DispatchSource,
-    pub idempotency_key: Option<String>,
+    pub idempotency_key: Option<crate::domain::IdempotencyKey>,
 }
 
 /// The request as stored with a quote (our spelling), so the order can be written from it.
