@@ -135,3 +135,11 @@ pub fn courier_network(
         .into()
     })
 }
+
+/// A call whose outcome is unknown (the platform did not answer in time) as a refusal that
+/// keeps the provider's code and says, in `message`, what became of the order.
+pub fn outcome_unknown(e: &ProviderError, message: String) -> OrderError {
+    let mut err = provider_user_error(e);
+    err.message = message;
+    err.into()
+}

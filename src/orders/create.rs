@@ -12,7 +12,7 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Datelike, NaiveDateTime, NaiveTime, Utc};
-use entity::{idempotency_key, order_item, orders, price, shop};
+use entity::{order_item, orders, price, shop};
 use rust_decimal::Decimal;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DbErr, EntityTrait, TransactionTrait};
 
@@ -264,23 +264,17 @@ impl OrderService {
                 txn.commit().await?;
                 tracing::error!(order_id = order.id, "order submission outcome unknown");
                 self.bus.publish(change);
-                let mut err = provider_user_error(&e);
-                err.message = format!(
-                    "{provider} did not answer in time; the order may have been placed. It is kept as order {} with status FAILED",
-                    order.id
-                );
-                Err(err.into())
+                Err(crate::refusal::outcome_unknown(
+                    &e,
+                    format!(
+                        "{provider} did not answer in time; the order may have been placed. It is kept as order {} with status FAILED",
+                        order.id
+                    ),
+                ))
             }
             Err(e) => {
                 // Refused (or surely not received): undo the draft and free the key.
-                let txn = self.db.begin().await?;
-                orders::Entity::delete_by_id(draft.id).exec(&txn).await?;
-                if let Some(key) = &input.idempotency_key {
-                    idempotency_key::Entity::delete_by_id(key.as_str().to_owned())
-                        .exec(&txn)
-                        .await?;
-                }
-                txn.commit().await?;
+                self.undo_draft(draft.id, &input.idempotency_key).await?;
                 Err(provider_user_error(&e).into())
             }
         }

@@ -6,7 +6,7 @@
 
 use chrono::Utc;
 use entity::{idempotency_key, orders};
-use sea_orm::{ActiveValue::Set, DbErr, EntityTrait, sea_query::OnConflict};
+use sea_orm::{ActiveValue::Set, DbErr, EntityTrait, TransactionTrait, sea_query::OnConflict};
 use sha2::{Digest, Sha256};
 
 use crate::{
@@ -58,6 +58,23 @@ impl RequestDigest {
 }
 
 impl OrderService {
+    /// Undoes a draft the platform refused (or surely never received): the order row goes,
+    /// and its idempotency key is freed for a retry, in one transaction.
+    pub(in crate::orders) async fn undo_draft(
+        &self,
+        id: i64,
+        key: &Option<IdempotencyKey>,
+    ) -> Result<(), DbErr> {
+        let txn = self.db.begin().await?;
+        orders::Entity::delete_by_id(id).exec(&txn).await?;
+        if let Some(key) = key {
+            idempotency_key::Entity::delete_by_id(key.as_str().to_owned())
+                .exec(&txn)
+                .await?;
+        }
+        txn.commit().await
+    }
+
     /// The order an earlier request with this key created, or a refusal when the key was
     /// used for another request or is still being processed.
     pub(in crate::orders) async fn replay(

@@ -3,7 +3,7 @@
 //! for the poller; re-dispatch sends the same order out again.
 
 use chrono::Utc;
-use entity::{delivery_quote, idempotency_key, orders, shop};
+use entity::{delivery_quote, orders, shop};
 use rust_decimal::Decimal;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter,
@@ -160,12 +160,13 @@ impl OrderService {
                     }
                     Err(_) => {
                         let order = self.mark_submit_unknown(draft, provider, &e).await?;
-                        let mut err = provider_user_error(&e);
-                        err.message = format!(
-                            "{provider} did not answer in time; the delivery may have been dispatched. It is kept as order {} and checked with {provider} until known",
-                            order.id
-                        );
-                        Err(err.into())
+                        Err(crate::refusal::outcome_unknown(
+                            &e,
+                            format!(
+                                "{provider} did not answer in time; the delivery may have been dispatched. It is kept as order {} and checked with {provider} until known",
+                                order.id
+                            ),
+                        ))
                     }
                 }
             }
@@ -259,22 +260,6 @@ impl OrderService {
         txn.commit().await?;
         Ok(draft)
     }
-
-    pub(in crate::orders) async fn undo_draft(
-        &self,
-        id: i64,
-        key: &Option<IdempotencyKey>,
-    ) -> Result<(), DbErr> {
-        let txn = self.db.begin().await?;
-        orders::Entity::delete_by_id(id).exec(&txn).await?;
-        if let Some(key) = key {
-            idempotency_key::Entity::delete_by_id(key.as_str().to_owned())
-                .exec(&txn)
-                .await?;
-        }
-        txn.commit().await
-    }
-
     /// Fills in the platform's answer. A callback may already have moved the order (Dada
     /// calls back on publication, sometimes before its own answer arrives): the status is
     /// only set while the order is still the draft.
@@ -533,12 +518,13 @@ impl OrderService {
                 let order = self
                     .mark_submit_unknown(self.get_or_gone(id).await?, provider, &e)
                     .await?;
-                let mut err = provider_user_error(&e);
-                err.message = format!(
-                    "{provider} did not answer in time; order {} may have been sent again and is checked with {provider} until known",
-                    order.id
-                );
-                Err(err.into())
+                Err(crate::refusal::outcome_unknown(
+                    &e,
+                    format!(
+                        "{provider} did not answer in time; order {} may have been sent again and is checked with {provider} until known",
+                        order.id
+                    ),
+                ))
             }
             Err(e) => {
                 // Refused: the order is as it was.

@@ -243,25 +243,22 @@ fn add_answer(order: &Order) -> Answer {
 /// quota, company 10002/10003, and 10004–10006 for a bad `delivery_token` of a company that
 /// gives them (a token sent to one that does not is ignored).
 pub fn add(inner: &Inner, ctx: &Ctx<'_>, f: &Fields) -> Answer {
-    let company = account(inner, f, true)?;
-    check_sign(f, &company)?;
-    let request = order_request(inner, ctx, f, &company)?;
-    let order = inner
-        .state()
-        .publish(&company, request, Publish::New, ctx.now)?;
-    add_answer(&order)
+    publish(inner, ctx, f, Publish::New)
 }
 
 /// `order/readd`: as add, but the id must belong to an order that ended without delivery (103,
 /// 203, 204, 205, 401, 501, 502; 930563 unknown, company 10011 otherwise). It may go to another
 /// company; the order keeps its timeline and gets a new waybill.
 pub fn readd(inner: &Inner, ctx: &Ctx<'_>, f: &Fields) -> Answer {
+    publish(inner, ctx, f, Publish::Again)
+}
+
+/// What add and readd share: the company's signature, the order body, then publication.
+fn publish(inner: &Inner, ctx: &Ctx<'_>, f: &Fields, how: Publish) -> Answer {
     let company = account(inner, f, true)?;
     check_sign(f, &company)?;
     let request = order_request(inner, ctx, f, &company)?;
-    let order = inner
-        .state()
-        .publish(&company, request, Publish::Again, ctx.now)?;
+    let order = inner.state().publish(&company, request, how, ctx.now)?;
     add_answer(&order)
 }
 
@@ -292,11 +289,9 @@ pub fn get(inner: &Inner, ctx: &Ctx<'_>, f: &Fields) -> Answer {
     check_sign(f, &company)?;
     let id = shop_order_id(f)?;
     let mut state = inner.state();
-    state.order_of(&company.delivery_id, &id)?;
-    state.note_get(&id);
     let order = state.order_of(&company.delivery_id, &id)?;
     let position = order.rider_position(ctx.now);
-    Ok(fields_of(to_value(&GetAnswer {
+    let answer = fields_of(to_value(&GetAnswer {
         order_status: order.status.code(),
         waybill_id: order.waybill_id.clone(),
         rider_name: order.rider.map_or_else(String::new, |r| r.name.to_owned()),
@@ -304,7 +299,9 @@ pub fn get(inner: &Inner, ctx: &Ctx<'_>, f: &Fields) -> Answer {
         rider_lng: position.map_or(0.0, |p| round6(p.lng)),
         rider_lat: position.map_or(0.0, |p| round6(p.lat)),
         reach_time: order.reach_time(),
-    })))
+    }));
+    state.note_get(&id);
+    Ok(answer)
 }
 
 /// Six decimals, as the document gives coordinates.
