@@ -335,8 +335,24 @@ async fn sandbox_faults_change_nothing(app: TestApp) {
     let origin = origin_of(&placed["order"]);
     control(&app, &origin, "accept", json!({})).await;
     control(&app, &origin, "fetch", json!({})).await;
+    // The last callback goes straight out: held, it would have no successor to follow and
+    // would wait out the sandbox's whole hold (as long as this test's patience).
+    app.dada_put(
+        "/_control/faults",
+        json!({ "duplicateCallbackRate": 0.0, "outOfOrderRate": 0.0 }),
+    )
+    .await;
     control(&app, &origin, "finish", json!({})).await;
     callbacks_delivered(&app, &origin).await;
+    let v = app.dada_get(&format!("/_control/orders/{origin}")).await;
+    assert!(
+        v["callbacks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["outOfOrder"] == true),
+        "the accept callback was held back: {v:#}"
+    );
     let o = order(&app, &id).await;
     assert_eq!(o["status"], "COMPLETED", "{o:#}");
     assert!(
