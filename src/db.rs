@@ -1,5 +1,5 @@
-//! Opening the database (SQLite or PostgreSQL), applying migrations, and counting SQL
-//! statements for the metrics endpoint.
+//! Opening the database (SQLite or PostgreSQL), applying migrations, counting SQL
+//! statements for the metrics endpoint, and the batched by-id read the repositories share.
 
 use std::{
     sync::{
@@ -70,4 +70,25 @@ fn ensure_sqlite_dir(url: &str) -> Result<(), DbErr> {
 pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
     use sea_orm::ConnectionTrait;
     db.execute_unprepared("SELECT 1").await.map(|_| ())
+}
+
+/// The rows of `E` whose `id` column is among `ids` (those that exist), by id: the one
+/// batched lookup behind the DataLoaders of every repository.
+pub async fn rows_by_id<E>(
+    db: &DatabaseConnection,
+    id: E::Column,
+    ids: &[i64],
+    id_of: impl Fn(&E::Model) -> i64,
+) -> Result<std::collections::HashMap<i64, E::Model>, DbErr>
+where
+    E: sea_orm::EntityTrait,
+{
+    use sea_orm::{ColumnTrait, QueryFilter};
+    Ok(E::find()
+        .filter(id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| (id_of(&row), row))
+        .collect())
 }

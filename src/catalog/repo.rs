@@ -17,13 +17,7 @@ pub type Db = sea_orm::DatabaseConnection;
 
 /// The shops among `ids` that exist, by id.
 pub async fn shops_by_id(db: &Db, ids: &[i64]) -> Result<HashMap<i64, ShopRow>, DbErr> {
-    Ok(shop::Entity::find()
-        .filter(shop::Column::Id.is_in(ids.iter().copied()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s))
-        .collect())
+    crate::db::rows_by_id::<shop::Entity>(db, shop::Column::Id, ids, |r| r.id).await
 }
 
 /// The active prices of each shop, in the platform's order.

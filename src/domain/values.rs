@@ -9,14 +9,19 @@ use std::fmt;
 pub struct InvalidValue(pub &'static str);
 
 /// A telephone number as the platforms take it: 5 to 20 digits, an optional leading `+`,
-/// spaces and dashes allowed between digits (kept as given; the platforms accept them).
+/// spaces and dashes allowed between digits (kept as given, trimmed; the platforms accept
+/// them), 40 characters at most.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PhoneNumber(String);
 
 impl PhoneNumber {
+    pub const MAX_LEN: usize = 40;
+
     pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
+        let raw = raw.trim();
         let digits: String = raw.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
-        let ok = (5..=20).contains(&digits.len())
+        let ok = raw.len() <= Self::MAX_LEN
+            && (5..=20).contains(&digits.len())
             && digits
                 .trim_start_matches('+')
                 .chars()
@@ -68,6 +73,10 @@ mod tests {
         for ok in ["13800138000", "+86 138-0013-8000", "021-12345678", "12345"] {
             assert!(PhoneNumber::parse(ok).is_ok(), "{ok}");
         }
+        assert_eq!(
+            PhoneNumber::parse(" 13800138000 ").map(|p| p.to_string()),
+            Ok("13800138000".to_owned())
+        );
         for bad in [
             "",
             "1234",
@@ -75,6 +84,7 @@ mod tests {
             "+",
             "138001380001380013800",
             "1380013800a",
+            "1 - - - - - - - - - - - - - - - - - - - 2345",
         ] {
             assert!(PhoneNumber::parse(bad).is_err(), "{bad}");
         }

@@ -104,8 +104,9 @@ impl Mutation {
                 )),
             }
         }
+        let phone = super::resolve::phone(&input.contact.phone, &["contact", "phone"], &mut errors);
         let idempotency_key = super::resolve::idempotency_key(input.idempotency_key, &mut errors);
-        let (Some(shop_id), true) = (shop_id, errors.is_empty()) else {
+        let (Some(shop_id), Some(phone), true) = (shop_id, phone, errors.is_empty()) else {
             return Ok(CreateOrderPayload {
                 order: None,
                 user_errors: refused(errors),
@@ -118,7 +119,7 @@ impl Mutation {
             street: input.address.street,
             house: input.address.house,
             contact_person: input.contact.name,
-            phone: input.contact.phone,
+            phone,
             appoint_time: input.appoint_time,
             note: input.note.filter(|n| !n.trim().is_empty()),
             idempotency_key,

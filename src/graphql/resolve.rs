@@ -66,6 +66,34 @@ where
     answer(call(services).await.map_err(Into::into)).map(wrap)
 }
 
+/// Every item of a service's list, as its API object.
+pub(super) fn all<T, U: From<T>>(list: Vec<T>) -> Vec<U> {
+    list.into_iter().map(U::from).collect()
+}
+
+/// A telephone number, parsed at the edge: a blank or malformed one becomes a user error on
+/// `path` (the services only ever see a valid number).
+pub(super) fn phone(
+    raw: &str,
+    path: &[&str],
+    errors: &mut Vec<crate::orders::UserError>,
+) -> Option<crate::domain::PhoneNumber> {
+    let message = if raw.trim().is_empty() {
+        format!("{} is required", path.join("."))
+    } else {
+        match crate::domain::PhoneNumber::parse(raw) {
+            Ok(phone) => return Some(phone),
+            Err(e) => e.to_string(),
+        }
+    };
+    errors.push(crate::orders::UserError::new(
+        path,
+        crate::orders::UserErrorCode::InvalidInput,
+        message,
+    ));
+    None
+}
+
 /// A client's idempotency key, parsed at the edge: an invalid one becomes a user error on
 /// `idempotencyKey` (the service only ever sees a valid key).
 pub(super) fn idempotency_key(

@@ -46,7 +46,7 @@ pub struct CreateServiceOrder {
     pub street: String,
     pub house: String,
     pub contact_person: String,
-    pub phone: String,
+    pub phone: PhoneNumber,
     pub appoint_time: DateTime<Utc>,
     pub note: Option<String>,
     pub idempotency_key: Option<IdempotencyKey>,
@@ -72,7 +72,7 @@ impl CreateServiceOrder {
             .text(&self.street)
             .text(&self.house)
             .text(&self.contact_person)
-            .text(&self.phone)
+            .text(self.phone.as_str())
             .int(self.appoint_time.timestamp())
             .opt_text(self.note.as_deref())
             .finish()
@@ -177,7 +177,7 @@ impl OrderService {
             street: input.street.clone(),
             house: input.house.clone(),
             contact_person: input.contact_person.clone(),
-            phone: input.phone.clone(),
+            phone: input.phone.to_string(),
             appoint_time: local_time,
             note: input.note.clone(),
         };
@@ -300,7 +300,7 @@ impl OrderService {
             raw_status: Set("SUBMITTING".into()),
             shop_id: Set(Some(shop.id)),
             contact_person: Set(input.contact_person.clone()),
-            phone: Set(input.phone.clone()),
+            phone: Set(input.phone.to_string()),
             city: Set(input.city.clone()),
             street: Set(input.street.clone()),
             house: Set(input.house.clone()),
@@ -346,12 +346,11 @@ impl OrderService {
 /// Field checks that need no database: every problem is reported at once.
 fn validate_fields(input: &CreateServiceOrder) -> Result<(), OrderError> {
     let mut errors = Vec::new();
-    let required: [(&[&str], &String); 5] = [
+    let required: [(&[&str], &String); 4] = [
         (&["address", "city"], &input.city),
         (&["address", "street"], &input.street),
         (&["address", "house"], &input.house),
         (&["contact", "name"], &input.contact_person),
-        (&["contact", "phone"], &input.phone),
     ];
     for (path, value) in required {
         let name = path.join(".");
@@ -368,15 +367,6 @@ fn validate_fields(input: &CreateServiceOrder) -> Result<(), OrderError> {
                 format!("{name} is too long"),
             ));
         }
-    }
-    if !input.phone.trim().is_empty()
-        && let Err(e) = PhoneNumber::parse(&input.phone)
-    {
-        errors.push(UserError::new(
-            &["contact", "phone"],
-            UserErrorCode::InvalidInput,
-            e.to_string(),
-        ));
     }
     if input.note.as_ref().is_some_and(|n| n.chars().count() > 500) {
         errors.push(UserError::new(

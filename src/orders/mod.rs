@@ -15,8 +15,8 @@ mod status;
 pub use crate::refusal::{OrderError, UserError, UserErrorCode, provider_user_error};
 pub use create::{CreateServiceOrder, LineInput};
 pub use delivery::{
-    CourierCancelPolicy, CourierCancelRequest, DeliveryInput, DispatchDelivery, DispatchSource,
-    Quoted,
+    CourierAction, CourierCancelPolicy, CourierCancelRequest, DeliveryInput, DispatchDelivery,
+    DispatchSource, Quoted,
 };
 pub use inbound::{InboundAction, Intake, NewTechnician, UPDATE_ORDER_DETAIL};
 pub use status::{ApplyOutcome, DeliveryNews, InboundRecord, StatusUpdate};

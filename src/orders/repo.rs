@@ -28,13 +28,7 @@ fn group<K: std::hash::Hash + Eq, V>(rows: Vec<V>, key: impl Fn(&V) -> K) -> Has
 
 /// The orders among `ids` that exist, by id.
 pub async fn orders_by_id(db: &Db, ids: &[i64]) -> Result<HashMap<i64, OrderRow>, DbErr> {
-    Ok(orders::Entity::find()
-        .filter(orders::Column::Id.is_in(ids.iter().copied()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|o| (o.id, o))
-        .collect())
+    crate::db::rows_by_id::<orders::Entity>(db, orders::Column::Id, ids, |r| r.id).await
 }
 
 /// The items of each order, in the order they were written.

@@ -12,6 +12,7 @@ use crate::{
         errors::UserError,
         ids::{self, Kind},
         query::GeoPointInput,
+        resolve,
         types::{Money, Order, ProviderId, Shop},
     },
     orders::{self, DeliveryInput, UserErrorCode},
@@ -77,6 +78,11 @@ impl DeliveryInputGql {
                 }
             },
         };
+        let receiver_phone = resolve::phone(
+            &self.receiver.phone,
+            &["delivery", "receiver", "phone"],
+            errors,
+        );
         let weight = if self.cargo_weight_kg.is_finite() {
             Decimal::try_from(self.cargo_weight_kg)
                 .ok()
@@ -95,7 +101,7 @@ impl DeliveryInputGql {
         Some(DeliveryInput {
             shop_id: shop_id?,
             receiver_name: self.receiver.name,
-            receiver_phone: self.receiver.phone,
+            receiver_phone: receiver_phone?,
             receiver_address: self.receiver.address,
             receiver_location: location,
             city_code: self.city_code.filter(|c| !c.trim().is_empty()),

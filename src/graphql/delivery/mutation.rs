@@ -22,7 +22,10 @@ use crate::{
         resolve::{bad_id, refused, services, settle},
         types::{Order, Shop, money},
     },
-    orders::{self, DispatchDelivery, DispatchSource, OrderError, UserErrorCode, repo::OrderRow},
+    orders::{
+        self, CourierAction, DispatchDelivery, DispatchSource, OrderError, UserErrorCode,
+        repo::OrderRow,
+    },
 };
 
 #[derive(Default)]
@@ -44,6 +47,14 @@ impl DeliveryMutation {
         let (order, user_errors) = settle(run(st, id).await, Order)?;
         Ok(OrderPayload { order, user_errors })
     }
+}
+
+/// Has the order's network do `action` to its courier.
+async fn courier_action(ctx: &Context<'_>, id: &ID, action: CourierAction) -> Result<OrderPayload> {
+    DeliveryMutation::on_order(ctx, id, async move |st, id| {
+        st.orders.courier_action(id, action).await
+    })
+    .await
 }
 
 #[Object]
@@ -163,11 +174,8 @@ impl DeliveryMutation {
         ctx: &Context<'_>,
         input: AssignCourierInput,
     ) -> Result<OrderPayload> {
-        let courier = input.courier_id;
-        Self::on_order(ctx, &input.order_id, async move |st, id| {
-            st.orders.assign_courier(id, &courier).await
-        })
-        .await
+        let courier_id = input.courier_id;
+        courier_action(ctx, &input.order_id, CourierAction::Assign { courier_id }).await
     }
 
     /// Withdraws an appointment the courier has not accepted yet.
@@ -176,10 +184,7 @@ impl DeliveryMutation {
         ctx: &Context<'_>,
         input: OrderIdInput,
     ) -> Result<OrderPayload> {
-        Self::on_order(ctx, &input.order_id, async |st, id| {
-            st.orders.unassign_courier(id).await
-        })
-        .await
+        courier_action(ctx, &input.order_id, CourierAction::Unassign).await
     }
 
     async fn complain_about_courier(
@@ -187,11 +192,8 @@ impl DeliveryMutation {
         ctx: &Context<'_>,
         input: ComplainAboutCourierInput,
     ) -> Result<OrderPayload> {
-        let reason = input.reason_id;
-        Self::on_order(ctx, &input.order_id, async move |st, id| {
-            st.orders.complain_about_courier(id, reason).await
-        })
-        .await
+        let reason_id = input.reason_id;
+        courier_action(ctx, &input.order_id, CourierAction::Complain { reason_id }).await
     }
 
     /// Confirms the store got back the goods of an undeliverable order.
@@ -200,10 +202,7 @@ impl DeliveryMutation {
         ctx: &Context<'_>,
         input: OrderIdInput,
     ) -> Result<OrderPayload> {
-        Self::on_order(ctx, &input.order_id, async |st, id| {
-            st.orders.confirm_returned_goods(id).await
-        })
-        .await
+        courier_action(ctx, &input.order_id, CourierAction::ConfirmReturnedGoods).await
     }
 
     /// Answers a courier's request to cancel (see `Order.delivery.courierCancellation`).

@@ -298,6 +298,52 @@ pub struct BoundDeliveryAccount {
     pub audit: AuditState,
 }
 
+impl From<net::Reason> for Reason {
+    fn from(r: net::Reason) -> Self {
+        Reason {
+            id: r.id,
+            text: r.text,
+        }
+    }
+}
+
+impl From<net::City> for City {
+    fn from(c: net::City) -> Self {
+        City {
+            name: c.name,
+            code: c.code,
+        }
+    }
+}
+
+impl From<net::Balance> for DeliveryBalance {
+    fn from(b: net::Balance) -> Self {
+        DeliveryBalance {
+            delivery: b.delivery.map(|m| money(m.fen())),
+            red_packet: b.red_packet.map(|m| money(m.fen())),
+        }
+    }
+}
+
+impl From<net::Company> for DeliveryCompany {
+    fn from(c: net::Company) -> Self {
+        DeliveryCompany {
+            id: c.id,
+            name: c.name,
+        }
+    }
+}
+
+impl From<net::BoundAccount> for BoundDeliveryAccount {
+    fn from(a: net::BoundAccount) -> Self {
+        BoundDeliveryAccount {
+            company: a.company_id,
+            shop_id: a.shop_id,
+            audit: a.audit.into(),
+        }
+    }
+}
+
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
 #[graphql(remote = "crate::domain::delivery::AuditState")]
 pub enum AuditState {

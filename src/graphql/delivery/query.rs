@@ -8,23 +8,14 @@ use super::{
     RechargeChannel,
 };
 use crate::{
-    domain::{self, delivery as net},
+    domain,
     graphql::{
         errors::invalid,
         ids::{self, Kind},
-        resolve::read,
-        types::{ProviderId, money},
+        resolve::{all, read},
+        types::ProviderId,
     },
 };
-
-fn reasons(list: Vec<net::Reason>) -> Vec<Reason> {
-    list.into_iter()
-        .map(|r| Reason {
-            id: r.id,
-            text: r.text,
-        })
-        .collect()
-}
 
 #[derive(Default)]
 pub struct DeliveryQuery;
@@ -40,7 +31,7 @@ impl DeliveryQuery {
         read(
             ctx,
             async |s| s.orders.cancel_reasons(provider.into()).await,
-            reasons,
+            all,
         )
         .await
     }
@@ -54,7 +45,7 @@ impl DeliveryQuery {
         read(
             ctx,
             async |s| s.orders.complaint_reasons(provider.into()).await,
-            reasons,
+            all,
         )
         .await
     }
@@ -65,19 +56,7 @@ impl DeliveryQuery {
         ctx: &Context<'_>,
         #[graphql(default_with = "ProviderId::Dada")] provider: ProviderId,
     ) -> Result<Vec<City>> {
-        read(
-            ctx,
-            async |s| s.catalog.cities(provider.into()).await,
-            |list| {
-                list.into_iter()
-                    .map(|c| City {
-                        name: c.name,
-                        code: c.code,
-                    })
-                    .collect()
-            },
-        )
-        .await
+        read(ctx, async |s| s.catalog.cities(provider.into()).await, all).await
     }
 
     /// The merchant's balances at the network.
@@ -89,10 +68,7 @@ impl DeliveryQuery {
         read(
             ctx,
             async |s| s.catalog.balance(provider.into()).await,
-            |b| DeliveryBalance {
-                delivery: b.delivery.map(|m| money(m.fen())),
-                red_packet: b.red_packet.map(|m| money(m.fen())),
-            },
+            DeliveryBalance::from,
         )
         .await
     }
@@ -146,14 +122,7 @@ impl DeliveryQuery {
         read(
             ctx,
             async |s| s.orders.companies(provider.into()).await,
-            |list| {
-                list.into_iter()
-                    .map(|c| DeliveryCompany {
-                        id: c.id,
-                        name: c.name,
-                    })
-                    .collect()
-            },
+            all,
         )
         .await
     }
@@ -167,15 +136,7 @@ impl DeliveryQuery {
         read(
             ctx,
             async |s| s.orders.bound_accounts(provider.into()).await,
-            |list| {
-                list.into_iter()
-                    .map(|a| BoundDeliveryAccount {
-                        company: a.company_id,
-                        shop_id: a.shop_id,
-                        audit: a.audit.into(),
-                    })
-                    .collect()
-            },
+            all,
         )
         .await
     }

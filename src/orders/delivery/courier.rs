@@ -14,6 +14,43 @@ use crate::{
 
 use super::floor_secs;
 
+/// What a merchant has the network do about a delivery's courier.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CourierAction {
+    /// Appoints the delivery to one of the store's couriers.
+    Assign { courier_id: String },
+    /// Withdraws an appointment the courier has not accepted yet.
+    Unassign,
+    /// Files a complaint about the courier, for one of the network's reasons.
+    Complain { reason_id: i64 },
+    /// Confirms the store got back the goods of an undeliverable order.
+    ConfirmReturnedGoods,
+}
+
+impl CourierAction {
+    /// The timeline event it leaves, with its detail.
+    fn note(&self) -> (EventKind, String) {
+        match self {
+            CourierAction::Assign { courier_id } => (
+                EventKind::CourierAppointed,
+                format!("appointed to courier {courier_id}"),
+            ),
+            CourierAction::Unassign => (
+                EventKind::CourierAppointmentCancelled,
+                "appointment cancelled".into(),
+            ),
+            CourierAction::Complain { reason_id } => (
+                EventKind::ComplaintFiled,
+                format!("complaint filed (reason {reason_id})"),
+            ),
+            CourierAction::ConfirmReturnedGoods => (
+                EventKind::ReturnedGoodsConfirmed,
+                "returned goods confirmed".into(),
+            ),
+        }
+    }
+}
+
 impl OrderService {
     /// Raises the tip to `total` (the new total tip, not an increment).
     #[tracing::instrument(skip_all, fields(order_id = id))]
@@ -137,55 +174,34 @@ impl OrderService {
         Ok((order, penalty))
     }
 
-    pub async fn assign_courier(
+    /// Has the network do `action` to the order's courier, then notes it in the timeline.
+    #[tracing::instrument(skip_all, fields(order_id = id))]
+    pub async fn courier_action(
         &self,
         id: i64,
-        courier_id: &str,
+        action: CourierAction,
     ) -> Result<orders::Model, OrderError> {
-        self.act_then_note(
-            id,
-            EventKind::CourierAppointed,
-            format!("appointed to courier {courier_id}"),
-            {
-                let courier_id = courier_id.to_owned();
-                move |n, order| Box::pin(async move { n.appoint(&order, &courier_id).await })
-            },
-        )
-        .await
-    }
-
-    pub async fn unassign_courier(&self, id: i64) -> Result<orders::Model, OrderError> {
-        self.act_then_note(
-            id,
-            EventKind::CourierAppointmentCancelled,
-            "appointment cancelled".into(),
-            |n, order| Box::pin(async move { n.cancel_appointment(&order).await }),
-        )
-        .await
-    }
-
-    pub async fn complain_about_courier(
-        &self,
-        id: i64,
-        reason_id: i64,
-    ) -> Result<orders::Model, OrderError> {
-        self.act_then_note(
-            id,
-            EventKind::ComplaintFiled,
-            format!("complaint filed (reason {reason_id})"),
-            move |n, order| Box::pin(async move { n.complain(&order, reason_id).await }),
-        )
-        .await
-    }
-
-    pub async fn confirm_returned_goods(&self, id: i64) -> Result<orders::Model, OrderError> {
-        self.act_then_note(
-            id,
-            EventKind::ReturnedGoodsConfirmed,
-            "returned goods confirmed".into(),
-            |n, order| Box::pin(async move { n.confirm_returned_goods(&order).await }),
-        )
-        .await
+        let (order, network) = self.delivery_order(id).await?;
+        let reference = self.order_ref(&order).await?;
+        let call = async {
+            match &action {
+                CourierAction::Assign { courier_id } => {
+                    network.appoint(&reference, courier_id).await
+                }
+                CourierAction::Unassign => network.cancel_appointment(&reference).await,
+                CourierAction::Complain { reason_id } => {
+                    network.complain(&reference, *reason_id).await
+                }
+                CourierAction::ConfirmReturnedGoods => {
+                    network.confirm_returned_goods(&reference).await
+                }
+            }
+        };
+        with_timeout(network.id(), self.delivery.timeout, call)
+            .await
+            .map_err(|e| provider_user_error(&e))?;
+        let (kind, detail) = action.note();
+        self.note_event(id, kind, detail, |_, _| {}).await
     }
 
     /// Test environments only: has the platform move the order as a courier would. Nothing

@@ -554,7 +554,7 @@ pub(in crate::orders) fn dispatch_digest(source: &DispatchSource) -> String {
             .text("direct")
             .int(d0.shop_id)
             .text(&d0.receiver_name)
-            .text(&d0.receiver_phone)
+            .text(d0.receiver_phone.as_str())
             .text(&d0.receiver_address)
             .opt_text(
                 d0.receiver_location

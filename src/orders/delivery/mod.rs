@@ -22,13 +22,14 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::orders::{OrderError, OrderService, UserError, UserErrorCode, provider_user_error};
+use crate::orders::{OrderError, OrderService, UserError, UserErrorCode};
 use crate::{
-    domain::{EventKind, EventSource, GeoPoint, Money, OrderKind, OrderStatus, ProviderId},
+    domain::{
+        EventKind, EventSource, GeoPoint, Money, OrderKind, OrderStatus, PhoneNumber, ProviderId,
+    },
     events::StatusChange,
-    providers::{
-        delivery::{CourierNetwork, DeliveryFees, DeliveryRequest, Dispatched, OrderRef, Sender},
-        with_timeout,
+    providers::delivery::{
+        CourierNetwork, DeliveryFees, DeliveryRequest, Dispatched, OrderRef, Sender,
     },
 };
 
@@ -42,6 +43,7 @@ mod validation;
 
 pub use crate::domain::delivery::CourierCancelPolicy;
 pub use cancel_requests::CourierCancelRequest;
+pub use courier::CourierAction;
 use validation::validate_delivery;
 
 const DISPATCH: &str = "dispatchDelivery";
@@ -55,7 +57,7 @@ pub const SUBMIT_UNKNOWN: &str = "SUBMIT_UNKNOWN";
 pub struct DeliveryInput {
     pub shop_id: i64,
     pub receiver_name: String,
-    pub receiver_phone: String,
+    pub receiver_phone: PhoneNumber,
     pub receiver_address: String,
     pub receiver_location: Option<GeoPoint>,
     /// Defaults to the store's city.
@@ -271,7 +273,7 @@ impl OrderService {
         };
         let stored = StoredRequest {
             receiver_name: input.receiver_name.trim().to_owned(),
-            receiver_phone: input.receiver_phone.trim().to_owned(),
+            receiver_phone: input.receiver_phone.to_string(),
             receiver_address: input.receiver_address.trim().to_owned(),
             receiver_lng: input.receiver_location.map(|p| p.lng),
             receiver_lat: input.receiver_location.map(|p| p.lat),
@@ -291,31 +293,6 @@ impl OrderService {
         self.get(id).await?.ok_or_else(|| {
             UserError::new(&["orderId"], UserErrorCode::NotFound, "no such order").into()
         })
-    }
-
-    /// Asks the order's network for `call` (given the network and our reference) and, when
-    /// it agrees, records `kind` on the order's timeline.
-    async fn act_then_note(
-        &self,
-        id: i64,
-        kind: EventKind,
-        detail: String,
-        call: impl FnOnce(
-            Arc<dyn CourierNetwork>,
-            OrderRef,
-        )
-            -> crate::providers::BoxFuture<'static, crate::providers::ProviderResult<()>>,
-    ) -> Result<orders::Model, OrderError> {
-        let (order, network) = self.delivery_order(id).await?;
-        let reference = self.order_ref(&order).await?;
-        with_timeout(
-            network.id(),
-            self.delivery.timeout,
-            call(network.clone(), reference),
-        )
-        .await
-        .map_err(|e| provider_user_error(&e))?;
-        self.note_event(id, kind, detail, |_, _| {}).await
     }
 
     /// Writes an event of `kind` (not a status change) and the order's matching change in

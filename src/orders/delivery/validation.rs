@@ -3,10 +3,7 @@
 use rust_decimal::Decimal;
 
 use super::DeliveryInput;
-use crate::{
-    domain::PhoneNumber,
-    orders::{OrderError, UserError, UserErrorCode},
-};
+use crate::orders::{OrderError, UserError, UserErrorCode};
 
 /// Field checks that need no platform; every problem is reported at once.
 pub(in crate::orders) fn validate_delivery(d: &DeliveryInput) -> Result<(), OrderError> {
@@ -28,16 +25,6 @@ pub(in crate::orders) fn validate_delivery(d: &DeliveryInput) -> Result<(), Orde
     };
     text(&["receiver", "name"], &d.receiver_name, 50);
     text(&["receiver", "address"], &d.receiver_address, 200);
-    text(&["receiver", "phone"], &d.receiver_phone, 20);
-    if !d.receiver_phone.trim().is_empty()
-        && let Err(e) = PhoneNumber::parse(&d.receiver_phone)
-    {
-        errors.push(UserError::new(
-            &["receiver", "phone"],
-            UserErrorCode::InvalidInput,
-            e.to_string(),
-        ));
-    }
     if d.cargo_price.fen() < 0 || d.cargo_price.fen() > 100_000_000 {
         errors.push(UserError::new(
             &["cargoPrice"],

@@ -4,27 +4,23 @@
 use std::time::Duration;
 
 use super::Daojia58Settings;
-use crate::{
-    config::Daojia58Config,
-    providers::settings::{Source, need, source},
-};
+use crate::{config::Daojia58Config, providers::settings::source};
 
 impl Daojia58Settings {
     /// The settings to use and whether they are the sandbox's.
     pub fn resolve(cfg: &Daojia58Config, sandbox: Option<Self>) -> Result<(Self, bool), String> {
         let timeout = Duration::from_millis(cfg.request_timeout_ms);
-        Ok(match source("daojia58", &cfg.base_url, sandbox)? {
-            Source::Real(base_url) => (
-                Self {
-                    base_url,
-                    service_key: need(cfg.service_key.clone(), "daojia58", "service_key")?,
-                    service_secret: need(cfg.service_secret.clone(), "daojia58", "service_secret")?,
-                    access_token: need(cfg.access_token.clone(), "daojia58", "access_token")?,
-                    timeout,
-                },
-                false,
-            ),
-            Source::Sandbox(sb) => (Self { timeout, ..sb }, true),
-        })
+        let src = match source("daojia58", &cfg.base_url, sandbox)?.into_sandbox() {
+            Ok(sb) => return Ok((Self { timeout, ..sb }, true)),
+            Err(real) => real,
+        };
+        let settings = Self {
+            base_url: src.need(&cfg.base_url, "base_url")?,
+            service_key: src.need(&cfg.service_key, "service_key")?,
+            service_secret: src.need(&cfg.service_secret, "service_secret")?,
+            access_token: src.need(&cfg.access_token, "access_token")?,
+            timeout,
+        };
+        Ok((settings, false))
     }
 }

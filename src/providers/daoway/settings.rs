@@ -5,10 +5,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
-use crate::{
-    config::DaowayConfig,
-    providers::settings::{Source, need, source},
-};
+use crate::{config::DaowayConfig, providers::settings::source};
 
 /// How to reach Daoway and as whom.
 #[derive(Clone, Debug)]
@@ -25,27 +22,14 @@ pub struct DaowaySettings {
 impl DaowaySettings {
     /// The settings to use and whether they are the sandbox's.
     pub fn resolve(cfg: &DaowayConfig, sandbox: Option<Self>) -> Result<(Self, bool), String> {
-        Ok(match source("daoway", &cfg.base_url, sandbox)? {
-            Source::Real(endpoint) => (
-                Self {
-                    endpoint,
-                    channel: need(cfg.channel.clone(), "daoway", "channel")?,
-                    user_name: need(cfg.user_name.clone(), "daoway", "user_name")?,
-                    password: need(cfg.password.clone(), "daoway", "password")?,
-                    timeout: cfg.request_timeout(),
-                },
-                false,
-            ),
-            Source::Sandbox(sb) => (
-                Self {
-                    endpoint: sb.endpoint,
-                    channel: cfg.channel.clone().unwrap_or(sb.channel),
-                    user_name: cfg.user_name.clone().unwrap_or(sb.user_name),
-                    password: cfg.password.clone().unwrap_or(sb.password),
-                    timeout: cfg.request_timeout(),
-                },
-                true,
-            ),
-        })
+        let src = source("daoway", &cfg.base_url, sandbox)?;
+        let settings = Self {
+            endpoint: src.base_url(|sb| sb.endpoint.clone()),
+            channel: src.credential(&cfg.channel, "channel", |sb| sb.channel.clone())?,
+            user_name: src.credential(&cfg.user_name, "user_name", |sb| sb.user_name.clone())?,
+            password: src.credential(&cfg.password, "password", |sb| sb.password.clone())?,
+            timeout: cfg.request_timeout(),
+        };
+        Ok((settings, src.is_sandbox()))
     }
 }

@@ -4,47 +4,39 @@
 
 use super::{CompanyAccount, WechatSettings};
 use crate::{
-    config::WechatConfig,
-    providers::settings::{Source, need, source},
+    config::{WechatCompanyConfig, WechatConfig},
+    providers::settings::source,
 };
 
 impl WechatSettings {
     /// The settings to use and whether they are the sandbox's.
     pub fn resolve(cfg: &WechatConfig, sandbox: Option<Self>) -> Result<(Self, bool), String> {
-        Ok(match source("wechat", &cfg.base_url, sandbox)? {
-            Source::Real(base_url) => (
-                Self {
-                    base_url,
-                    appid: need(cfg.appid.clone(), "wechat", "appid")?,
-                    secret: need(cfg.secret.clone(), "wechat", "secret")?,
-                    token: need(cfg.token.clone(), "wechat", "token")?,
-                    encoding_aes_key: need(
-                        cfg.encoding_aes_key.clone(),
-                        "wechat",
-                        "encoding_aes_key",
-                    )?,
-                    safe_mode: cfg.safe_mode,
-                    openid: need(cfg.openid.clone(), "wechat", "openid")?,
-                    companies: cfg
-                        .companies
-                        .iter()
-                        .map(|c| CompanyAccount {
-                            delivery_id: c.delivery_id.clone(),
-                            shopid: c.shopid.clone(),
-                            app_secret: c.app_secret.clone(),
-                        })
-                        .collect(),
-                    timeout: cfg.request_timeout(),
-                },
-                false,
-            ),
-            Source::Sandbox(sb) => (
-                Self {
-                    timeout: cfg.request_timeout(),
-                    ..sb
-                },
-                true,
-            ),
-        })
+        let timeout = cfg.request_timeout();
+        let src = match source("wechat", &cfg.base_url, sandbox)?.into_sandbox() {
+            Ok(sb) => return Ok((Self { timeout, ..sb }, true)),
+            Err(real) => real,
+        };
+        let settings = Self {
+            base_url: src.need(&cfg.base_url, "base_url")?,
+            appid: src.need(&cfg.appid, "appid")?,
+            secret: src.need(&cfg.secret, "secret")?,
+            token: src.need(&cfg.token, "token")?,
+            encoding_aes_key: src.need(&cfg.encoding_aes_key, "encoding_aes_key")?,
+            safe_mode: cfg.safe_mode,
+            openid: src.need(&cfg.openid, "openid")?,
+            companies: cfg.companies.iter().map(CompanyAccount::from).collect(),
+            timeout,
+        };
+        Ok((settings, false))
+    }
+}
+
+impl From<&WechatCompanyConfig> for CompanyAccount {
+    fn from(c: &WechatCompanyConfig) -> Self {
+        CompanyAccount {
+            delivery_id: c.delivery_id.clone(),
+            shopid: c.shopid.clone(),
+            app_secret: c.app_secret.clone(),
+        }
     }
 }
