@@ -29,6 +29,26 @@ pub struct Config {
     pub wechat: WechatConfig,
     pub daojia58: Daojia58Config,
     pub outbox: OutboxConfig,
+    pub auth: AuthConfig,
+}
+
+/// Who may call without a key.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum AnonymousAccess {
+    /// Only while every enabled provider is a sandbox and the server listens on loopback
+    /// alone (the zero-config default run, GraphiQL without ceremony).
+    #[default]
+    Auto,
+    /// Never: every request needs a key.
+    Never,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// `auto` (keyless calls only for an all-sandbox server on loopback) or `never`.
+    pub anonymous: AnonymousAccess,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -356,6 +376,15 @@ pub enum ConfigError {
 impl Config {
     /// Defaults, then the TOML file if given (or `orderhub.toml` if present), then
     /// `ORDERHUB_*` environment variables (`__` separates sections).
+    /// Whether any enabled provider is a real platform (its `base_url` is set): keys made
+    /// for this deployment are live ones.
+    pub fn live(&self) -> bool {
+        (self.daoway.enabled && self.daoway.base_url.is_some())
+            || (self.dada.enabled && self.dada.base_url.is_some())
+            || (self.wechat.enabled && self.wechat.base_url.is_some())
+            || (self.daojia58.enabled && self.daojia58.base_url.is_some())
+    }
+
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
         let mut figment = Figment::new();
         match file {

@@ -27,6 +27,31 @@ enum Command {
     Migrate,
     /// Print the GraphQL schema (SDL), as `schema.graphql` holds it.
     Schema,
+    /// Make, list and revoke API keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Make a key and print its secret (shown this once; only a hash is kept).
+    Create {
+        /// What the key is for, e.g. `mini-program backend`.
+        #[arg(long)]
+        name: String,
+        /// Comma-separated: catalog:read, orders:read, orders:write, delivery:dispatch,
+        /// inbound:work, admin.
+        #[arg(long, value_delimiter = ',', required = true)]
+        scopes: Vec<String>,
+        /// Restrict the key to these shops (comma-separated; our shop ids as GraphQL shows
+        /// them, or row numbers). Left out: every shop.
+        #[arg(long, value_delimiter = ',')]
+        shops: Option<Vec<String>>,
+    },
+    /// List every key (never a secret).
+    List,
+    /// Revoke a key (its id as `keys list` shows it) at once.
+    Revoke { id: String },
 }
 
 #[tokio::main]
@@ -49,6 +74,7 @@ async fn main() -> std::process::ExitCode {
             .await
             .map(|_| tracing::info!("migrations applied"))
             .map_err(|e| e.to_string()),
+        Some(Command::Keys(command)) => keys::run(&config, command).await,
         _ => serve(config).await,
     };
     match result {
@@ -57,6 +83,109 @@ async fn main() -> std::process::ExitCode {
             tracing::error!("{e}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+mod keys {
+    //! `orderhub keys …`: the same key service the admin mutations use.
+
+    use orderhub::{
+        Config,
+        access::{AccessService, KeyRow, NewKey, Scope, scopes_of, shops_of},
+        graphql::ids::{self, Kind},
+        refusal::OrderError,
+    };
+
+    use super::KeysCommand;
+
+    /// A shop or key id as given: the API's global id or the row number.
+    fn row_id(raw: &str, kind: Kind) -> Result<i64, String> {
+        ids::decode(kind, raw.trim())
+            .or_else(|| raw.trim().parse().ok().filter(|n: &i64| *n > 0))
+            .ok_or_else(|| format!("`{raw}` is not an id"))
+    }
+
+    fn show(k: &KeyRow) -> String {
+        let scopes: Vec<&str> = scopes_of(k).iter().map(|s| s.as_str()).collect();
+        let shops = match shops_of(k) {
+            None => "every shop".to_owned(),
+            Some(s) => s
+                .iter()
+                .map(|id| ids::encode(Kind::Shop, *id).0)
+                .collect::<Vec<_>>()
+                .join(","),
+        };
+        let state = match k.revoked_at {
+            Some(t) => format!("revoked {t}"),
+            None => "active".into(),
+        };
+        format!(
+            "{}  {}  {}…  scopes={}  shops={}  {}",
+            ids::encode(Kind::ApiKey, k.id).0,
+            k.name,
+            k.prefix,
+            scopes.join(","),
+            shops,
+            state
+        )
+    }
+
+    fn refused(e: OrderError) -> String {
+        match e {
+            OrderError::User(errors) => errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field.join("."), e.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+            OrderError::Db(e) => e.to_string(),
+        }
+    }
+
+    pub async fn run(config: &Config, command: KeysCommand) -> Result<(), String> {
+        let db = orderhub::db::connect(&config.database, Default::default())
+            .await
+            .map_err(|e| e.to_string())?;
+        let access = AccessService::new(db, config.live(), false);
+        match command {
+            KeysCommand::Create {
+                name,
+                scopes,
+                shops,
+            } => {
+                let scopes = scopes
+                    .iter()
+                    .map(|s| s.parse::<Scope>())
+                    .collect::<Result<Vec<_>, _>>()?;
+                let shops = shops
+                    .map(|list| list.iter().map(|s| row_id(s, Kind::Shop)).collect())
+                    .transpose()?;
+                let issued = access
+                    .create_key(NewKey {
+                        name,
+                        scopes,
+                        shops,
+                    })
+                    .await
+                    .map_err(refused)?;
+                println!("{}", show(&issued.key));
+                println!();
+                println!("secret (shown this once; send it as `Authorization: Bearer <secret>`):");
+                println!("{}", issued.secret);
+            }
+            KeysCommand::List => {
+                for k in access.keys().await.map_err(refused)? {
+                    println!("{}", show(&k));
+                }
+            }
+            KeysCommand::Revoke { id } => {
+                let key = access
+                    .revoke_key(row_id(&id, Kind::ApiKey)?)
+                    .await
+                    .map_err(refused)?;
+                println!("{}", show(&key));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -97,7 +226,7 @@ async fn shutdown_signal() {
 fn init_tracing(format: &str) {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    let builder = fmt().with_env_filter(filter);
+    let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if format == "json" {
         builder.json().init();
     } else {

@@ -2,6 +2,8 @@
 //! the public GraphQL types live in the app crate, so the database can change without
 //! changing the API.
 
+pub mod api_key;
+pub mod audit_log;
 pub mod category;
 pub mod delivery_quote;
 pub mod idempotency_key;

@@ -9,6 +9,7 @@ mod m20261123_000002_create_orders;
 mod m20261123_000003_add_delivery;
 mod m20261123_000004_add_courier_company;
 mod m20261123_000005_add_inbound_service;
+mod m20261129_000006_add_access;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_add_delivery::Migration),
             Box::new(m20261123_000004_add_courier_company::Migration),
             Box::new(m20261123_000005_add_inbound_service::Migration),
+            Box::new(m20261129_000006_add_access::Migration),
         ]
     }
 }

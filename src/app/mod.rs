@@ -21,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 use self::{platforms::Platforms, workers::Workers};
 use crate::{
+    access::AccessService,
     callbacks,
     catalog::CatalogService,
     config::{Config, ServerConfig},
@@ -42,6 +43,31 @@ pub enum StartupError {
     Database(#[from] sea_orm::DbErr),
     #[error("configuration: {0}")]
     Config(String),
+}
+
+/// Keys are live when any enabled provider is a real platform; keyless calls are let in only
+/// for an all-sandbox server on loopback (and not at all with `auth.anonymous = "never"`).
+fn access_service(
+    config: &Config,
+    db: &sea_orm::DatabaseConnection,
+    platforms: &Platforms,
+) -> AccessService {
+    let live = platforms
+        .registry
+        .info
+        .iter()
+        .any(|p| p.enabled && !p.sandbox);
+    let anonymous = crate::access::anonymous_allowed(
+        !live,
+        config.server.host.is_loopback(),
+        config.auth.anonymous,
+    );
+    if anonymous {
+        tracing::warn!(
+            "every provider is a sandbox and the server is on loopback: requests without an API key are served (auth.anonymous = \"never\" turns this off)"
+        );
+    }
+    AccessService::new(db.clone(), live, anonymous)
 }
 
 pub struct Application {
@@ -85,6 +111,8 @@ impl Application {
         }
         register_wechat_stores(&catalog, &platforms).await?;
 
+        let access = access_service(&config, &db, &platforms);
+
         let mut workers = Workers::new(shutdown.clone());
         workers.start(
             &config,
@@ -101,6 +129,7 @@ impl Application {
             Some(graphql::Services {
                 catalog,
                 orders: orders.clone(),
+                access: access.clone(),
                 bus,
                 providers: platforms.registry.info.clone(),
                 shutdown: shutdown.clone(),
@@ -116,7 +145,8 @@ impl Application {
             statements,
             metrics: metrics_handle(),
         };
-        let router = http::router(&config.limits, schema, callbacks, ops, sandboxes);
+        let api = http::Api { schema, access };
+        let router = http::router(&config.limits, api, callbacks, ops, sandboxes);
         Ok(Self {
             listener,
             router,

@@ -62,6 +62,12 @@ impl IdempotencyKey {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The key within a caller's namespace: two callers' keys never meet, so neither can
+    /// read, reuse or block the other's.
+    pub fn scoped(self, namespace: &str) -> Self {
+        Self(format!("{namespace}/{}", self.0))
+    }
 }
 
 #[cfg(test)]
@@ -96,5 +102,8 @@ mod tests {
         assert!(IdempotencyKey::parse(&"k".repeat(200)).is_ok());
         assert!(IdempotencyKey::parse("").is_err());
         assert!(IdempotencyKey::parse(&"k".repeat(201)).is_err());
+        let a = IdempotencyKey::parse("k").map(|k| k.scoped("k1"));
+        let b = IdempotencyKey::parse("k").map(|k| k.scoped("k2"));
+        assert_ne!(a, b);
     }
 }

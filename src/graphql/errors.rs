@@ -15,6 +15,10 @@ pub mod codes {
     pub const INTERNAL: &str = "INTERNAL";
     pub const UNSUPPORTED_BY_PROVIDER: &str = "UNSUPPORTED_BY_PROVIDER";
     pub const PROVIDER_REJECTED: &str = "PROVIDER_REJECTED";
+    /// No key, or a key that is not valid (unknown, revoked, sandbox key on a live server).
+    pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
+    /// The key lacks the field's scope, or is restricted to other shops.
+    pub const FORBIDDEN: &str = "FORBIDDEN";
 }
 
 crate::refusal::user_error_code_enum! {

@@ -11,6 +11,8 @@ pub enum Kind {
     Price,
     Event,
     Quote,
+    ApiKey,
+    AuditEntry,
 }
 
 impl Kind {
@@ -22,6 +24,8 @@ impl Kind {
             Self::Price => "Price",
             Self::Event => "StatusEvent",
             Self::Quote => "DeliveryQuote",
+            Self::ApiKey => "ApiKey",
+            Self::AuditEntry => "AuditEntry",
         }
     }
 }
@@ -42,6 +46,8 @@ pub fn decode_any(id: &str) -> Option<(Kind, i64)> {
         Kind::Price,
         Kind::Event,
         Kind::Quote,
+        Kind::ApiKey,
+        Kind::AuditEntry,
     ]
     .into_iter()
     .find(|k| k.name() == name)?;

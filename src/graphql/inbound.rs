@@ -5,6 +5,7 @@
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
+use super::access::{Need, check_order};
 use super::{
     delivery::OrderPayload,
     errors::UserError,
@@ -12,6 +13,7 @@ use super::{
     resolve::{bad_id, read, refused, services, settle},
     types::Order,
 };
+use crate::access::Scope;
 use crate::{
     orders::{
         self, InboundAction, NewTechnician, OrderError, UserErrorCode,
@@ -98,6 +100,7 @@ pub struct InboundQuery;
 #[Object]
 impl InboundQuery {
     /// Technicians registered with 58.
+    #[graphql(guard = "Need(Scope::Inbound)")]
     async fn technicians(&self, ctx: &Context<'_>) -> Result<Vec<Technician>> {
         read(
             ctx,
@@ -157,12 +160,14 @@ async fn act(ctx: &Context<'_>, id: &ID, action: InboundAction) -> Result<OrderP
     let Some(id) = ids::decode(Kind::Order, id) else {
         return Ok(bad_order_id());
     };
+    check_order(ctx, id).await?;
     payload(st.orders.work_inbound(id, action, None).await)
 }
 
 #[Object]
 impl InboundMutation {
     /// Accepts an order 58 pushed (10 → 20).
+    #[graphql(guard = "Need(Scope::Inbound)")]
     async fn accept_order(
         &self,
         ctx: &Context<'_>,
@@ -171,6 +176,7 @@ impl InboundMutation {
         act(ctx, &input.order_id, InboundAction::Accept).await
     }
     /// Asks the customer to pay (→ 30), before or after the service.
+    #[graphql(guard = "Need(Scope::Inbound)")]
     async fn request_payment(
         &self,
         ctx: &Context<'_>,
@@ -179,6 +185,7 @@ impl InboundMutation {
         act(ctx, &input.order_id, InboundAction::RequestPayment).await
     }
     /// Records the payment (30 → 40).
+    #[graphql(guard = "Need(Scope::Inbound)")]
     async fn confirm_payment(
         &self,
         ctx: &Context<'_>,
@@ -187,6 +194,7 @@ impl InboundMutation {
         act(ctx, &input.order_id, InboundAction::ConfirmPayment).await
     }
     /// The technician started (→ 50).
+    #[graphql(guard = "Need(Scope::Inbound)")]
     async fn start_service(
         &self,
         ctx: &Context<'_>,
@@ -195,6 +203,7 @@ impl InboundMutation {
         act(ctx, &input.order_id, InboundAction::StartService).await
     }
     /// The service is done and paid (→ 60).
+    #[graphql(guard = "Need(Scope::Inbound)")]
     async fn complete_service(
         &self,
         ctx: &Context<'_>,
@@ -204,6 +213,7 @@ impl InboundMutation {
     }
 
     /// Puts a registered technician on the order; 58 is told their name and phone.
+    #[graphql(guard = "Need(Scope::Inbound)")]
     async fn assign_technician(
         &self,
         ctx: &Context<'_>,
@@ -213,6 +223,7 @@ impl InboundMutation {
         let Some(id) = ids::decode(Kind::Order, &input.order_id) else {
             return Ok(bad_order_id());
         };
+        check_order(ctx, id).await?;
         let Ok(tech) = input.technician_id.parse::<i64>() else {
             return Ok(OrderPayload {
                 order: None,
@@ -227,6 +238,7 @@ impl InboundMutation {
     }
 
     /// Registers a technician with 58 (`serviceUser/saveServiceUser`).
+    #[graphql(guard = "Need(Scope::Inbound)")]
     async fn register_technician(
         &self,
         ctx: &Context<'_>,
@@ -249,6 +261,7 @@ impl InboundMutation {
     }
 
     /// Puts an outbox row that was parked as dead back in line.
+    #[graphql(guard = "Need(Scope::Admin)")]
     async fn retry_outbox_entry(
         &self,
         ctx: &Context<'_>,

@@ -3,6 +3,7 @@
 //! [`Services`] and nothing else: no provider, no query of their own (DataLoaders read
 //! through the services' repository modules).
 
+pub(crate) mod access;
 mod delivery;
 pub mod errors;
 pub mod ids;
@@ -18,16 +19,24 @@ pub mod types;
 use async_graphql::{MergedObject, Schema};
 use tokio_util::sync::CancellationToken;
 
-pub use self::subscription::Subscription;
+pub use self::{
+    access::{forbidden, unauthenticated},
+    subscription::Subscription,
+};
 use crate::{
-    catalog::CatalogService, config::LimitsConfig, domain::provider::ProviderInfo,
-    events::EventBus, orders::OrderService,
+    access::AccessService, catalog::CatalogService, config::LimitsConfig,
+    domain::provider::ProviderInfo, events::EventBus, orders::OrderService,
 };
 
 /// Every query, composed from the per-domain parts.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct Query(query::Query, delivery::DeliveryQuery, inbound::InboundQuery);
+pub struct Query(
+    query::Query,
+    delivery::DeliveryQuery,
+    inbound::InboundQuery,
+    access::AccessQuery,
+);
 
 /// Every mutation, composed from the per-domain parts.
 #[derive(MergedObject, Default)]
@@ -36,6 +45,7 @@ pub struct Mutation(
     mutation::Mutation,
     delivery::DeliveryMutation,
     inbound::InboundMutation,
+    access::AccessMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
@@ -46,6 +56,7 @@ pub type AppSchema = Schema<Query, Mutation, Subscription>;
 pub struct Services {
     pub catalog: CatalogService,
     pub orders: OrderService,
+    pub access: AccessService,
     pub bus: EventBus,
     pub providers: Vec<ProviderInfo>,
     /// Cancelled at shutdown: open subscriptions end, so their websockets close.
@@ -64,6 +75,7 @@ pub fn build(limits: &LimitsConfig, services: Option<Services>) -> AppSchema {
         .limit_recursive_depth(32)
         .limit_directives(10)
         .extension(limits::AliasLimit(limits.max_aliases))
+        .extension(access::Audit)
         .data(MaxPageSize(limits.max_page_size));
     if let Some(services) = services {
         builder = builder

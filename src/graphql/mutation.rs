@@ -4,12 +4,14 @@
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
+use super::access::{Need, check_order, check_shop};
 use super::{
     errors::UserError,
     ids::{self, Kind},
     resolve::{bad_id, refused, services, settle},
     types::{Money, Order},
 };
+use crate::access::Scope;
 use crate::orders::{self, CreateServiceOrder, LineInput, UserErrorCode};
 
 #[derive(InputObject)]
@@ -75,6 +77,7 @@ pub struct Mutation;
 #[Object(name = "OrderMutation")]
 impl Mutation {
     /// Places a service order on the shop's marketplace (Daoway). The pre-paid account is charged.
+    #[graphql(guard = "Need(Scope::OrdersWrite)")]
     async fn create_order(
         &self,
         ctx: &Context<'_>,
@@ -83,6 +86,9 @@ impl Mutation {
         let st = services(ctx)?;
         let mut errors = Vec::new();
         let shop_id = ids::decode(Kind::Shop, &input.shop_id);
+        if let Some(id) = shop_id {
+            check_shop(ctx, Some(id))?;
+        }
         if shop_id.is_none() {
             errors.push(orders::UserError::new(
                 &["shopId"],
@@ -105,7 +111,8 @@ impl Mutation {
             }
         }
         let phone = super::resolve::phone(&input.contact.phone, &["contact", "phone"], &mut errors);
-        let idempotency_key = super::resolve::idempotency_key(input.idempotency_key, &mut errors);
+        let idempotency_key =
+            super::resolve::idempotency_key(ctx, input.idempotency_key, &mut errors)?;
         let (Some(shop_id), Some(phone), true) = (shop_id, phone, errors.is_empty()) else {
             return Ok(CreateOrderPayload {
                 order: None,
@@ -131,6 +138,7 @@ impl Mutation {
     /// Cancels an order on its platform, where the platform has a cancel API (deliveries:
     /// with a reason, returning the penalty); otherwise a user error says how cancellation
     /// works there.
+    #[graphql(guard = "Need(Scope::OrdersWrite)")]
     async fn cancel_order(
         &self,
         ctx: &Context<'_>,
@@ -144,6 +152,7 @@ impl Mutation {
                 user_errors: bad_id("orderId", "an order id"),
             });
         };
+        check_order(ctx, id).await?;
         let (cancelled, user_errors) = settle(
             st.orders.cancel(id, input.reason_id, input.reason).await,
             |(order, penalty)| (Order(order), penalty.map(Money)),

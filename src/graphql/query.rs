@@ -1,10 +1,12 @@
 //! Read side: providers, the catalogue (read-through to the marketplaces) and orders.
 
+use async_graphql::Guard as _;
 use async_graphql::{
     Context, ID, InputObject, Object, Result,
     connection::{Connection, Edge, OpaqueCursor},
 };
 
+use super::access::{Need, caller, check_shop};
 use super::{
     MaxPageSize,
     errors::{invalid, provider_error},
@@ -12,6 +14,7 @@ use super::{
     resolve::{read, services},
     types::{Category, Node, Order, OrderStatus, Provider, ProviderId, Shop},
 };
+use crate::access::Scope;
 use crate::{
     catalog::Partial,
     domain::{self, catalog::ShopQuery},
@@ -70,6 +73,7 @@ fn page_size(ctx: &Context<'_>, first: Option<i32>) -> Result<usize> {
 #[Object(name = "CatalogQuery")]
 impl Query {
     /// The platforms behind this API, what each is to us and what it supports.
+    #[graphql(guard = "Need(Scope::CatalogRead)")]
     async fn providers(&self, ctx: &Context<'_>) -> Result<Vec<Provider>> {
         Ok(services(ctx)?
             .providers
@@ -81,6 +85,7 @@ impl Query {
 
     /// Service categories of every marketplace. A marketplace that cannot be reached adds a
     /// `PROVIDER_UNAVAILABLE` error and its stored categories are served.
+    #[graphql(guard = "Need(Scope::CatalogRead)")]
     async fn categories(&self, ctx: &Context<'_>) -> Result<Vec<Category>> {
         read(
             ctx,
@@ -96,6 +101,7 @@ impl Query {
     /// Shops of the marketplaces, as the platforms rank them (by distance with `near`).
     /// Fetched live; when a platform fails, the stored shops come back marked `stale` with a
     /// `PROVIDER_UNAVAILABLE` error beside them.
+    #[graphql(guard = "Need(Scope::CatalogRead)")]
     async fn shops(
         &self,
         ctx: &Context<'_>,
@@ -165,6 +171,7 @@ impl Query {
 
     /// One shop with its prices, hours and fees (fetched from the platform when older than
     /// the configured TTL; served stale with an error when the platform fails).
+    #[graphql(guard = "Need(Scope::CatalogRead)")]
     async fn shop(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Shop>> {
         let sid = ids::decode(Kind::Shop, &id).ok_or_else(|| invalid("id is not a shop id"))?;
         read(
@@ -178,6 +185,11 @@ impl Query {
     /// Any object by its global id.
     async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
         let (kind, n) = ids::decode_any(&id).ok_or_else(|| invalid("malformed id"))?;
+        let need = match kind {
+            Kind::Order => Scope::OrdersRead,
+            _ => Scope::CatalogRead,
+        };
+        Need(need).check(ctx).await?;
         match kind {
             Kind::Shop => {
                 read(
@@ -188,12 +200,11 @@ impl Query {
                 .await
             }
             Kind::Order => {
-                read(
-                    ctx,
-                    async |s| s.orders.get(n).await,
-                    |o| o.map(|o| Node::Order(Order(o))),
-                )
-                .await
+                let order = read(ctx, async |s| s.orders.get(n).await, |o| o).await?;
+                if let Some(o) = &order {
+                    check_shop(ctx, o.shop_id)?;
+                }
+                Ok(order.map(|o| Node::Order(Order(o))))
             }
             Kind::Category => {
                 read(
@@ -203,11 +214,12 @@ impl Query {
                 )
                 .await
             }
-            Kind::Price | Kind::Event | Kind::Quote => Ok(None),
+            Kind::Price | Kind::Event | Kind::Quote | Kind::ApiKey | Kind::AuditEntry => Ok(None),
         }
     }
 
     /// Orders of every provider, newest first.
+    #[graphql(guard = "Need(Scope::OrdersRead)")]
     async fn orders(
         &self,
         ctx: &Context<'_>,
@@ -240,6 +252,7 @@ impl Query {
                 .map(Into::into)
                 .collect(),
             shop_id,
+            within_shops: caller(ctx)?.shops.clone(),
         };
         let mut rows = read(
             ctx,
@@ -258,8 +271,13 @@ impl Query {
     }
 
     /// One order with its status timeline.
+    #[graphql(guard = "Need(Scope::OrdersRead)")]
     async fn order(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Order>> {
         let oid = ids::decode(Kind::Order, &id).ok_or_else(|| invalid("id is not an order id"))?;
-        read(ctx, async |s| s.orders.get(oid).await, |o| o.map(Order)).await
+        let order = read(ctx, async |s| s.orders.get(oid).await, |o| o).await?;
+        if let Some(o) = &order {
+            check_shop(ctx, o.shop_id)?;
+        }
+        Ok(order.map(Order))
     }
 }

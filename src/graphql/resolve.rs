@@ -17,7 +17,9 @@ pub(super) fn services<'a>(ctx: &Context<'a>) -> Result<&'a Services> {
 
 /// A service's refusals as the payload's `userErrors`.
 pub(super) fn refused(errors: Vec<orders::UserError>) -> Vec<errors::UserError> {
-    errors.into_iter().map(errors::UserError::from).collect()
+    let errors: Vec<errors::UserError> = errors.into_iter().map(errors::UserError::from).collect();
+    super::access::note_refusal(&errors);
+    errors
 }
 
 /// One refusal of an input field that did not parse: `"<field> is not <what>"`.
@@ -43,7 +45,7 @@ pub(super) fn settle<T, U>(
 }
 
 /// The read side's version of [`settle`]: a refusal becomes a GraphQL error with its codes.
-fn answer<T>(r: Result<T, OrderError>) -> Result<T> {
+pub(super) fn answer<T>(r: Result<T, OrderError>) -> Result<T> {
     match r {
         Ok(v) => Ok(v),
         Err(OrderError::User(mut e)) if !e.is_empty() => Err(refusal(e.remove(0))),
@@ -96,12 +98,18 @@ pub(super) fn phone(
 
 /// A client's idempotency key, parsed at the edge: an invalid one becomes a user error on
 /// `idempotencyKey` (the service only ever sees a valid key).
+/// The key is scoped to the caller: one API key's idempotency keys are invisible to another.
 pub(super) fn idempotency_key(
+    ctx: &Context<'_>,
     raw: Option<String>,
     errors: &mut Vec<crate::orders::UserError>,
-) -> Option<crate::domain::IdempotencyKey> {
-    match crate::domain::IdempotencyKey::parse(raw.as_deref()?) {
-        Ok(key) => Some(key),
+) -> Result<Option<crate::domain::IdempotencyKey>> {
+    let Some(raw) = raw else {
+        return Ok(None);
+    };
+    let namespace = super::access::caller(ctx)?.idempotency_namespace();
+    Ok(match crate::domain::IdempotencyKey::parse(&raw) {
+        Ok(key) => Some(key.scoped(&namespace)),
         Err(e) => {
             errors.push(crate::orders::UserError::new(
                 &["idempotencyKey"],
@@ -110,5 +118,5 @@ pub(super) fn idempotency_key(
             ));
             None
         }
-    }
+    })
 }

@@ -3,19 +3,25 @@
 //! reconnecting client misses nothing; a subscriber that falls behind the live buffer
 //! catches up from the database the same way.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use async_graphql::{Context, ID, InputObject, Result, Subscription};
 use futures::Stream;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::{
+    access::{Need, caller},
     errors::{internal, invalid},
     ids::{self, Kind, encode},
     resolve::services,
     types::{OrderStatus, OrderStatusChange, ProviderId},
 };
-use crate::{domain, events::StatusChange};
+use crate::{
+    access::{Caller, Scope},
+    domain,
+    events::StatusChange,
+    graphql::Services,
+};
 
 /// Events can commit slightly out of id order (concurrent transactions); a catch-up
 /// re-reads this many ids below the newest seen, skipping those already delivered.
@@ -59,6 +65,37 @@ fn to_graphql(c: StatusChange) -> OrderStatusChange {
     }
 }
 
+/// What a key restricted to some shops may see of the stream: changes of their orders only
+/// (each order's shop looked up once per subscription).
+struct ShopGate {
+    shops: Option<Vec<i64>>,
+    known: HashMap<i64, bool>,
+}
+
+impl ShopGate {
+    fn new(caller: &Caller) -> Self {
+        Self {
+            shops: caller.shops.clone(),
+            known: HashMap::new(),
+        }
+    }
+
+    /// Whether the change of `order_id` is for this caller. A failed lookup ends the stream
+    /// with an error (the client resumes after its last event), never skips silently.
+    async fn allows(&mut self, st: &Services, order_id: i64) -> Result<bool> {
+        let Some(shops) = &self.shops else {
+            return Ok(true);
+        };
+        if let Some(ok) = self.known.get(&order_id) {
+            return Ok(*ok);
+        }
+        let order = st.orders.get(order_id).await.map_err(internal)?;
+        let ok = order.is_some_and(|o| o.shop_id.is_some_and(|s| shops.contains(&s)));
+        self.known.insert(order_id, ok);
+        Ok(ok)
+    }
+}
+
 #[derive(Default)]
 pub struct Subscription;
 
@@ -66,6 +103,7 @@ pub struct Subscription;
 impl Subscription {
     /// Streams every status change (with old and new unified status, the platform's raw
     /// status and the time), optionally filtered, optionally resuming after an event id.
+    #[graphql(guard = "Need(Scope::OrdersRead)")]
     async fn order_status_changed(
         &self,
         ctx: &Context<'_>,
@@ -73,6 +111,7 @@ impl Subscription {
         after_event_id: Option<ID>,
     ) -> Result<impl Stream<Item = Result<OrderStatusChange>> + use<>> {
         let st = services(ctx)?.clone();
+        let mut gate = ShopGate::new(caller(ctx)?);
         let f = filter.unwrap_or_default();
         let filter = Filter {
             order_id: match &f.order_id {
@@ -121,7 +160,11 @@ impl Subscription {
                             if !delivered.insert(row.id) { continue; }
                             newest = newest.max(row.id);
                             if let Some(c) = StatusChange::from_row(row) && filter.matches(&c) {
-                                yield Ok(to_graphql(c));
+                                match gate.allows(&st, c.order_id).await {
+                                    Ok(true) => yield Ok(to_graphql(c)),
+                                    Ok(false) => {}
+                                    Err(e) => { yield Err(e); return; }
+                                }
                             }
                         }
                         if (n as u64) < REPLAY_BATCH { break; }
@@ -137,7 +180,11 @@ impl Subscription {
                         if c.event_id <= baseline || !delivered.insert(c.event_id) { continue; }
                         newest = newest.max(c.event_id);
                         if filter.matches(&c) {
-                            yield Ok(to_graphql(c));
+                            match gate.allows(&st, c.order_id).await {
+                                Ok(true) => yield Ok(to_graphql(c)),
+                                Ok(false) => {}
+                                Err(e) => { yield Err(e); return; }
+                            }
                         }
                     }
                     Err(RecvError::Lagged(n)) => {

@@ -38,7 +38,12 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-use crate::{config::LimitsConfig, db, graphql::AppSchema};
+use crate::{
+    access::{AccessService, AuthError, Caller},
+    config::LimitsConfig,
+    db,
+    graphql::AppSchema,
+};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -51,11 +56,18 @@ pub struct Ops {
     pub metrics: Option<PrometheusHandle>,
 }
 
+/// What the GraphQL routes need: the schema, and who may call it.
+#[derive(Clone)]
+pub struct Api {
+    pub schema: AppSchema,
+    pub access: AccessService,
+}
+
 /// The whole HTTP surface: GraphQL, the platforms' `callbacks` routes, operations routes,
 /// GraphiQL and (default run) the `sandboxes`, with limits, timeouts and request ids.
 pub fn router(
     limits: &LimitsConfig,
-    schema: AppSchema,
+    api: Api,
     callbacks: Router,
     ops: Ops,
     sandboxes: Router,
@@ -63,7 +75,7 @@ pub fn router(
     let graphql = Router::new()
         .route("/graphql", post(graphql_post).get(graphql_get))
         .layer(RequestBodyLimitLayer::new(limits.graphql_body_bytes))
-        .with_state(schema.clone());
+        .with_state(api.clone());
     let ops = Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
@@ -80,7 +92,7 @@ pub fn router(
         ));
     let ws = Router::new()
         .route("/graphql/ws", get(graphql_ws))
-        .with_state(schema);
+        .with_state(api);
     Router::new()
         .merge(timed)
         .merge(ws)
@@ -106,11 +118,48 @@ fn http_error(status: StatusCode, code: &str, message: &str) -> Response {
         .into_response()
 }
 
-async fn graphql_post(
-    State(schema): State<AppSchema>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+/// The key of `Authorization: Bearer <key>`, if the request carries one.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, key) = value.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(key.trim())
+}
+
+/// The refusal of a request whose key was not accepted.
+fn auth_refusal(e: &AuthError) -> Response {
+    match e {
+        AuthError::Db(db) => {
+            tracing::error!(error = %db, "authenticating a request");
+            http_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+                "internal error",
+            )
+        }
+        _ => {
+            let mut resp = http_error(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", &e.to_string());
+            resp.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
+            resp
+        }
+    }
+}
+
+/// Who the request runs as, or the response refusing it.
+async fn authenticate(access: &AccessService, headers: &HeaderMap) -> Result<Caller, Response> {
+    access
+        .authenticate(bearer(headers))
+        .await
+        .map_err(|e| auth_refusal(&e))
+}
+
+async fn graphql_post(State(api): State<Api>, headers: HeaderMap, body: Bytes) -> Response {
+    let caller = match authenticate(&api.access, &headers).await {
+        Ok(c) => c,
+        Err(refusal) => return refusal,
+    };
     let json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -127,7 +176,7 @@ async fn graphql_post(
         );
     }
     let request: async_graphql::Request = match serde_json::from_slice(&body) {
-        Ok(r) => r,
+        Ok(r) => async_graphql::Request::data(r, caller),
         Err(e) => {
             return http_error(
                 StatusCode::BAD_REQUEST,
@@ -136,13 +185,17 @@ async fn graphql_post(
             );
         }
     };
-    Json(schema.execute(request).await).into_response()
+    Json(api.schema.execute(request).await).into_response()
 }
 
 /// GET runs queries only: a mutation over GET could be triggered by a link or an image.
-async fn graphql_get(State(schema): State<AppSchema>, req: Request) -> Response {
+async fn graphql_get(State(api): State<Api>, req: Request) -> Response {
+    let caller = match authenticate(&api.access, req.headers()).await {
+        Ok(c) => c,
+        Err(refusal) => return refusal,
+    };
     let request = match parse_query_string(req.uri().query().unwrap_or_default()) {
-        Ok(r) => r,
+        Ok(r) => r.data(caller),
         Err(e) => return http_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", &e.to_string()),
     };
     if let Ok(doc) = async_graphql::parser::parse_query(&request.query) {
@@ -165,20 +218,59 @@ async fn graphql_get(State(schema): State<AppSchema>, req: Request) -> Response 
             );
         }
     }
-    Json(schema.execute(request).await).into_response()
+    Json(api.schema.execute(request).await).into_response()
 }
 
+/// The key a graphql-ws client sent in its `connection_init` payload: `Authorization:
+/// Bearer <key>` as GraphiQL and most clients put their headers there (any capitalisation),
+/// or `apiKey`.
+fn init_key(payload: &serde_json::Value) -> Option<String> {
+    let map = payload.as_object()?;
+    if let Some(key) = map.get("apiKey").and_then(|v| v.as_str()) {
+        return Some(key.to_owned());
+    }
+    let value = map
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))?
+        .1
+        .as_str()?;
+    let (scheme, key) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| key.trim().to_owned())
+}
+
+/// graphql-ws: the key comes with `connection_init` (or, for clients that can set headers,
+/// with the upgrade request); a socket whose key is refused is closed (4403) before any
+/// subscription starts.
 async fn graphql_ws(
-    State(schema): State<AppSchema>,
+    State(api): State<Api>,
+    headers: HeaderMap,
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    let header_key = bearer(&headers).map(str::to_owned);
+    let access = api.access.clone();
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .max_message_size(64 * 1024)
         .on_upgrade(move |stream| {
-            GraphQLWebSocket::new(stream, schema, protocol)
-                .on_connection_init(|_| async { Ok(Data::default()) })
+            GraphQLWebSocket::new(stream, api.schema, protocol)
+                .on_connection_init(move |payload| async move {
+                    let key = init_key(&payload).or(header_key);
+                    match access.authenticate(key.as_deref()).await {
+                        Ok(caller) => {
+                            let mut data = Data::default();
+                            data.insert(caller);
+                            Ok(data)
+                        }
+                        Err(AuthError::Db(e)) => {
+                            tracing::error!(error = %e, "authenticating a websocket");
+                            Err(async_graphql::Error::new("internal error"))
+                        }
+                        Err(e) => Err(crate::graphql::unauthenticated(&e.to_string())),
+                    }
+                })
                 .keepalive_timeout(Duration::from_secs(60))
                 .serve()
         })

@@ -88,6 +88,8 @@ pub struct OrderFilter {
     pub provider: Option<ProviderId>,
     pub statuses: Vec<OrderStatus>,
     pub shop_id: Option<i64>,
+    /// Only orders of these shops (an API key restricted to them); None = no restriction.
+    pub within_shops: Option<Vec<i64>>,
 }
 
 impl OrderService {
@@ -160,6 +162,9 @@ impl OrderService {
         }
         if let Some(shop) = filter.shop_id {
             cond = cond.add(orders::Column::ShopId.eq(shop));
+        }
+        if let Some(shops) = &filter.within_shops {
+            cond = cond.add(orders::Column::ShopId.is_in(shops.iter().copied()));
         }
         if let Some(b) = before {
             cond = cond.add(orders::Column::Id.lt(b));

@@ -17,7 +17,7 @@ const LAYERS: &[&[&str]] = &[
     &["app"],
     &["http"],
     &["graphql", "callbacks"],
-    &["orders", "catalog"],
+    &["orders", "catalog", "access"],
     &["refusal"],
     &["providers", "outbox", "events", "db"],
     &["config"],

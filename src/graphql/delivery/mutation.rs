@@ -15,6 +15,10 @@ use super::{
     SimulateDeliveryStatusInput, StoreFailure, UpdateDeliveryShopInput, geo,
 };
 use crate::{
+    access::Scope,
+    graphql::access::{Need, check_order, check_quote, check_shop},
+};
+use crate::{
     domain::{self, delivery as net},
     graphql::{
         Services,
@@ -44,6 +48,7 @@ impl DeliveryMutation {
                 user_errors: bad_id("orderId", "an order id"),
             });
         };
+        check_order(ctx, id).await?;
         let (order, user_errors) = settle(run(st, id).await, Order)?;
         Ok(OrderPayload { order, user_errors })
     }
@@ -61,6 +66,7 @@ async fn courier_action(ctx: &Context<'_>, id: &ID, action: CourierAction) -> Re
 impl DeliveryMutation {
     /// Asks the store's courier network what a delivery costs. The quote can be dispatched
     /// until it expires (Dada: 3 minutes).
+    #[graphql(guard = "Need(Scope::Dispatch)")]
     async fn quote_delivery(
         &self,
         ctx: &Context<'_>,
@@ -79,6 +85,7 @@ impl DeliveryMutation {
                 user_errors: refused(errors),
             });
         };
+        check_shop(ctx, Some(d.shop_id))?;
         let (quoted, user_errors) = settle(st.orders.quote_delivery(d).await, |q| q)?;
         let Some(mut q) = quoted else {
             return Ok(QuoteDeliveryPayload {
@@ -98,6 +105,7 @@ impl DeliveryMutation {
 
     /// Dispatches a delivery: from a quote, or directly. The merchant's balance at the
     /// network pays for it.
+    #[graphql(guard = "Need(Scope::Dispatch)")]
     async fn dispatch_delivery(
         &self,
         ctx: &Context<'_>,
@@ -129,8 +137,13 @@ impl DeliveryMutation {
                 None
             }
         };
+        match &source {
+            Some(DispatchSource::Quote(id)) => check_quote(ctx, *id).await?,
+            Some(DispatchSource::Direct(d)) => check_shop(ctx, Some(d.shop_id))?,
+            None => {}
+        }
         let idempotency_key =
-            crate::graphql::resolve::idempotency_key(input.idempotency_key, &mut errors);
+            crate::graphql::resolve::idempotency_key(ctx, input.idempotency_key, &mut errors)?;
         let (Some(source), true) = (source, errors.is_empty()) else {
             return Ok(OrderPayload {
                 order: None,
@@ -147,6 +160,7 @@ impl DeliveryMutation {
 
     /// Sends again, as the same order, a delivery the network ended (cancelled, expired,
     /// returned or failed).
+    #[graphql(guard = "Need(Scope::Dispatch)")]
     async fn redispatch_delivery(
         &self,
         ctx: &Context<'_>,
@@ -159,6 +173,7 @@ impl DeliveryMutation {
     }
 
     /// Raises the courier's tip while the order waits for a courier.
+    #[graphql(guard = "Need(Scope::Dispatch)")]
     async fn add_tip(&self, ctx: &Context<'_>, input: AddTipInput) -> Result<OrderPayload> {
         let tip = domain::Money::from_fen(input.tip_fen);
         let note = input.note;
@@ -169,6 +184,7 @@ impl DeliveryMutation {
     }
 
     /// Appoints the delivery to a courier who recently served the store.
+    #[graphql(guard = "Need(Scope::Dispatch)")]
     async fn assign_courier(
         &self,
         ctx: &Context<'_>,
@@ -179,6 +195,7 @@ impl DeliveryMutation {
     }
 
     /// Withdraws an appointment the courier has not accepted yet.
+    #[graphql(guard = "Need(Scope::Dispatch)")]
     async fn unassign_courier(
         &self,
         ctx: &Context<'_>,
@@ -187,6 +204,7 @@ impl DeliveryMutation {
         courier_action(ctx, &input.order_id, CourierAction::Unassign).await
     }
 
+    #[graphql(guard = "Need(Scope::Dispatch)")]
     async fn complain_about_courier(
         &self,
         ctx: &Context<'_>,
@@ -197,6 +215,7 @@ impl DeliveryMutation {
     }
 
     /// Confirms the store got back the goods of an undeliverable order.
+    #[graphql(guard = "Need(Scope::Dispatch)")]
     async fn confirm_returned_goods(
         &self,
         ctx: &Context<'_>,
@@ -206,6 +225,7 @@ impl DeliveryMutation {
     }
 
     /// Answers a courier's request to cancel (see `Order.delivery.courierCancellation`).
+    #[graphql(guard = "Need(Scope::Dispatch)")]
     async fn respond_to_courier_cancellation(
         &self,
         ctx: &Context<'_>,
@@ -221,6 +241,7 @@ impl DeliveryMutation {
     /// Platforms' test environments only (Dada's simulation endpoints, WeChat's TEST
     /// company): moves the order as a courier would. The change arrives through the
     /// platform's callback, like a real one; the payload's order is as it was before.
+    #[graphql(guard = "Need(Scope::Dispatch)")]
     async fn simulate_delivery_status(
         &self,
         ctx: &Context<'_>,
@@ -234,6 +255,7 @@ impl DeliveryMutation {
     }
 
     /// What cancelling would cost now, without cancelling.
+    #[graphql(guard = "Need(Scope::Dispatch)")]
     async fn preview_cancellation(
         &self,
         ctx: &Context<'_>,
@@ -247,6 +269,7 @@ impl DeliveryMutation {
                 user_errors: bad_id("orderId", "an order id"),
             });
         };
+        check_order(ctx, id).await?;
         let (preview, user_errors) = settle(
             st.orders
                 .preview_cancellation(id, input.reason_id, input.reason)
@@ -261,6 +284,7 @@ impl DeliveryMutation {
     }
 
     /// Asks to bind our account at a courier company (reviewed by the company).
+    #[graphql(guard = "Need(Scope::Admin)")]
     async fn bind_delivery_account(
         &self,
         ctx: &Context<'_>,
@@ -280,6 +304,7 @@ impl DeliveryMutation {
     }
 
     /// Opens the instant-delivery service for the mini-program.
+    #[graphql(guard = "Need(Scope::Admin)")]
     async fn open_delivery_service(
         &self,
         ctx: &Context<'_>,
@@ -297,6 +322,7 @@ impl DeliveryMutation {
     }
 
     /// Registers stores at the network; each is accepted or refused on its own.
+    #[graphql(guard = "Need(Scope::Admin)")]
     async fn register_delivery_shops(
         &self,
         ctx: &Context<'_>,
@@ -359,6 +385,7 @@ impl DeliveryMutation {
     }
 
     /// Changes a store at the network; only the given fields change.
+    #[graphql(guard = "Need(Scope::Admin)")]
     async fn update_delivery_shop(
         &self,
         ctx: &Context<'_>,
@@ -396,6 +423,7 @@ impl DeliveryMutation {
     }
 
     /// Makes an existing store at the network (by its number) a `Shop` here.
+    #[graphql(guard = "Need(Scope::Admin)")]
     async fn import_delivery_shop(
         &self,
         ctx: &Context<'_>,
@@ -412,6 +440,7 @@ impl DeliveryMutation {
     }
 
     /// Opens a merchant account at the network.
+    #[graphql(guard = "Need(Scope::Admin)")]
     async fn register_delivery_merchant(
         &self,
         ctx: &Context<'_>,

@@ -8,6 +8,10 @@ use super::{
     RechargeChannel,
 };
 use crate::{
+    access::Scope,
+    graphql::access::{Need, check_quote, check_shop},
+};
+use crate::{
     domain,
     graphql::{
         errors::invalid,
@@ -23,6 +27,7 @@ pub struct DeliveryQuery;
 #[Object]
 impl DeliveryQuery {
     /// The reasons `cancelOrder` takes for a delivery (`reasonId`).
+    #[graphql(guard = "Need(Scope::Dispatch)")]
     async fn delivery_cancel_reasons(
         &self,
         ctx: &Context<'_>,
@@ -37,6 +42,7 @@ impl DeliveryQuery {
     }
 
     /// The reasons `complainAboutCourier` takes.
+    #[graphql(guard = "Need(Scope::Dispatch)")]
     async fn delivery_complaint_reasons(
         &self,
         ctx: &Context<'_>,
@@ -51,6 +57,7 @@ impl DeliveryQuery {
     }
 
     /// The cities the network serves, with their codes.
+    #[graphql(guard = "Need(Scope::Dispatch)")]
     async fn delivery_cities(
         &self,
         ctx: &Context<'_>,
@@ -60,6 +67,7 @@ impl DeliveryQuery {
     }
 
     /// The merchant's balances at the network.
+    #[graphql(guard = "Need(Scope::Admin)")]
     async fn delivery_balance(
         &self,
         ctx: &Context<'_>,
@@ -74,6 +82,7 @@ impl DeliveryQuery {
     }
 
     /// A payment page that tops up the freight balance by `amountFen`.
+    #[graphql(guard = "Need(Scope::Admin)")]
     async fn delivery_recharge_link(
         &self,
         ctx: &Context<'_>,
@@ -101,10 +110,12 @@ impl DeliveryQuery {
     }
 
     /// Couriers a delivery of this store can be appointed to (`assignCourier`).
+    #[graphql(guard = "Need(Scope::Dispatch)")]
     async fn appointable_couriers(&self, ctx: &Context<'_>, shop_id: ID) -> Result<Vec<Courier>> {
         let Some(id) = ids::decode(Kind::Shop, &shop_id) else {
             return Err(invalid("shopId is not a shop id"));
         };
+        check_shop(ctx, Some(id))?;
         read(
             ctx,
             async |s| s.orders.appointable_couriers(id).await,
@@ -114,6 +125,7 @@ impl DeliveryQuery {
     }
 
     /// The courier companies of a network of several (WeChat).
+    #[graphql(guard = "Need(Scope::Dispatch)")]
     async fn delivery_companies(
         &self,
         ctx: &Context<'_>,
@@ -128,6 +140,7 @@ impl DeliveryQuery {
     }
 
     /// Our accounts at those companies, with their review state.
+    #[graphql(guard = "Need(Scope::Admin)")]
     async fn bound_delivery_accounts(
         &self,
         ctx: &Context<'_>,
@@ -141,10 +154,12 @@ impl DeliveryQuery {
         .await
     }
 
+    #[graphql(guard = "Need(Scope::Dispatch)")]
     async fn delivery_quote(&self, ctx: &Context<'_>, id: ID) -> Result<Option<DeliveryQuote>> {
         let Some(id) = ids::decode(Kind::Quote, &id) else {
             return Err(invalid("id is not a quote id"));
         };
+        check_quote(ctx, id).await?;
         read(
             ctx,
             async |s| s.orders.quote(id).await,
