@@ -395,7 +395,7 @@ impl Config {
             // ORDERHUB_TEST_* belong to the test suite, not to the server.
             .merge(
                 Env::prefixed("ORDERHUB_")
-                    .filter(|k| !k.as_str().starts_with("test_"))
+                    .filter(|k| !k.as_str().to_ascii_lowercase().starts_with("test_"))
                     .split("__"),
             )
             .extract()

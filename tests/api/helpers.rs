@@ -141,6 +141,8 @@ pub struct TestApp {
     /// The database this instance uses (another instance can share it).
     pub database_url: String,
     pub http: reqwest::Client,
+    /// The API key [`TestApp::gql`] and [`TestApp::subscribe`] send (none: anonymous).
+    key: std::sync::Mutex<Option<String>>,
     shutdown: CancellationToken,
     handle: Option<JoinHandle<std::io::Result<()>>>,
     _dir: tempfile::TempDir,
@@ -182,6 +184,13 @@ pub fn test_config(dir: &std::path::Path, db_url: String) -> Config {
     c.outbox.initial_backoff_ms = 100;
     let _ = dir;
     c
+}
+
+fn app_db_config(url: &str) -> orderhub::config::DatabaseConfig {
+    orderhub::config::DatabaseConfig {
+        url: SecretString::from(url.to_owned()),
+        ..Default::default()
+    }
 }
 
 async fn database_url(backend: Backend, dir: &std::path::Path) -> String {
@@ -232,6 +241,12 @@ impl TestApp {
         tweak(&mut config);
         let database_url = secrecy::ExposeSecret::expose_secret(&config.database.url).to_owned();
         let imports = startup_dada_imports(&config);
+        let keys_required = !orderhub::access::anonymous_allowed(
+            !config.live(),
+            config.server.host.is_loopback(),
+            config.auth.anonymous,
+        );
+        let live = config.live();
         let app = Application::build(config).await.expect("app builds");
         let base = app.base_url().to_owned();
         let shutdown = app.shutdown_token();
@@ -240,10 +255,27 @@ impl TestApp {
             base,
             database_url,
             http: reqwest::Client::new(),
+            key: std::sync::Mutex::new(None),
             shutdown,
             handle: Some(handle),
             _dir: dir,
         };
+        if keys_required {
+            // A deployment that requires keys: the helpers call as an admin (tests of access
+            // control call with their own keys through `gql_as`).
+            let db = orderhub::db::connect(&app_db_config(&app.database_url), Default::default())
+                .await
+                .expect("connect for a key");
+            let issued = orderhub::access::AccessService::new(db, live, false)
+                .create_key(orderhub::access::NewKey {
+                    name: "test admin".into(),
+                    scopes: vec![orderhub::access::Scope::Admin],
+                    shops: None,
+                })
+                .await
+                .expect("an admin key");
+            app.use_key(&issued.secret);
+        }
         app.wait_dada_imports(&imports).await;
         app
     }
@@ -293,15 +325,31 @@ impl TestApp {
         started.elapsed()
     }
 
+    /// From now on, [`TestApp::gql`] and [`TestApp::subscribe`] call with this API key.
+    pub fn use_key(&self, key: &str) {
+        *self.key.lock().expect("key lock") = Some(key.to_owned());
+    }
+
+    fn key(&self) -> Option<String> {
+        self.key.lock().expect("key lock").clone()
+    }
+
     pub async fn gql(&self, query: &str, variables: Value) -> Value {
-        let resp = self
+        self.gql_as(self.key().as_deref(), query, variables).await.1
+    }
+
+    /// A POST /graphql with `key` (or none): the HTTP status and the JSON answer.
+    pub async fn gql_as(&self, key: Option<&str>, query: &str, variables: Value) -> (u16, Value) {
+        let mut req = self
             .http
             .post(format!("{}/graphql", self.base))
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .expect("POST /graphql");
-        resp.json().await.expect("JSON answer")
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(k) = key {
+            req = req.bearer_auth(k);
+        }
+        let resp = req.send().await.expect("POST /graphql");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.expect("JSON answer"))
     }
 
     /// `data` of a query that must succeed without errors.
@@ -469,7 +517,7 @@ impl TestApp {
     }
 
     pub async fn subscribe(&self, query: &str, variables: Value) -> Subscription {
-        Subscription::open(&self.base, query, variables).await
+        Subscription::open_as(&self.base, self.key().as_deref(), query, variables).await
     }
 }
 
@@ -489,7 +537,8 @@ pub struct Subscription {
 }
 
 impl Subscription {
-    pub async fn open(base: &str, query: &str, variables: Value) -> Self {
+    /// Opens one with `key` in the `connection_init` payload, as GraphiQL sends its headers.
+    pub async fn open_as(base: &str, key: Option<&str>, query: &str, variables: Value) -> Self {
         let url = format!("{}/graphql/ws", base.replacen("http", "ws", 1));
         let mut req = url.into_client_request().unwrap();
         req.headers_mut().insert(
@@ -499,11 +548,13 @@ impl Subscription {
         let (mut ws, _) = tokio_tungstenite::connect_async(req)
             .await
             .expect("ws connect");
-        ws.send(Message::text(
-            json!({"type": "connection_init"}).to_string(),
-        ))
-        .await
-        .unwrap();
+        let init = match key {
+            Some(k) => {
+                json!({"type": "connection_init", "payload": {"Authorization": format!("Bearer {k}")}})
+            }
+            None => json!({"type": "connection_init"}),
+        };
+        ws.send(Message::text(init.to_string())).await.unwrap();
         let ack = next_json(&mut ws).await;
         assert_eq!(ack["type"], "connection_ack", "{ack}");
         ws.send(Message::text(
