@@ -67,6 +67,13 @@ pub struct ServerConfig {
     /// Behind a reverse proxy: the header it puts the client's address in (its last entry is
     /// used), e.g. `x-forwarded-for`. Unset = the TCP peer is the caller.
     pub client_ip_header: Option<String>,
+    /// The proxies (addresses or CIDR blocks) `client_ip_header` is read from; from any other
+    /// peer the header is ignored. Required with `client_ip_header`.
+    pub trusted_proxies: Vec<String>,
+    /// Browser origins allowed to call `/graphql` and open `/graphql/ws` (CORS and the
+    /// websocket `Origin` check), e.g. `https://admin.example.com`. The server's own origin
+    /// (GraphiQL) is always allowed.
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for ServerConfig {
@@ -78,6 +85,8 @@ impl Default for ServerConfig {
             shutdown_grace_secs: 20,
             log_format: "pretty".into(),
             client_ip_header: None,
+            trusted_proxies: Vec::new(),
+            cors_origins: Vec::new(),
         }
     }
 }
@@ -107,6 +116,9 @@ pub struct LimitsConfig {
     pub max_query_depth: usize,
     pub max_query_complexity: usize,
     pub max_aliases: usize,
+    /// Fields of a document once its fragments are expanded (checked before validation, so
+    /// a fragment chain is refused at once).
+    pub max_document_fields: usize,
     /// Maximum body of a `/graphql` request.
     pub graphql_body_bytes: usize,
     /// Maximum body of a platform callback.
@@ -123,6 +135,7 @@ impl Default for LimitsConfig {
             max_query_depth: 16,
             max_query_complexity: 2_000,
             max_aliases: 30,
+            max_document_fields: 2_000,
             graphql_body_bytes: 64 * 1024,
             callback_body_bytes: 32 * 1024,
             request_timeout_secs: 30,

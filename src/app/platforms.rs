@@ -6,7 +6,10 @@ use std::{sync::Arc, time::Duration};
 
 use crate::{
     app::{StartupError, sandbox::Sandbox},
-    callbacks::{CallbackSettings, allow::AllowList},
+    callbacks::{
+        CallbackSettings,
+        allow::{AllowList, ClientAddress},
+    },
     config::{Config, WechatStoreConfig},
     domain::ProviderId,
     orders::DeliverySettings,
@@ -37,8 +40,13 @@ pub struct Platforms {
 
 impl Platforms {
     pub fn build(config: &Config, base_url: &str, sandbox: Sandbox) -> Result<Self, StartupError> {
+        let client = ClientAddress::parse(
+            config.server.client_ip_header.as_deref(),
+            &config.server.trusted_proxies,
+        )
+        .map_err(StartupError::Config)?;
         let callers = |list: &[String], setting: &str| {
-            AllowList::parse(list, config.server.client_ip_header.as_deref())
+            AllowList::parse(list, client.clone())
                 .map(Arc::new)
                 .map_err(|e| StartupError::Config(format!("{setting}: {e}")))
         };

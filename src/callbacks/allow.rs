@@ -1,7 +1,8 @@
 //! Caller allow-lists for platform callback routes. Dada's callback signature has no secret
 //! (anyone can compute it), so in production its routes should accept only Dada's addresses.
-//! The caller is the TCP peer, or, behind a proxy that says so, the last address the proxy
-//! appended to the configured header (the only entry a client cannot forge).
+//! The caller is the TCP peer, or, when the peer is one of our trusted proxies, the last
+//! address that proxy appended to the configured header (the only entry a client cannot
+//! forge). A header from any other peer is ignored: a client could write anything there.
 
 use std::{net::SocketAddr, sync::Arc};
 
@@ -15,29 +16,81 @@ use axum::{
 use ipnet::IpNet;
 use serde_json::json;
 
+/// How the caller's address is found: the TCP peer, or behind trusted proxies a header.
+#[derive(Clone, Debug, Default)]
+pub struct ClientAddress {
+    header: Option<HeaderName>,
+    proxies: Vec<IpNet>,
+}
+
+impl ClientAddress {
+    /// `header` (e.g. `x-forwarded-for`) is read only from `proxies`; a header without any
+    /// trusted proxy is a configuration error (it would be trusted from everyone or no one).
+    pub fn parse(header: Option<&str>, proxies: &[String]) -> Result<Self, String> {
+        let header = header
+            .map(|h| HeaderName::try_from(h).map_err(|_| format!("{h:?} is not a header name")))
+            .transpose()?;
+        let proxies = nets(proxies)?;
+        if header.is_some() && proxies.is_empty() {
+            return Err(
+                "server.client_ip_header needs server.trusted_proxies (the proxies that set it)"
+                    .into(),
+            );
+        }
+        Ok(Self { header, proxies })
+    }
+
+    /// The caller's address: the peer's, or the one a trusted proxy peer appended last.
+    pub fn of(&self, request: &Request) -> Option<std::net::IpAddr> {
+        let peer = request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())?;
+        let Some(h) = &self.header else {
+            return Some(peer);
+        };
+        if !self.proxies.iter().any(|n| n.contains(&peer)) {
+            return Some(peer);
+        }
+        request
+            .headers()
+            .get(h)?
+            .to_str()
+            .ok()?
+            .rsplit(',')
+            .next()?
+            .trim()
+            .parse()
+            .ok()
+    }
+}
+
+fn nets(entries: &[String]) -> Result<Vec<IpNet>, String> {
+    entries
+        .iter()
+        .map(|e| {
+            let e = e.trim();
+            e.parse::<IpNet>()
+                .or_else(|_| e.parse::<std::net::IpAddr>().map(IpNet::from))
+                .map_err(|_| format!("{e:?} is neither an IP address nor a CIDR block"))
+        })
+        .collect()
+}
+
 /// Who may call a route; empty = anyone.
 #[derive(Clone, Debug, Default)]
 pub struct AllowList {
     nets: Vec<IpNet>,
-    header: Option<HeaderName>,
+    client: ClientAddress,
 }
 
 impl AllowList {
-    /// Parses `entries` (addresses or CIDR blocks) and the optional client-address header.
-    pub fn parse(entries: &[String], header: Option<&str>) -> Result<Self, String> {
-        let nets = entries
-            .iter()
-            .map(|e| {
-                let e = e.trim();
-                e.parse::<IpNet>()
-                    .or_else(|_| e.parse::<std::net::IpAddr>().map(IpNet::from))
-                    .map_err(|_| format!("{e:?} is neither an IP address nor a CIDR block"))
-            })
-            .collect::<Result<_, _>>()?;
-        let header = header
-            .map(|h| HeaderName::try_from(h).map_err(|_| format!("{h:?} is not a header name")))
-            .transpose()?;
-        Ok(Self { nets, header })
+    /// Parses `entries` (addresses or CIDR blocks); callers are found by `client`.
+    pub fn parse(entries: &[String], client: ClientAddress) -> Result<Self, String> {
+        Ok(Self {
+            nets: nets(entries)?,
+            client,
+        })
     }
 
     pub fn is_open(&self) -> bool {
@@ -45,22 +98,7 @@ impl AllowList {
     }
 
     fn caller(&self, request: &Request) -> Option<std::net::IpAddr> {
-        if let Some(h) = &self.header {
-            return request
-                .headers()
-                .get(h)?
-                .to_str()
-                .ok()?
-                .rsplit(',')
-                .next()?
-                .trim()
-                .parse()
-                .ok();
-        }
-        request
-            .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip())
+        self.client.of(request)
     }
 
     fn allows(&self, request: &Request) -> bool {
@@ -112,14 +150,25 @@ mod tests {
     fn checks_the_peer_or_the_proxys_last_entry() {
         let open = AllowList::default();
         assert!(open.allows(&req("1.2.3.4:1", None)));
-        let list = AllowList::parse(&["10.0.0.0/8".into(), "192.168.1.5".into()], None).unwrap();
+        let direct = ClientAddress::default();
+        let list = AllowList::parse(&["10.0.0.0/8".into(), "192.168.1.5".into()], direct).unwrap();
         assert!(list.allows(&req("10.1.2.3:5", None)));
         assert!(list.allows(&req("192.168.1.5:5", None)));
         assert!(!list.allows(&req("192.168.1.6:5", None)));
-        let proxied = AllowList::parse(&["10.0.0.0/8".into()], Some("x-forwarded-for")).unwrap();
+        assert!(
+            !list.allows(&req("6.6.6.6:5", Some("10.0.0.9"))),
+            "no header is read without a proxy"
+        );
+        let behind = ClientAddress::parse(Some("x-forwarded-for"), &["127.0.0.1".into()]).unwrap();
+        let proxied = AllowList::parse(&["10.0.0.0/8".into()], behind).unwrap();
         assert!(proxied.allows(&req("127.0.0.1:1", Some("6.6.6.6, 10.0.0.9"))));
-        assert!(!proxied.allows(&req("10.0.0.1:1", Some("10.0.0.9, 6.6.6.6"))));
-        assert!(!proxied.allows(&req("10.0.0.1:1", None)));
-        assert!(AllowList::parse(&["nope".into()], None).is_err());
+        assert!(!proxied.allows(&req("127.0.0.1:1", Some("10.0.0.9, 6.6.6.6"))));
+        assert!(!proxied.allows(&req("127.0.0.1:1", None)));
+        assert!(
+            !proxied.allows(&req("6.6.6.6:1", Some("10.0.0.9"))),
+            "a header from an untrusted peer is ignored"
+        );
+        assert!(AllowList::parse(&["nope".into()], ClientAddress::default()).is_err());
+        assert!(ClientAddress::parse(Some("x-forwarded-for"), &[]).is_err());
     }
 }

@@ -20,8 +20,9 @@ use chrono::Utc;
 use entity::{category, price, shop};
 use futures::future::join_all;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait, sea_query::OnConflict,
+    ActiveValue::Set,
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+    sea_query::{Expr, ExprTrait, LikeExpr, OnConflict},
 };
 
 use crate::{
@@ -318,7 +319,15 @@ impl CatalogService {
             select = select.filter(shop::Column::CategoryExternalId.eq(c.as_str()));
         }
         if let Some(s) = &q.search {
-            select = select.filter(shop::Column::Title.contains(s.as_str()));
+            // The text is searched for as it is: LIKE's wildcards in it are escaped.
+            let escaped = s
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            select = select.filter(
+                Expr::col((shop::Entity, shop::Column::Title))
+                    .like(LikeExpr::new(format!("%{escaped}%")).escape('\\')),
+            );
         }
         let mut all = select.order_by_asc(shop::Column::Id).all(&self.db).await?;
         if let Some(p) = q.near {

@@ -1,7 +1,14 @@
-//! A limit async-graphql lacks: the number of aliased fields in one document, which
-//! otherwise lets a single request fan one expensive field out many times.
+//! Parsing, and the limits on a document's shape that must hold before async-graphql
+//! validates it: how many fields it expands to once every fragment spread is replaced by its
+//! fragment, how many of those carry an alias, how deeply it nests, and how many directives
+//! one field carries. A fragment chain (each fragment spreading the previous one twice, 27
+//! levels, about 1 KB) expands to 2^27 fields; async-graphql's own recursion-depth and
+//! directive checks, and then its validation, walk that expansion and take minutes of CPU.
+//! So this extension parses the document itself and measures it with each fragment's size
+//! memoised, in time linear in its text, and hands on only a document within the limits
+//! (async-graphql's expanding checks are not run; the same limits are kept here).
 
-use std::sync::Arc;
+use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::{
     ServerError, ServerResult, Variables,
@@ -9,61 +16,299 @@ use async_graphql::{
     parser::types::{ExecutableDocument, Selection, SelectionSet},
 };
 
-pub struct AliasLimit(pub usize);
+/// The document limits, from configuration.
+#[derive(Clone, Copy, Debug)]
+pub struct DocumentLimits {
+    /// Fields of the whole document once fragments are expanded.
+    pub max_fields: usize,
+    /// Aliased fields of the expanded document.
+    pub max_aliases: usize,
+    /// Nesting of selection sets, fragment spreads counted (async-graphql's "recursive
+    /// depth"; the schema's depth limit counts fields only and applies at validation).
+    pub max_nesting: usize,
+    /// Directives on one field.
+    pub max_directives: usize,
+}
 
-impl ExtensionFactory for AliasLimit {
+impl ExtensionFactory for DocumentLimits {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(AliasLimitExt(self.0))
+        Arc::new(*self)
     }
 }
 
-struct AliasLimitExt(usize);
-
-fn count(set: &SelectionSet) -> usize {
-    set.items
-        .iter()
-        .map(|s| match &s.node {
-            Selection::Field(f) => {
-                usize::from(f.node.alias.is_some()) + count(&f.node.selection_set.node)
-            }
-            Selection::InlineFragment(f) => count(&f.node.selection_set.node),
-            Selection::FragmentSpread(_) => 0,
-        })
-        .sum()
+/// Fields and aliased fields of an expanded selection (saturating: a chain can overflow),
+/// and how deeply its selection sets nest.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Size {
+    pub fields: usize,
+    pub aliases: usize,
+    pub nesting: usize,
 }
 
-pub fn aliases(doc: &ExecutableDocument) -> usize {
-    let ops: usize = doc
+impl Size {
+    fn add(self, other: Size) -> Size {
+        Size {
+            fields: self.fields.saturating_add(other.fields),
+            aliases: self.aliases.saturating_add(other.aliases),
+            nesting: self.nesting.max(other.nesting),
+        }
+    }
+
+    /// This size one selection set deeper.
+    fn nested(self) -> Size {
+        Size {
+            nesting: self.nesting + 1,
+            ..self
+        }
+    }
+}
+
+/// Why a document cannot be measured.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Unmeasurable {
+    /// A fragment spreads itself, directly or through others (validation refuses it too).
+    Cycle(String),
+}
+
+struct Measure<'a> {
+    doc: &'a ExecutableDocument,
+    done: HashMap<&'a str, Size>,
+    visiting: Vec<&'a str>,
+}
+
+impl<'a> Measure<'a> {
+    fn set(&mut self, set: &'a SelectionSet) -> Result<Size, Unmeasurable> {
+        let mut total = Size::default();
+        for item in &set.items {
+            let size = match &item.node {
+                Selection::Field(f) => {
+                    let own = Size {
+                        fields: 1,
+                        aliases: usize::from(f.node.alias.is_some()),
+                        nesting: 0,
+                    };
+                    if f.node.selection_set.node.items.is_empty() {
+                        own
+                    } else {
+                        own.add(self.set(&f.node.selection_set.node)?.nested())
+                    }
+                }
+                Selection::InlineFragment(f) => self.set(&f.node.selection_set.node)?.nested(),
+                Selection::FragmentSpread(s) => {
+                    self.fragment(s.node.fragment_name.node.as_str())?.nested()
+                }
+            };
+            total = total.add(size);
+        }
+        Ok(total)
+    }
+
+    fn fragment(&mut self, name: &'a str) -> Result<Size, Unmeasurable> {
+        if let Some(size) = self.done.get(name) {
+            return Ok(*size);
+        }
+        if self.visiting.contains(&name) {
+            return Err(Unmeasurable::Cycle(name.to_owned()));
+        }
+        // An unknown fragment is validation's to refuse; it adds nothing here.
+        let Some((key, fragment)) = self.doc.fragments.get_key_value(name) else {
+            return Ok(Size::default());
+        };
+        self.visiting.push(name);
+        let size = self.set(&fragment.node.selection_set.node)?;
+        self.visiting.pop();
+        self.done.insert(key.as_str(), size);
+        Ok(size)
+    }
+}
+
+/// The size of the document's operations once every fragment is expanded.
+pub fn measure(doc: &ExecutableDocument) -> Result<Size, Unmeasurable> {
+    let mut m = Measure {
+        doc,
+        done: HashMap::new(),
+        visiting: Vec::new(),
+    };
+    let mut total = Size::default();
+    for (_, op) in doc.operations.iter() {
+        total = total.add(m.set(&op.node.selection_set.node)?);
+    }
+    Ok(total)
+}
+
+fn refusal(code: &str, message: String) -> ServerError {
+    let mut e = ServerError::new(message, None);
+    let mut ext = async_graphql::ErrorExtensionValues::default();
+    ext.set("code", code);
+    e.extensions = Some(ext);
+    e
+}
+
+/// The most directives any one field of the document carries (no expansion needed: every
+/// field of every operation and fragment is looked at once).
+fn most_directives(doc: &ExecutableDocument) -> usize {
+    fn walk(set: &SelectionSet) -> usize {
+        set.items
+            .iter()
+            .map(|s| match &s.node {
+                Selection::Field(f) => f
+                    .node
+                    .directives
+                    .len()
+                    .max(walk(&f.node.selection_set.node)),
+                Selection::InlineFragment(f) => walk(&f.node.selection_set.node),
+                Selection::FragmentSpread(_) => 0,
+            })
+            .max()
+            .unwrap_or(0)
+    }
+    let ops = doc
         .operations
         .iter()
-        .map(|(_, op)| count(&op.node.selection_set.node))
-        .sum();
-    let frags: usize = doc
+        .map(|(_, op)| walk(&op.node.selection_set.node));
+    let frags = doc
         .fragments
         .values()
-        .map(|f| count(&f.node.selection_set.node))
-        .sum();
-    ops + frags
+        .map(|f| walk(&f.node.selection_set.node));
+    ops.chain(frags).max().unwrap_or(0)
+}
+
+/// Checks a parsed document against the limits: the refusal a client gets, if any.
+pub fn check(doc: &ExecutableDocument, limits: &DocumentLimits) -> Result<(), ServerError> {
+    let DocumentLimits {
+        max_fields,
+        max_aliases,
+        max_nesting,
+        max_directives,
+    } = *limits;
+    let size = match measure(doc) {
+        Ok(size) => size,
+        Err(Unmeasurable::Cycle(name)) => {
+            return Err(refusal(
+                "GRAPHQL_VALIDATION_FAILED",
+                format!("fragment {name} spreads itself"),
+            ));
+        }
+    };
+    if size.fields > max_fields {
+        return Err(refusal(
+            "QUERY_TOO_LARGE",
+            format!(
+                "the document expands to more than {max_fields} fields ({} with its fragments spread)",
+                size.fields
+            ),
+        ));
+    }
+    if size.aliases > max_aliases {
+        return Err(refusal(
+            "ALIAS_LIMIT",
+            format!("too many aliases ({} > {max_aliases})", size.aliases),
+        ));
+    }
+    if size.nesting > max_nesting {
+        return Err(refusal(
+            "QUERY_TOO_DEEP",
+            format!("the document nests deeper than {max_nesting} selection sets"),
+        ));
+    }
+    let directives = most_directives(doc);
+    if directives > max_directives {
+        return Err(refusal(
+            "GRAPHQL_VALIDATION_FAILED",
+            format!("a field carries {directives} directives (at most {max_directives})"),
+        ));
+    }
+    Ok(())
 }
 
 #[async_trait::async_trait]
-impl Extension for AliasLimitExt {
+impl Extension for DocumentLimits {
+    /// Parses and checks the document in place of async-graphql's parse step (whose checks
+    /// expand fragments); `next` is deliberately not run.
     async fn parse_query(
         &self,
-        ctx: &ExtensionContext<'_>,
+        _ctx: &ExtensionContext<'_>,
         query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
+        _variables: &Variables,
+        _next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        let doc = next.run(ctx, query, variables).await?;
-        let n = aliases(&doc);
-        if n > self.0 {
-            let mut e = ServerError::new(format!("too many aliases ({n} > {})", self.0), None);
-            let mut ext = async_graphql::ErrorExtensionValues::default();
-            ext.set("code", "ALIAS_LIMIT");
-            e.extensions = Some(ext);
-            return Err(e);
-        }
+        let doc = async_graphql::parser::parse_query(query)?;
+        check(&doc, self)?;
         Ok(doc)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fragment chain: `F0 { __typename }`, `Fn { ...Fn-1 ...Fn-1 }`.
+    pub(super) fn chain(levels: usize) -> String {
+        let mut q = String::from("query { ...F0 }\nfragment F0 on Query { __typename }\n");
+        for i in 1..=levels {
+            q.push_str(&format!(
+                "fragment F{i} on Query {{ ...F{p} ...F{p} }}\n",
+                p = i - 1
+            ));
+        }
+        q.replace("query { ...F0 }", &format!("query {{ ...F{levels} }}"))
+    }
+
+    #[test]
+    fn fragment_chains_are_measured_not_expanded() {
+        let doc = async_graphql::parser::parse_query(chain(27)).unwrap();
+        assert_eq!(measure(&doc).unwrap().fields, 1 << 27);
+        let doc = async_graphql::parser::parse_query(chain(200)).unwrap();
+        assert_eq!(measure(&doc).unwrap().fields, usize::MAX, "saturates");
+        assert!(check(&doc, &LIMITS).is_err());
+    }
+
+    #[test]
+    fn aliases_count_through_fragments() {
+        let q = "query { ...A ...A } fragment A on Query { a: __typename b: __typename }";
+        let doc = async_graphql::parser::parse_query(q).unwrap();
+        assert_eq!(
+            measure(&doc).unwrap(),
+            Size {
+                fields: 4,
+                aliases: 4,
+                nesting: 1
+            }
+        );
+        let three = DocumentLimits {
+            max_aliases: 3,
+            ..LIMITS
+        };
+        assert!(check(&doc, &three).is_err());
+        let four = DocumentLimits {
+            max_aliases: 4,
+            ..LIMITS
+        };
+        assert!(check(&doc, &four).is_ok());
+    }
+
+    const LIMITS: DocumentLimits = DocumentLimits {
+        max_fields: 2_000,
+        max_aliases: 30,
+        max_nesting: 32,
+        max_directives: 10,
+    };
+
+    #[test]
+    fn nesting_and_directives() {
+        let deep = format!("{{ {}__typename{} }}", "a { ".repeat(40), " }".repeat(40));
+        let doc = async_graphql::parser::parse_query(deep).unwrap();
+        assert_eq!(measure(&doc).unwrap().nesting, 40);
+        assert!(check(&doc, &LIMITS).is_err());
+        let q = format!("{{ __typename {} }}", "@skip(if: false) ".repeat(11));
+        let doc = async_graphql::parser::parse_query(q).unwrap();
+        assert!(check(&doc, &LIMITS).is_err());
+    }
+
+    #[test]
+    fn cycles_are_refused() {
+        let q = "query { ...A } fragment A on Query { ...B } fragment B on Query { ...A }";
+        let doc = async_graphql::parser::parse_query(q).unwrap();
+        assert!(matches!(measure(&doc), Err(Unmeasurable::Cycle(_))));
     }
 }

@@ -72,9 +72,12 @@ pub fn build(limits: &LimitsConfig, services: Option<Services>) -> AppSchema {
     let mut builder = Schema::build(Query::default(), Mutation::default(), Subscription)
         .limit_depth(limits.max_query_depth)
         .limit_complexity(limits.max_query_complexity)
-        .limit_recursive_depth(32)
-        .limit_directives(10)
-        .extension(limits::AliasLimit(limits.max_aliases))
+        .extension(limits::DocumentLimits {
+            max_fields: limits.max_document_fields,
+            max_aliases: limits.max_aliases,
+            max_nesting: 32,
+            max_directives: 10,
+        })
         .extension(access::Audit)
         .data(MaxPageSize(limits.max_page_size));
     if let Some(services) = services {

@@ -61,6 +61,9 @@ fn reported<T>(ctx: &Context<'_>, got: Partial<T>) -> T {
     got.data
 }
 
+/// The longest `search` text taken (a shop title is far shorter).
+const MAX_SEARCH_CHARS: usize = 100;
+
 fn page_size(ctx: &Context<'_>, first: Option<i32>) -> Result<usize> {
     let MaxPageSize(max) = *ctx.data::<MaxPageSize>()?;
     match first {
@@ -145,6 +148,15 @@ impl Query {
             None => None,
         };
         let nonblank = |s: Option<String>| s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+        if filter
+            .search
+            .as_ref()
+            .is_some_and(|s| s.chars().count() > MAX_SEARCH_CHARS)
+        {
+            return Err(invalid(format!(
+                "search is too long ({MAX_SEARCH_CHARS} characters at most)"
+            )));
+        }
         let query = ShopQuery {
             city: nonblank(filter.city),
             category,

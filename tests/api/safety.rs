@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::{
     helpers::{Backend, TestApp},
@@ -166,6 +166,51 @@ async fn bad_requests_get_clear_errors(app: TestApp) {
     assert_eq!(v["errors"][0]["extensions"]["code"], "ALIAS_LIMIT", "{v}");
     let v = app.gql("{ orders(first: 100) { edges { node { events { id } items { name } shop { prices { id } } } } } }", json!({})).await;
     assert!(v.get("errors").is_none(), "{v}");
+
+    // Aliases are counted through fragments.
+    let v = app
+        .gql(
+            &format!(
+                "{{ ...A ...A }} fragment A on Query {{ {} }}",
+                (0..20)
+                    .map(|i| format!("a{i}: providers {{ id }} "))
+                    .collect::<String>()
+            ),
+            json!({}),
+        )
+        .await;
+    assert_eq!(v["errors"][0]["extensions"]["code"], "ALIAS_LIMIT", "{v}");
+
+    // The fragment chain (about 1 KB, 2^27 fields expanded) is refused before validation;
+    // the server answers the next request as usual.
+    let mut chain = String::from("query { ...F27 } fragment F0 on Query { __typename } ");
+    for i in 1..=27 {
+        chain.push_str(&format!(
+            "fragment F{i} on Query {{ ...F{p} ...F{p} }} ",
+            p = i - 1
+        ));
+    }
+    let v = app.gql(&chain, json!({})).await;
+    assert_eq!(
+        v["errors"][0]["extensions"]["code"], "QUERY_TOO_LARGE",
+        "{v}"
+    );
+    assert!(v.get("data").is_none_or(Value::is_null), "{v}");
+    let v = app.gql("{ __typename }", json!({})).await;
+    assert_eq!(v["data"]["__typename"], "Query");
+
+    // A very long search is a clear refusal, not a database error; LIKE's wildcards are
+    // searched for as text.
+    let q = "query($s: String) { shops(filter: {search: $s}, first: 5) { edges { node { id } } } }";
+    let v = app.gql(q, json!({"s": "%".repeat(5_000)})).await;
+    assert_eq!(v["errors"][0]["extensions"]["code"], "INVALID_INPUT", "{v}");
+    let v = app.gql(q, json!({"s": "%_%"})).await;
+    assert!(v.get("errors").is_none(), "{v}");
+    assert_eq!(
+        v["data"]["shops"]["edges"],
+        json!([]),
+        "no title holds the text `%_%`: {v}"
+    );
 }
 on_every_backend!(bad_requests_test, bad_requests_get_clear_errors);
 
