@@ -127,6 +127,9 @@ pub struct LimitsConfig {
     pub request_timeout_secs: u64,
     /// Largest page a connection field returns.
     pub max_page_size: usize,
+    /// Whether `__schema`/`__type` introspection is served (GraphiQL's docs need it; switch
+    /// it off for a public deployment whose clients ship their schema).
+    pub introspection: bool,
 }
 
 impl Default for LimitsConfig {
@@ -140,6 +143,7 @@ impl Default for LimitsConfig {
             callback_body_bytes: 32 * 1024,
             request_timeout_secs: 30,
             max_page_size: 100,
+            introspection: true,
         }
     }
 }

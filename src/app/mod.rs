@@ -144,8 +144,15 @@ impl Application {
             db,
             statements,
             metrics: metrics_handle(),
+            access: access.clone(),
         };
-        let api = http::Api { schema, access };
+        let origins =
+            http::Api::origins(&config.server.cors_origins).map_err(StartupError::Config)?;
+        let api = http::Api {
+            schema,
+            access,
+            origins: Arc::new(origins),
+        };
         let router = http::router(&config.limits, api, callbacks, ops, sandboxes);
         Ok(Self {
             listener,

@@ -80,6 +80,9 @@ pub fn build(limits: &LimitsConfig, services: Option<Services>) -> AppSchema {
         })
         .extension(access::Audit)
         .data(MaxPageSize(limits.max_page_size));
+    if !limits.introspection {
+        builder = builder.disable_introspection();
+    }
     if let Some(services) = services {
         builder = builder
             .data(loaders::Loaders::new(services.orders.db().clone()))

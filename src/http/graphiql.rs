@@ -120,7 +120,17 @@ pub fn router() -> Router {
 }
 
 async fn page() -> Response {
-    ([(header::CACHE_CONTROL, "no-cache")], Html(page_html())).into_response()
+    (
+        [
+            (header::CACHE_CONTROL, "no-cache".to_owned()),
+            (header::CONTENT_SECURITY_POLICY, content_security_policy()),
+            (header::X_FRAME_OPTIONS, "DENY".to_owned()),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+            (header::REFERRER_POLICY, "no-referrer".to_owned()),
+        ],
+        Html(page_html()),
+    )
+        .into_response()
 }
 
 async fn asset(Path(file): Path<String>) -> Response {
@@ -169,11 +179,65 @@ fn asset_tags() -> String {
     tags
 }
 
-fn page_html() -> String {
-    // A JSON string is a valid JS string literal; escape `<` so nothing can close the <script>.
+/// The page's one inline script: a fetcher per set of headers from the headers editor, so
+/// the same `Authorization` goes with queries over HTTP and, as the `connection_init`
+/// payload, with subscriptions over graphql-ws.
+fn inline_script() -> String {
     let default_query = serde_json::to_string(DEFAULT_QUERY)
         .expect("a str serializes")
         .replace('<', "\\u003c");
+    format!(
+        r#"
+    (function () {{
+      var wsScheme = window.location.protocol === "https:" ? "wss:" : "ws:";
+      var subscriptionUrl = wsScheme + "//" + window.location.host + "/graphql/ws";
+      var fetchers = {{}};
+      function fetcherFor(headers) {{
+        var key = JSON.stringify(headers || {{}});
+        if (!fetchers[key]) {{
+          fetchers[key] = GraphiQL.createFetcher({{
+            url: "/graphql",
+            subscriptionUrl: subscriptionUrl,
+            wsConnectionParams: headers || {{}}
+          }});
+        }}
+        return fetchers[key];
+      }}
+      var fetcher = function (params, opts) {{
+        return fetcherFor(opts && opts.headers)(params, opts);
+      }};
+      var root = ReactDOM.createRoot(document.getElementById("graphiql"));
+      root.render(
+        React.createElement(GraphiQL, {{
+          fetcher: fetcher,
+          defaultQuery: {default_query},
+          isHeadersEditorEnabled: true,
+          shouldPersistHeaders: false,
+          defaultEditorToolsVisibility: true
+        }})
+      );
+    }})();
+  "#
+    )
+}
+
+/// The page's Content-Security-Policy: its scripts from here (or the pinned CDN files when
+/// not bundled) plus the one inline script by its hash; connections to this origin only; no
+/// framing, no forms, no plugins.
+fn content_security_policy() -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let hash = base64::engine::general_purpose::STANDARD
+        .encode(sha2::Sha256::digest(inline_script().as_bytes()));
+    let cdn = if BUNDLED { "" } else { " https://unpkg.com" };
+    format!(
+        "default-src 'none'; script-src 'self' 'sha256-{hash}'{cdn}; style-src 'self' 'unsafe-inline'{cdn}; \
+         img-src 'self' data:; font-src 'self' data:{cdn}; connect-src 'self' ws: wss:; \
+         frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+    )
+}
+
+fn page_html() -> String {
     format!(
         r#"<!doctype html>
 <html lang="en">
@@ -190,29 +254,12 @@ fn page_html() -> String {
 {tags}</head>
 <body>
   <div id="graphiql"><div class="loading">Loading GraphiQL…</div></div>
-  <script>
-    (function () {{
-      var wsScheme = window.location.protocol === "https:" ? "wss:" : "ws:";
-      var fetcher = GraphiQL.createFetcher({{
-        url: "/graphql",
-        subscriptionUrl: wsScheme + "//" + window.location.host + "/graphql/ws"
-      }});
-      var root = ReactDOM.createRoot(document.getElementById("graphiql"));
-      root.render(
-        React.createElement(GraphiQL, {{
-          fetcher: fetcher,
-          defaultQuery: {default_query},
-          isHeadersEditorEnabled: true,
-          shouldPersistHeaders: false,
-          defaultEditorToolsVisibility: true
-        }})
-      );
-    }})();
-  </script>
+  <script>{script}</script>
 </body>
 </html>
 "#,
         tags = asset_tags(),
+        script = inline_script(),
     )
 }
 

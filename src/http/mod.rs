@@ -23,7 +23,7 @@ use axum::{
     Json, Router,
     body::Bytes,
     extract::{MatchedPath, Request, State, WebSocketUpgrade},
-    http::{HeaderMap, HeaderName, StatusCode, header},
+    http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -32,6 +32,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use sea_orm::DatabaseConnection;
 use serde_json::json;
 use tower_http::{
+    cors::{AllowOrigin, CorsLayer},
     limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     timeout::TimeoutLayer,
@@ -54,13 +55,51 @@ pub struct Ops {
     /// This instance's SQL statement count.
     pub statements: Arc<AtomicU64>,
     pub metrics: Option<PrometheusHandle>,
+    /// `/metrics` is for admin keys (or the anonymous development caller) only.
+    pub access: AccessService,
 }
 
-/// What the GraphQL routes need: the schema, and who may call it.
+/// What the GraphQL routes need: the schema, who may call it, and the browser origins
+/// allowed besides the server's own.
 #[derive(Clone)]
 pub struct Api {
     pub schema: AppSchema,
     pub access: AccessService,
+    pub origins: Arc<Vec<HeaderValue>>,
+}
+
+impl Api {
+    /// Parses `server.cors_origins` (`https://host[:port]`, no path).
+    pub fn origins(list: &[String]) -> Result<Vec<HeaderValue>, String> {
+        list.iter()
+            .map(|o| {
+                let o = o.trim().trim_end_matches('/');
+                let ok = (o.starts_with("https://") || o.starts_with("http://"))
+                    && !o["https://".len().min(o.len())..].contains('/');
+                HeaderValue::from_str(o).ok().filter(|_| ok).ok_or_else(|| {
+                    format!("server.cors_origins: {o:?} is not an origin (scheme://host[:port])")
+                })
+            })
+            .collect()
+    }
+
+    /// A browser page may talk to us: same origin (the `Origin` names the host it
+    /// connected to), or an origin on the list. A request without `Origin` is not a browser's.
+    fn origin_allowed(&self, headers: &HeaderMap) -> bool {
+        let Some(origin) = headers.get(header::ORIGIN) else {
+            return true;
+        };
+        if self.origins.iter().any(|o| o == origin) {
+            return true;
+        }
+        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+        let authority = origin
+            .to_str()
+            .ok()
+            .and_then(|o| o.split_once("://"))
+            .map(|(_, a)| a);
+        matches!((host, authority), (Some(h), Some(a)) if h.eq_ignore_ascii_case(a))
+    }
 }
 
 /// The whole HTTP surface: GraphQL, the platforms' `callbacks` routes, operations routes,
@@ -72,9 +111,16 @@ pub fn router(
     ops: Ops,
     sandboxes: Router,
 ) -> Router {
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::list(api.origins.iter().cloned()))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, REQUEST_ID])
+        .expose_headers([REQUEST_ID])
+        .max_age(Duration::from_secs(600));
     let graphql = Router::new()
         .route("/graphql", post(graphql_post).get(graphql_get))
         .layer(RequestBodyLimitLayer::new(limits.graphql_body_bytes))
+        .layer(cors)
         .with_state(api.clone());
     let ops = Router::new()
         .route("/healthz", get(healthz))
@@ -249,6 +295,14 @@ async fn graphql_ws(
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    if !api.origin_allowed(&headers) {
+        tracing::warn!(origin = ?headers.get(header::ORIGIN), "websocket from a page of another origin refused");
+        return http_error(
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+            "this origin may not open the websocket (server.cors_origins)",
+        );
+    }
     let header_key = bearer(&headers).map(str::to_owned);
     let access = api.access.clone();
     upgrade
@@ -290,8 +344,20 @@ async fn healthz(State(ops): State<Ops>) -> Response {
     }
 }
 
-/// Prometheus text: the process-wide metrics plus this instance's SQL statement count.
-async fn metrics_text(State(ops): State<Ops>) -> Response {
+/// Prometheus text: the process-wide metrics plus this instance's SQL statement count. For
+/// admin keys only (Prometheus sends one with `authorization: {credentials: …}`).
+async fn metrics_text(State(ops): State<Ops>, headers: HeaderMap) -> Response {
+    match authenticate(&ops.access, &headers).await {
+        Ok(caller) if caller.allows(crate::access::Scope::Admin) => {}
+        Ok(_) => {
+            return http_error(
+                StatusCode::FORBIDDEN,
+                "FORBIDDEN",
+                "/metrics needs a key with the admin scope",
+            );
+        }
+        Err(refusal) => return refusal,
+    }
     let mut body = ops.metrics.as_ref().map(|h| h.render()).unwrap_or_default();
     body.push_str(&format!(
         "# TYPE orderhub_db_statements_total counter\norderhub_db_statements_total {}\n",

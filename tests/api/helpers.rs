@@ -330,6 +330,12 @@ impl TestApp {
         *self.key.lock().expect("key lock") = Some(key.to_owned());
     }
 
+    /// The key the helpers call with (a deployment that requires keys gets an admin one).
+    pub fn key_for_tests(&self) -> String {
+        self.key()
+            .expect("this app requires keys, so the helpers hold one")
+    }
+
     fn key(&self) -> Option<String> {
         self.key.lock().expect("key lock").clone()
     }
