@@ -28,6 +28,8 @@ pub struct DocumentLimits {
     pub max_nesting: usize,
     /// Directives on one field.
     pub max_directives: usize,
+    /// Whether `__schema` and `__type` may be asked for.
+    pub introspection: bool,
 }
 
 impl ExtensionFactory for DocumentLimits {
@@ -144,23 +146,26 @@ fn refusal(code: &str, message: String) -> ServerError {
     e
 }
 
-/// The most directives any one field of the document carries (no expansion needed: every
-/// field of every operation and fragment is looked at once).
-fn most_directives(doc: &ExecutableDocument) -> usize {
-    fn walk(set: &SelectionSet) -> usize {
+/// The most directives any one field of the document carries, and whether any field is an
+/// introspection root (no expansion needed: every field of every operation and fragment is
+/// looked at once).
+fn fields_survey(doc: &ExecutableDocument) -> (usize, bool) {
+    fn walk(set: &SelectionSet) -> (usize, bool) {
         set.items
             .iter()
             .map(|s| match &s.node {
-                Selection::Field(f) => f
-                    .node
-                    .directives
-                    .len()
-                    .max(walk(&f.node.selection_set.node)),
+                Selection::Field(f) => {
+                    let (below, intro) = walk(&f.node.selection_set.node);
+                    let name = f.node.name.node.as_str();
+                    (
+                        f.node.directives.len().max(below),
+                        intro || name == "__schema" || name == "__type",
+                    )
+                }
                 Selection::InlineFragment(f) => walk(&f.node.selection_set.node),
-                Selection::FragmentSpread(_) => 0,
+                Selection::FragmentSpread(_) => (0, false),
             })
-            .max()
-            .unwrap_or(0)
+            .fold((0, false), |(d, i), (d2, i2)| (d.max(d2), i || i2))
     }
     let ops = doc
         .operations
@@ -170,7 +175,8 @@ fn most_directives(doc: &ExecutableDocument) -> usize {
         .fragments
         .values()
         .map(|f| walk(&f.node.selection_set.node));
-    ops.chain(frags).max().unwrap_or(0)
+    ops.chain(frags)
+        .fold((0, false), |(d, i), (d2, i2)| (d.max(d2), i || i2))
 }
 
 /// Checks a parsed document against the limits: the refusal a client gets, if any.
@@ -180,6 +186,7 @@ pub fn check(doc: &ExecutableDocument, limits: &DocumentLimits) -> Result<(), Se
         max_aliases,
         max_nesting,
         max_directives,
+        ..
     } = *limits;
     let size = match measure(doc) {
         Ok(size) => size,
@@ -211,7 +218,13 @@ pub fn check(doc: &ExecutableDocument, limits: &DocumentLimits) -> Result<(), Se
             format!("the document nests deeper than {max_nesting} selection sets"),
         ));
     }
-    let directives = most_directives(doc);
+    let (directives, introspects) = fields_survey(doc);
+    if introspects && !limits.introspection {
+        return Err(refusal(
+            "INTROSPECTION_DISABLED",
+            "introspection is switched off on this server (limits.introspection)".into(),
+        ));
+    }
     if directives > max_directives {
         return Err(refusal(
             "GRAPHQL_VALIDATION_FAILED",
@@ -292,6 +305,7 @@ mod tests {
         max_aliases: 30,
         max_nesting: 32,
         max_directives: 10,
+        introspection: true,
     };
 
     #[test]

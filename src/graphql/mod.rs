@@ -77,6 +77,7 @@ pub fn build(limits: &LimitsConfig, services: Option<Services>) -> AppSchema {
             max_aliases: limits.max_aliases,
             max_nesting: 32,
             max_directives: 10,
+            introspection: limits.introspection,
         })
         .extension(access::Audit)
         .data(MaxPageSize(limits.max_page_size));

@@ -492,15 +492,11 @@ impl TestApp {
     }
 
     pub async fn metric(&self, name: &str) -> f64 {
-        let text = self
-            .http
-            .get(format!("{}/metrics", self.base))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let mut req = self.http.get(format!("{}/metrics", self.base));
+        if let Some(k) = self.key() {
+            req = req.bearer_auth(k);
+        }
+        let text = req.send().await.unwrap().text().await.unwrap();
         text.lines()
             .find_map(|l| {
                 l.strip_prefix(name)

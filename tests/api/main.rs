@@ -13,6 +13,7 @@ mod catalog;
 mod dada;
 mod dada_rules;
 mod daojia58;
+mod edge;
 mod loaders;
 mod orders;
 mod safety;
