@@ -1272,6 +1272,24 @@ async fn control_routes_refuse_nonsense() {
         sim.put("/push-url", json!({ "url": "ftp://x" })).await.0,
         400
     );
+    // The simulator signs what it pushes: it pushes to this machine only.
+    for elsewhere in [
+        "http://example.com/intake",
+        "http://10.0.0.8/intake",
+        "http://[::2]/x",
+    ] {
+        assert_eq!(
+            sim.put("/push-url", json!({ "url": elsewhere })).await.0,
+            400,
+            "{elsewhere}"
+        );
+    }
+    assert_eq!(
+        sim.put("/push-url", json!({ "url": "http://localhost:9/intake" }))
+            .await
+            .0,
+        200
+    );
     assert_eq!(
         sim.control(reqwest::Method::GET, "/updates?orderId=x", None)
             .await

@@ -146,6 +146,39 @@ pub fn check(config: &Config) -> Result<(), StartupError> {
                 .into(),
         ));
     }
+    if config.sandbox.enabled {
+        let real = [
+            (
+                "daoway",
+                config.daoway.enabled && config.daoway.base_url.is_some(),
+            ),
+            (
+                "dada",
+                config.dada.enabled && config.dada.base_url.is_some(),
+            ),
+            (
+                "wechat",
+                config.wechat.enabled && config.wechat.base_url.is_some(),
+            ),
+            (
+                "daojia58",
+                config.daojia58.enabled && config.daojia58.base_url.is_some(),
+            ),
+        ];
+        let named: Vec<String> = real
+            .iter()
+            .filter(|(_, set)| *set)
+            .map(|(p, _)| format!("{p}.base_url"))
+            .collect();
+        if !named.is_empty() {
+            return Err(StartupError::Config(format!(
+                "sandbox mode is on, but {} is set: a deployment talks to the sandboxes or to \
+                 real platforms, never both (set sandbox.enabled = false for real use, and \
+                 enabled = false on the platforms you do not use)",
+                named.join(" and ")
+            )));
+        }
+    }
     Ok(())
 }
 

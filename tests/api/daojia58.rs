@@ -1415,8 +1415,14 @@ postgres_only! {
         let a = TestApp::spawn(Backend::Postgres).await;
         let db_url = a.database_url.clone();
         let sandbox_api = dj(&a, "/api/v1");
+        // The second instance talks to 58 only, as a real deployment would: the first one's
+        // sandbox stands in for the platform.
         let b = TestApp::spawn_with(Backend::Postgres, |c| {
             c.database.url = SecretString::from(db_url);
+            c.sandbox.enabled = false;
+            c.daoway.enabled = false;
+            c.dada.enabled = false;
+            c.wechat.enabled = false;
             c.daojia58.base_url = Some(sandbox_api);
             c.daojia58.service_key = Some(SERVICE_KEY.to_owned());
             c.daojia58.service_secret = Some(SecretString::from(SERVICE_SECRET.to_owned()));

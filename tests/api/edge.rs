@@ -180,3 +180,22 @@ async fn metrics_are_for_admins_and_graphiql_is_locked_down() {
     let (_, v) = app.gql_as(Some(&admin), "{ __typename }", json!({})).await;
     assert_eq!(v["data"]["__typename"], "Query");
 }
+
+/// Sandboxes and real platforms never mix: a real base URL in sandbox mode is a start-up
+/// error naming the setting.
+#[tokio::test]
+async fn sandbox_mode_with_a_real_platform_does_not_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("mix.db").display());
+    let mut config = crate::helpers::test_config(dir.path(), url);
+    config.dada.base_url = Some("https://newopen.imdada.cn".into());
+    let refused = orderhub::Application::build(config)
+        .await
+        .err()
+        .map(|e| e.to_string());
+    let refused = refused.expect("refused");
+    assert!(
+        refused.contains("sandbox mode is on") && refused.contains("dada.base_url"),
+        "{refused}"
+    );
+}

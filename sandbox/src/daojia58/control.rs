@@ -309,10 +309,8 @@ struct PushUrlBody {
 /// `{"url": "http://…"}` sets our intake; `{"url": null}` stops pushing (attempts wait).
 async fn put_push_url(State(inner): State<Arc<Inner>>, bytes: Bytes) -> Answer {
     let PushUrlBody { url } = body(&bytes)?;
-    if let Some(url) = &url
-        && reqwest::Url::parse(url).map_or(true, |u| !matches!(u.scheme(), "http" | "https"))
-    {
-        return Err(bad_request("url must be an http(s) URL"));
+    if let Some(url) = &url {
+        crate::kit::control::loopback_url(url)?;
     }
     inner.state().push_url = url.clone();
     inner.wake.notify_one();

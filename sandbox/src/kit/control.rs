@@ -47,6 +47,30 @@ pub fn refuse(status: StatusCode, error: impl Into<String>) -> Refusal {
     }
 }
 
+/// A URL the control routes may make the simulator call: http(s) on this machine only, so a
+/// control route can never turn the simulator into a client of anything else (it signs what it
+/// sends with the platform's secrets).
+pub fn loopback_url(url: &str) -> Result<(), Refusal> {
+    let parsed = reqwest::Url::parse(url).map_err(|_| bad_request("url is not a URL"))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(bad_request("url must be an http(s) URL"));
+    }
+    let host = parsed.host_str().unwrap_or_default();
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if loopback {
+        Ok(())
+    } else {
+        Err(bad_request(
+            "url must point at this machine (127.0.0.1, ::1 or localhost): the sandbox sends only to a local orderhub",
+        ))
+    }
+}
+
 /// 400 with `error`.
 pub fn bad_request(error: impl Into<String>) -> Refusal {
     refuse(StatusCode::BAD_REQUEST, error)

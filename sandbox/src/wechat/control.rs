@@ -301,7 +301,10 @@ async fn verify_url(State(inner): State<Arc<Inner>>, bytes: Bytes) -> Answer {
     let request: VerifyBody = body(&bytes)?;
     let url =
         match request.url {
-            Some(url) => url,
+            Some(url) => {
+                crate::kit::control::loopback_url(&url)?;
+                url
+            }
             None => inner.state().push_url.clone().ok_or_else(|| {
                 refuse(StatusCode::BAD_REQUEST, "no url given and no push URL set")
             })?,
@@ -444,7 +447,6 @@ struct CompanyView {
     delivery_id: String,
     name: String,
     shopid: String,
-    app_secret: String,
     bound: bool,
     audit_result: u8,
     outage: Option<Outage>,
@@ -462,7 +464,6 @@ fn companies(store: &Store) -> Vec<CompanyView> {
             delivery_id: c.config.delivery_id.clone(),
             name: c.config.name.clone(),
             shopid: c.config.shopid.clone(),
-            app_secret: c.config.app_secret.clone(),
             bound: c.bound,
             audit_result: c.audit_result,
             outage: c.outage,
