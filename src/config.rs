@@ -197,6 +197,9 @@ pub struct DaowayConfig {
     pub poll_interval_ms: u64,
     /// How long a shop's fetched detail is served before it is fetched again.
     pub detail_ttl_secs: u64,
+    /// Addresses or CIDR blocks allowed to call `/callbacks/daoway/cancel` (the notification
+    /// is unsigned). Empty = anyone, which a real deployment is warned about at start-up.
+    pub callback_allow_ips: Vec<String>,
 }
 
 impl Default for DaowayConfig {
@@ -210,6 +213,7 @@ impl Default for DaowayConfig {
             request_timeout_ms: 5_000,
             poll_interval_ms: 10_000,
             detail_ttl_secs: 300,
+            callback_allow_ips: Vec::new(),
         }
     }
 }

@@ -30,6 +30,9 @@ enum Command {
     /// Make, list and revoke API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Print the URLs to register in the platforms' consoles (Dada's message URL carries a
+    /// token derived from dada.app_secret: treat the output as a secret).
+    CallbackUrls,
 }
 
 #[derive(Subcommand)]
@@ -75,6 +78,7 @@ async fn main() -> std::process::ExitCode {
             .map(|_| tracing::info!("migrations applied"))
             .map_err(|e| e.to_string()),
         Some(Command::Keys(command)) => keys::run(&config, command).await,
+        Some(Command::CallbackUrls) => callback_urls(&config),
         _ => serve(config).await,
     };
     match result {
@@ -187,6 +191,29 @@ mod keys {
         }
         Ok(())
     }
+}
+
+fn callback_urls(config: &Config) -> Result<(), String> {
+    let base = config
+        .server
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}:{}", config.server.host, config.server.port));
+    let base = base.trim_end_matches('/');
+    let secret = config
+        .dada
+        .app_secret
+        .clone()
+        .ok_or("dada.app_secret is not configured (the message URL's token comes from it)")?;
+    let token = orderhub::providers::dada::callback::CallbackTokens::new(secret).message_token();
+    println!("dada message URL (Dada console):   {base}/callbacks/dada/message/{token}");
+    println!(
+        "dada status callbacks:             {base}/callbacks/dada/status/<per-order token> (sent with each order)"
+    );
+    println!("wechat message push (mini-program): {base}/callbacks/wechat");
+    println!("58 daojia order push:              {base}/callbacks/daojia58/orders");
+    println!("daoway cancel notification:        {base}/callbacks/daoway/cancel");
+    Ok(())
 }
 
 async fn serve(config: Config) -> Result<(), String> {

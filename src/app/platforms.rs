@@ -60,6 +60,10 @@ impl Platforms {
             },
             order_source: None,
             callbacks: CallbackSettings {
+                daoway_callers: callers(
+                    &config.daoway.callback_allow_ips,
+                    "daoway.callback_allow_ips",
+                )?,
                 dada_callers: callers(&config.dada.callback_allow_ips, "dada.callback_allow_ips")?,
                 wechat_callers: callers(&config.wechat.push_allow_ips, "wechat.push_allow_ips")?,
                 daojia58_callers: callers(
@@ -91,6 +95,12 @@ impl Platforms {
             return Ok(());
         }
         let (s, sandboxed) = DaowaySettings::resolve(cfg, sandbox).map_err(StartupError::Config)?;
+        warn_open(
+            sandboxed,
+            &cfg.callback_allow_ips,
+            "daoway.callback_allow_ips",
+            "/callbacks/daoway/cancel",
+        );
         let client = DaowayClient::new(
             &s.endpoint,
             s.channel.clone(),
@@ -125,8 +135,15 @@ impl Platforms {
             return Ok(());
         }
         let (s, sandboxed) = DadaSettings::resolve(cfg, sandbox).map_err(StartupError::Config)?;
-        let adapter: Arc<dyn CourierNetwork> =
-            Arc::new(DadaAdapter::new(s).map_err(StartupError::Config)?);
+        warn_open(
+            sandboxed,
+            &cfg.callback_allow_ips,
+            "dada.callback_allow_ips",
+            "/callbacks/dada/*",
+        );
+        let dada = DadaAdapter::new(s).map_err(StartupError::Config)?;
+        self.callbacks.dada_tokens = Some(Arc::new(dada.callback_tokens()));
+        let adapter: Arc<dyn CourierNetwork> = Arc::new(dada);
         self.registry.couriers.push(adapter.clone());
         self.registry.info.push(DadaAdapter::info(true, sandboxed));
         let callback = cfg
@@ -160,6 +177,12 @@ impl Platforms {
             return Ok(());
         }
         let (s, sandboxed) = WechatSettings::resolve(cfg, sandbox).map_err(StartupError::Config)?;
+        warn_open(
+            sandboxed,
+            &cfg.push_allow_ips,
+            "wechat.push_allow_ips",
+            "/callbacks/wechat",
+        );
         let adapter = WechatAdapter::new(s).map_err(StartupError::Config)?;
         self.callbacks.wechat_push = Some(Arc::new(adapter.push_config()));
         let adapter: Arc<dyn CourierNetwork> = Arc::new(adapter);
@@ -191,6 +214,12 @@ impl Platforms {
         }
         let (s, sandboxed) =
             Daojia58Settings::resolve(cfg, sandbox).map_err(StartupError::Config)?;
+        warn_open(
+            sandboxed,
+            &cfg.push_allow_ips,
+            "daojia58.push_allow_ips",
+            "/callbacks/daojia58/orders",
+        );
         self.registry.info.push(daojia58::info(true, sandboxed));
         self.callbacks.daojia58_intake = Some(Arc::new(IntakeConfig {
             service_key: s.service_key.clone(),
@@ -200,5 +229,15 @@ impl Platforms {
             Daojia58Client::new(s).map_err(StartupError::Config)?,
         ));
         Ok(())
+    }
+}
+
+/// A real platform's callback route open to any caller is worth a warning at every start:
+/// only the platform should reach it.
+fn warn_open(sandboxed: bool, allow: &[String], setting: &str, route: &str) {
+    if !sandboxed && allow.is_empty() {
+        tracing::warn!(
+            "{setting} is empty: {route} answers callers from any address; set the platform's addresses"
+        );
     }
 }

@@ -59,7 +59,15 @@ pub fn start(
     daoway.set_cancel_notify_url(format!("{base_url}/callbacks/daoway/cancel"));
     mount("/daoway", daoway.router(), daoway.spawn(shutdown.clone()));
     let dada = DadaSandbox::new(cfg.dada.clone());
-    dada.set_message_url(format!("{base_url}/callbacks/dada/message"));
+    // The message URL with its token, as an operator registers it in Dada's console.
+    let dada_secret = config
+        .dada
+        .app_secret
+        .clone()
+        .unwrap_or_else(|| SecretString::from(cfg.dada.app_secret.clone()));
+    let message_token =
+        crate::providers::dada::callback::CallbackTokens::new(dada_secret).message_token();
+    dada.set_message_url(format!("{base_url}/callbacks/dada/message/{message_token}"));
     mount("/dada", dada.router(), dada.spawn(shutdown.clone()));
     let wechat = WechatSandbox::new(cfg.wechat.clone());
     wechat.set_push_url(format!("{base_url}/callbacks/wechat"));

@@ -7,27 +7,64 @@
 
 use std::sync::Arc;
 
-use axum::{Json, Router, body::Bytes, extract::State, http::StatusCode, routing::post};
+use axum::{
+    Json, Router,
+    body::Bytes,
+    extract::{Path, State},
+    http::StatusCode,
+    routing::post,
+};
 use serde_json::{Value, json};
 
 use super::allow::{AllowList, only};
 use crate::{
     domain::{EventSource, ProviderId},
     orders::{CourierCancelRequest, DeliveryNews, InboundRecord, OrderService, StatusUpdate},
-    providers::dada::callback::{self, CallbackError, DadaMessage},
+    providers::dada::callback::{self, CallbackError, CallbackTokens, DadaMessage},
 };
 
 type Reply = (StatusCode, Json<Value>);
 
-/// Dada's two callback routes, answering only `callers`.
-pub fn routes(orders: OrderService, callers: Arc<AllowList>) -> Router {
-    only(
-        &callers,
-        Router::new()
-            .route("/callbacks/dada/status", post(status))
-            .route("/callbacks/dada/message", post(message)),
+/// What the status route checks a callback against.
+#[derive(Clone)]
+struct Status {
+    orders: OrderService,
+    tokens: Option<Arc<CallbackTokens>>,
+}
+
+/// Dada's two callback routes, answering only `callers`. Status callbacks come to each
+/// order's own URL (`/callbacks/dada/status/{token}`); the URL without a token, which every
+/// order used before tokens, is refused (the poller still catches those orders' changes).
+pub fn routes(
+    orders: OrderService,
+    callers: Arc<AllowList>,
+    tokens: Option<Arc<CallbackTokens>>,
+) -> Router {
+    let status_routes = Router::new()
+        .route("/callbacks/dada/status/{token}", post(status))
+        .route("/callbacks/dada/status", post(tokenless))
+        .with_state(Status {
+            orders: orders.clone(),
+            tokens: tokens.clone(),
+        });
+    let message_routes = Router::new()
+        .route("/callbacks/dada/message/{token}", post(message))
+        .route("/callbacks/dada/message", post(tokenless))
+        .with_state(Status {
+            orders: orders.clone(),
+            tokens: tokens.clone(),
+        });
+    only(&callers, message_routes.merge(status_routes))
+}
+
+/// A Dada route without its token: not Dada's (it has every order's own URL, and the message
+/// URL as registered), so refused and nothing read.
+async fn tokenless() -> Reply {
+    refuse(
+        StatusCode::FORBIDDEN,
+        "callback",
+        "Dada's callbacks go to the URL with its token",
     )
-    .with_state(orders)
 }
 
 fn ok() -> Reply {
@@ -57,9 +94,13 @@ fn reason(e: &CallbackError) -> (StatusCode, String) {
     }
 }
 
-/// `POST /callbacks/dada/status`.
+/// `POST /callbacks/dada/status/{token}`.
 #[tracing::instrument(skip_all, fields(provider = "DADA"))]
-async fn status(State(orders): State<OrderService>, body: Bytes) -> Reply {
+async fn status(
+    State(Status { orders, tokens }): State<Status>,
+    Path(token): Path<String>,
+    body: Bytes,
+) -> Reply {
     let cb = match callback::parse_status_callback(&body) {
         Ok(cb) => cb,
         Err(e) => {
@@ -67,6 +108,13 @@ async fn status(State(orders): State<OrderService>, body: Bytes) -> Reply {
             return refuse(code, "status callback", msg);
         }
     };
+    if !tokens.is_some_and(|t| t.verify(&cb.origin_id, &token)) {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "status callback",
+            "not this order's callback URL",
+        );
+    }
     let order = match orders.by_external_id(ProviderId::Dada, &cb.origin_id).await {
         Ok(Some(o)) => o,
         Ok(None) => {
@@ -78,6 +126,34 @@ async fn status(State(orders): State<OrderService>, body: Bytes) -> Reply {
         }
         Err(e) => return retry_later(e),
     };
+    // News that ends the order is believed only when Dada's own order query says so: the
+    // signature proves nothing, and a URL can leak.
+    if cb.status.is_terminal() {
+        match orders.platform_status(order.id).await {
+            Ok((_, raw)) if raw == cb.raw_status => {}
+            Ok((_, raw)) => {
+                metrics::counter!("orderhub_callbacks_total", "provider" => "DADA", "outcome" => "unconfirmed")
+                    .increment(1);
+                return refuse(
+                    StatusCode::CONFLICT,
+                    "status callback",
+                    format!(
+                        "Dada does not confirm status {} (it says {raw})",
+                        cb.raw_status
+                    ),
+                );
+            }
+            Err(e) => {
+                tracing::warn!(error = ?e, "dada callback: the order query to confirm it failed");
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    Json(
+                        json!({ "status": "fail", "msg": "could not confirm with Dada, please retry" }),
+                    ),
+                );
+            }
+        }
+    }
     let courier = cb.courier.clone();
     let detail = Some(cb.detail());
     let cancel_reason = cb.cancel_reason();
@@ -113,7 +189,14 @@ async fn status(State(orders): State<OrderService>, body: Bytes) -> Reply {
 
 /// `POST /callbacks/dada/message`.
 #[tracing::instrument(skip_all, fields(provider = "DADA"))]
-async fn message(State(orders): State<OrderService>, body: Bytes) -> Reply {
+async fn message(
+    State(Status { orders, tokens }): State<Status>,
+    Path(token): Path<String>,
+    body: Bytes,
+) -> Reply {
+    if !tokens.is_some_and(|t| t.verify_message(&token)) {
+        return refuse(StatusCode::FORBIDDEN, "message", "not the message URL");
+    }
     let message = match callback::parse_message(&body) {
         Ok(m) => m,
         Err(e) => {

@@ -11,9 +11,12 @@ use axum::{
     http::{HeaderMap, StatusCode, header},
     routing::post,
 };
+use std::sync::Arc;
+
 use chrono::Utc;
 
 use crate::{
+    callbacks::allow::AllowList,
     domain::{EventSource, OrderStatus, ProviderId},
     orders::{InboundRecord, OrderService, StatusUpdate},
     providers::daoway::{callback, wire::NotifyReply},
@@ -29,11 +32,13 @@ struct Daoway {
     channel: Option<String>,
 }
 
-/// Daoway's callback route.
-pub fn routes(orders: OrderService, channel: Option<String>) -> Router {
-    Router::new()
-        .route("/callbacks/daoway/cancel", post(cancel_notify))
-        .with_state(Daoway { orders, channel })
+/// Daoway's callback route, answering only `callers`.
+pub fn routes(orders: OrderService, channel: Option<String>, callers: Arc<AllowList>) -> Router {
+    super::allow::only(
+        &callers,
+        Router::new().route("/callbacks/daoway/cancel", post(cancel_notify)),
+    )
+    .with_state(Daoway { orders, channel })
 }
 
 fn refuse(status: StatusCode, message: impl Into<String>) -> Reply {
@@ -69,6 +74,31 @@ async fn cancel_notify(State(state): State<Daoway>, headers: HeaderMap, body: By
             );
         }
     };
+    // The notification is unsigned: a cancellation is believed only when Daoway's own order
+    // query says the order is cancelled.
+    match state
+        .orders
+        .marketplace_status(ProviderId::Daoway, &notice.order_id)
+        .await
+    {
+        Ok(OrderStatus::Cancelled) => {}
+        Ok(other) => {
+            metrics::counter!("orderhub_callbacks_total", "provider" => "DAOWAY", "outcome" => "unconfirmed")
+                .increment(1);
+            tracing::warn!(order_id = order.id, daoway_says = ?other, "cancel notification not confirmed by Daoway");
+            return refuse(
+                StatusCode::CONFLICT,
+                "Daoway's order query does not confirm the cancellation",
+            );
+        }
+        Err(e) => {
+            tracing::warn!(error = ?e, order_id = order.id, "cancel notification: confirming with Daoway failed");
+            return refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "could not confirm with Daoway, please retry",
+            );
+        }
+    }
     if notice.consumed.fen() != order.total_fen {
         tracing::warn!(order_id = order.id, notified = %notice.consumed, ours = order.total_fen, "cancel notification amount differs from the order's");
     }

@@ -27,8 +27,12 @@ use crate::{
 pub struct CallbackSettings {
     /// The channel Daoway notifications must carry (None when Daoway is off).
     pub daoway_channel: Option<String>,
+    /// Who may call Daoway's cancel notification route.
+    pub daoway_callers: Arc<AllowList>,
     /// Who may call Dada's callback routes.
     pub dada_callers: Arc<AllowList>,
+    /// The tokens of each order's callback URL (None when Dada is off).
+    pub dada_tokens: Option<Arc<crate::providers::dada::callback::CallbackTokens>>,
     /// How WeChat's message pushes are verified and answered (None when WeChat is off).
     pub wechat_push: Option<Arc<PushConfig>>,
     /// Who may call the WeChat push route.
@@ -42,8 +46,16 @@ pub struct CallbackSettings {
 /// Every platform's callback routes, with bodies limited to `body_limit` bytes.
 pub fn router(orders: &OrderService, settings: CallbackSettings, body_limit: usize) -> Router {
     Router::new()
-        .merge(daoway::routes(orders.clone(), settings.daoway_channel))
-        .merge(dada::routes(orders.clone(), settings.dada_callers))
+        .merge(daoway::routes(
+            orders.clone(),
+            settings.daoway_channel,
+            settings.daoway_callers,
+        ))
+        .merge(dada::routes(
+            orders.clone(),
+            settings.dada_callers,
+            settings.dada_tokens,
+        ))
         .merge(daojia58::routes(
             orders.clone(),
             settings.daojia58_intake,

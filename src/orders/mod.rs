@@ -129,6 +129,31 @@ impl OrderService {
         &self.db
     }
 
+    /// What a marketplace itself says of one of its orders now, for news that must not be
+    /// taken on the word of an unsigned notification.
+    pub async fn marketplace_status(
+        &self,
+        provider: ProviderId,
+        external_id: &str,
+    ) -> Result<OrderStatus, OrderError> {
+        let Some(market) = self.registry.marketplace(provider) else {
+            return Err(crate::refusal::UserError::new(
+                &["provider"],
+                crate::refusal::UserErrorCode::UnsupportedByProvider,
+                format!("{provider} is not a marketplace here"),
+            )
+            .into());
+        };
+        let seen = crate::providers::with_timeout(
+            provider,
+            market.timeout(),
+            market.order_status(external_id),
+        )
+        .await
+        .map_err(|e| provider_user_error(&e))?;
+        Ok(seen.status)
+    }
+
     pub async fn get(&self, id: i64) -> Result<Option<orders::Model>, DbErr> {
         orders::Entity::find_by_id(id).one(&self.db).await
     }

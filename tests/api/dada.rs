@@ -106,10 +106,19 @@ fn callback_body(order_id: &str, status: i64, update_time: i64, signed: bool) ->
     })
 }
 
-async fn post_callback(app: &TestApp, body: &Value) -> (u16, Value) {
+/// The order's own callback URL (with its token), as the sandbox was given it.
+async fn callback_url(app: &TestApp, origin: &str) -> String {
+    let view = app.dada_get(&format!("/_control/orders/{origin}")).await;
+    view["callbackUrl"]
+        .as_str()
+        .expect("callbackUrl")
+        .to_owned()
+}
+
+async fn post_callback(app: &TestApp, url: &str, body: &Value) -> (u16, Value) {
     let r = app
         .http
-        .post(format!("{}/callbacks/dada/status", app.base))
+        .post(url)
         .json(body)
         .send()
         .await
@@ -148,9 +157,13 @@ async fn a_full_delivery(app: TestApp) {
     // The sandbox charged exactly what we show.
     let view = app.dada_get(&format!("/_control/orders/{origin}")).await;
     assert_eq!(view["paidFen"].as_i64(), Some(total), "{view:#}");
-    assert_eq!(
-        view["callbackUrl"],
-        format!("{}/callbacks/dada/status", app.base)
+    let url = view["callbackUrl"].as_str().unwrap();
+    let token = url
+        .strip_prefix(&format!("{}/callbacks/dada/status/", app.base))
+        .unwrap_or_default();
+    assert!(
+        token.len() == 32 && token.chars().all(|c| c.is_ascii_hexdigit()),
+        "each order has its own callback URL: {url}"
     );
 
     let mut seen = Vec::new();
@@ -220,17 +233,29 @@ async fn callback_route_guarantees(app: TestApp) {
     let id = placed["order"]["id"].as_str().unwrap().to_owned();
     let origin = origin_of(&placed["order"]);
     let now = chrono::Utc::now().timestamp() + 5;
+    let url = callback_url(&app, &origin).await;
+
+    // Without the order's token, or with another order's, nothing is read.
+    let signed = callback_body(&origin, 3, now, true);
+    let tokenless = format!("{}/callbacks/dada/status", app.base);
+    assert_eq!(post_callback(&app, &tokenless, &signed).await.0, 403);
+    let other = dispatch(&app, &shop, json!({})).await;
+    let other_url = callback_url(&app, &origin_of(&other["order"])).await;
+    assert_eq!(post_callback(&app, &other_url, &signed).await.0, 403);
+    let guessed = format!("{tokenless}/{}", "0".repeat(32));
+    assert_eq!(post_callback(&app, &guessed, &signed).await.0, 403);
+    assert_eq!(order(&app, &id).await["rawStatus"], "1");
 
     // A bad signature is refused with a non-200 and changes nothing.
     let forged = callback_body(&origin, 4, now, false);
-    let (status, body) = post_callback(&app, &forged).await;
+    let (status, body) = post_callback(&app, &url, &forged).await;
     assert_eq!(status, 401, "{body}");
     assert_eq!(order(&app, &id).await["rawStatus"], "1");
 
     // Malformed bodies and unknown orders: non-200, nothing stored.
     let r = app
         .http
-        .post(format!("{}/callbacks/dada/status", app.base))
+        .post(&url)
         .header("content-type", "application/json")
         .body("{not json")
         .send()
@@ -239,11 +264,11 @@ async fn callback_route_guarantees(app: TestApp) {
     assert_eq!(r.status().as_u16(), 400);
     let mut missing = callback_body(&origin, 3, now, true);
     missing.as_object_mut().unwrap().remove("order_status");
-    assert_eq!(post_callback(&app, &missing).await.0, 400);
-    let (status, _) = post_callback(&app, &callback_body("NOT-OURS", 3, now, true)).await;
-    assert_eq!(status, 404);
+    assert_eq!(post_callback(&app, &url, &missing).await.0, 400);
+    let (status, _) = post_callback(&app, &url, &callback_body("NOT-OURS", 3, now, true)).await;
+    assert_eq!(status, 403, "not that order's URL");
     let unknown_status = callback_body(&origin, 42, now, true);
-    assert_eq!(post_callback(&app, &unknown_status).await.0, 400);
+    assert_eq!(post_callback(&app, &url, &unknown_status).await.0, 400);
     let events_before = order(&app, &id).await["events"].as_array().unwrap().len();
     assert_eq!(
         events_before, 2,
@@ -252,20 +277,20 @@ async fn callback_route_guarantees(app: TestApp) {
 
     // A valid callback moves the order and stores the courier; its repeat changes nothing.
     let delivering = callback_body(&origin, 3, now, true);
-    let (status, body) = post_callback(&app, &delivering).await;
+    let (status, body) = post_callback(&app, &url, &delivering).await;
     assert_eq!((status, body), (200, json!({ "status": "ok" })));
     let o = order(&app, &id).await;
     assert_eq!(o["status"], "IN_PROGRESS");
     assert_eq!(o["courier"]["name"], "测试骑士");
     assert_eq!(o["courier"]["id"], "666");
-    let (status, _) = post_callback(&app, &delivering).await;
+    let (status, _) = post_callback(&app, &url, &delivering).await;
     assert_eq!(status, 200, "a repeat is acknowledged");
     let o = order(&app, &id).await;
     assert_eq!(o["events"].as_array().unwrap().len(), events_before + 1);
 
     // An older callback (accepted, dated before) arrives late: kept in the timeline, not applied.
     let late = callback_body(&origin, 2, now - 10, true);
-    assert_eq!(post_callback(&app, &late).await.0, 200);
+    assert_eq!(post_callback(&app, &url, &late).await.0, 200);
     let o = order(&app, &id).await;
     assert_eq!(o["status"], "IN_PROGRESS", "never moves backwards");
     let events = o["events"].as_array().unwrap();
@@ -273,14 +298,24 @@ async fn callback_route_guarantees(app: TestApp) {
     assert_eq!(last["rawStatus"], "2");
     assert_eq!(last["applied"], false);
 
-    // A callback for a final status that is newer still applies.
-    assert_eq!(
-        post_callback(&app, &callback_body(&origin, 4, now + 1, true))
+    // A final status Dada's own order query does not confirm is refused, changing nothing
+    // (Dada retries; a forger gets nowhere)...
+    let (status, body) = post_callback(&app, &url, &callback_body(&origin, 5, now + 1, true)).await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(order(&app, &id).await["status"], "IN_PROGRESS");
+    assert!(
+        app.metric("orderhub_callbacks_total{provider=\"DADA\",outcome=\"unconfirmed\"}")
             .await
-            .0,
-        200
+            >= 1.0
     );
-    assert_eq!(order(&app, &id).await["status"], "COMPLETED");
+    // ... and the ones Dada confirms apply: the platform really moved the other order to its
+    // end, and its own (tokened) callbacks say so.
+    let other_id = other["order"]["id"].as_str().unwrap().to_owned();
+    let other_origin = origin_of(&other["order"]);
+    for step in ["accept", "fetch", "finish"] {
+        control(&app, &other_origin, step, json!({})).await;
+    }
+    assert_eq!(wait_raw(&app, &other_id, "4").await["status"], "COMPLETED");
     assert!(
         app.metric("orderhub_callbacks_total{provider=\"DADA\",outcome=\"duplicate\"}")
             .await
@@ -679,8 +714,13 @@ async fn callers_outside_the_allow_list(backend: crate::helpers::Backend) {
     let id = placed["order"]["id"].as_str().unwrap().to_owned();
     let origin = origin_of(&placed["order"]);
     let now = chrono::Utc::now().timestamp() + 5;
-    let (status, body) = post_callback(&app, &callback_body(&origin, 3, now, true)).await;
+    let url = callback_url(&app, &origin).await;
+    let (status, body) = post_callback(&app, &url, &callback_body(&origin, 3, now, true)).await;
     assert_eq!(status, 403, "{body}");
+    assert_eq!(
+        body["msg"], "caller not allowed",
+        "refused for the caller, not the URL"
+    );
     assert_eq!(order(&app, &id).await["status"], "PENDING");
 
     let allowed = TestApp::spawn_with(backend, |c| {

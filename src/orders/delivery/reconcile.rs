@@ -17,6 +17,24 @@ use super::{SUBMIT_UNKNOWN, SUBMITTING, dispatched_from, floor_secs};
 const CONFIRM_DELAY: std::time::Duration = std::time::Duration::from_millis(300);
 
 impl OrderService {
+    /// What the platform itself says of a delivery's status now (unified and raw), for news
+    /// that must not be taken on the word of a callback whose signature proves nothing.
+    pub async fn platform_status(
+        &self,
+        order_id: i64,
+    ) -> Result<(OrderStatus, String), OrderError> {
+        let (order, network) = self.delivery_order(order_id).await?;
+        let reference = self.order_ref(&order).await?;
+        let detail = with_timeout(
+            network.id(),
+            self.delivery.timeout,
+            network.detail(&reference),
+        )
+        .await
+        .map_err(|e| crate::orders::provider_user_error(&e))?;
+        Ok((detail.status, detail.raw_status))
+    }
+
     /// Applies what a poll of the platform says about a delivery: a lost callback's change,
     /// or the fate of a dispatch whose answer never came.
     pub async fn reconcile_delivery(

@@ -24,6 +24,80 @@ use crate::{domain::OrderStatus, providers::delivery::Courier};
 /// The reply that stops Dada from retrying a push.
 pub const ACK: &str = r#"{"status":"ok"}"#;
 
+/// The per-order token that makes each order's callback URL unguessable (Dada's signature has
+/// no secret, and the order id is readable over our API): an HMAC-SHA256 of the order's
+/// `origin_id` under our app secret, as the URL's last segment. A status callback is taken
+/// only on its order's own URL.
+#[derive(Clone)]
+pub struct CallbackTokens {
+    key: secrecy::SecretString,
+}
+
+/// Hex characters of the token kept in the URL (128 bits).
+const TOKEN_HEX: usize = 32;
+/// What each token is for, so one can never stand in for the other.
+const STATUS: &[u8] = b"orderhub/dada/status-callback/";
+const MESSAGE: &[u8] = b"orderhub/dada/message/";
+
+impl CallbackTokens {
+    pub fn new(key: secrecy::SecretString) -> Self {
+        Self { key }
+    }
+
+    fn mac(&self, purpose: &[u8], subject: &str) -> hmac::Hmac<Sha256> {
+        use hmac::Mac as _;
+        use secrecy::ExposeSecret as _;
+        let mut mac = <hmac::Hmac<Sha256> as hmac::KeyInit>::new_from_slice(
+            self.key.expose_secret().as_bytes(),
+        )
+        .expect("HMAC takes a key of any length");
+        mac.update(purpose);
+        mac.update(subject.as_bytes());
+        mac
+    }
+
+    fn hex(mac: hmac::Hmac<Sha256>) -> String {
+        use hmac::Mac as _;
+        let mut hex = hex::encode(mac.finalize().into_bytes());
+        hex.truncate(TOKEN_HEX);
+        hex
+    }
+
+    fn check(mac: hmac::Hmac<Sha256>, token: &str) -> bool {
+        use hmac::Mac as _;
+        let Ok(bytes) = hex::decode(token) else {
+            return false;
+        };
+        bytes.len() * 2 == TOKEN_HEX && mac.verify_truncated_left(&bytes).is_ok()
+    }
+
+    /// The token of `origin_id`'s callback URL.
+    pub fn token(&self, origin_id: &str) -> String {
+        Self::hex(self.mac(STATUS, origin_id))
+    }
+
+    /// Whether `token` is `origin_id`'s (compared in constant time).
+    pub fn verify(&self, origin_id: &str, token: &str) -> bool {
+        Self::check(self.mac(STATUS, origin_id), token)
+    }
+
+    /// The token of the message URL (one for all, registered in Dada's console).
+    pub fn message_token(&self) -> String {
+        Self::hex(self.mac(MESSAGE, ""))
+    }
+
+    /// Whether `token` is the message URL's (compared in constant time).
+    pub fn verify_message(&self, token: &str) -> bool {
+        Self::check(self.mac(MESSAGE, ""), token)
+    }
+}
+
+impl std::fmt::Debug for CallbackTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CallbackTokens(..)")
+    }
+}
+
 /// A status callback whose signature matched and whose status is known.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StatusCallback {
@@ -247,6 +321,22 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn callback_tokens_are_per_order_and_checked() {
+        let tokens = CallbackTokens::new("app-secret".to_owned().into());
+        let t = tokens.token("OH-1");
+        assert_eq!(t.len(), 32);
+        assert!(tokens.verify("OH-1", &t));
+        assert!(!tokens.verify("OH-2", &t), "another order's token");
+        assert!(!tokens.verify("OH-1", &t[..30]));
+        assert!(!tokens.verify("OH-1", "not hex at all"));
+        let other = CallbackTokens::new("another-secret".to_owned().into());
+        assert_ne!(other.token("OH-1"), t, "the secret decides");
+        let m = tokens.message_token();
+        assert!(tokens.verify_message(&m));
+        assert!(!tokens.verify_message(&t) && !tokens.verify("", &m));
+    }
 
     fn parse(v: Value) -> Result<StatusCallback, CallbackError> {
         parse_status_callback(v.to_string().as_bytes())

@@ -56,6 +56,7 @@ pub struct DadaSettings {
 pub struct DadaAdapter {
     client: DadaClient,
     timeout: Duration,
+    tokens: callback::CallbackTokens,
 }
 
 /// `messageType` of a courier's cancel request and of our answer to it.
@@ -68,7 +69,27 @@ impl DadaAdapter {
         Ok(Self {
             client: DadaClient::new(&settings)?,
             timeout: settings.timeout,
+            tokens: callback::CallbackTokens::new(settings.app_secret.clone()),
         })
+    }
+
+    /// The tokens of the orders' callback URLs, for the route that receives them.
+    pub fn callback_tokens(&self) -> callback::CallbackTokens {
+        self.tokens.clone()
+    }
+
+    /// The request with the order's own callback URL: the configured one plus the order's
+    /// token as its last segment.
+    fn with_callback_token(&self, request: &DeliveryRequest) -> DeliveryRequest {
+        let mut r = request.clone();
+        if !r.callback_url.is_empty() {
+            r.callback_url = format!(
+                "{}/{}",
+                r.callback_url.trim_end_matches('/'),
+                self.tokens.token(&r.origin_id)
+            );
+        }
+        r
     }
 
     /// The client, for what the trait does not cover (the test environment's simulations).
@@ -147,7 +168,7 @@ impl CourierNetwork for DadaAdapter {
     async fn quote(&self, request: &DeliveryRequest) -> ProviderResult<DeliveryQuote> {
         let result = self
             .client
-            .query_deliver_fee(&mapping::order_body(request))
+            .query_deliver_fee(&mapping::order_body(&self.with_callback_token(request)))
             .await?;
         // Valid 3 minutes from our receipt of the answer, which is as close to Dada's own start
         // as we can see.
@@ -155,7 +176,13 @@ impl CourierNetwork for DadaAdapter {
     }
 
     async fn dispatch(&self, request: &DeliveryRequest) -> ProviderResult<Dispatched> {
-        mapping::dispatched(&self.client.add_order(&mapping::order_body(request)).await?)
+        let request = self.with_callback_token(request);
+        mapping::dispatched(
+            &self
+                .client
+                .add_order(&mapping::order_body(&request))
+                .await?,
+        )
     }
 
     async fn dispatch_quote(
@@ -170,7 +197,7 @@ impl CourierNetwork for DadaAdapter {
         mapping::dispatched(
             &self
                 .client
-                .re_add_order(&mapping::order_body(request))
+                .re_add_order(&mapping::order_body(&self.with_callback_token(request)))
                 .await?,
         )
     }
