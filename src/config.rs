@@ -136,7 +136,7 @@ impl Default for LimitsConfig {
     fn default() -> Self {
         Self {
             max_query_depth: 16,
-            max_query_complexity: 2_000,
+            max_query_complexity: 10_000,
             max_aliases: 30,
             max_document_fields: 2_000,
             graphql_body_bytes: 64 * 1024,

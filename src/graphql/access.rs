@@ -195,7 +195,10 @@ impl AccessQuery {
     }
 
     /// The audit log, newest first: `first` entries (at most 500) before `before`.
-    #[graphql(guard = "Need(Scope::Admin)")]
+    #[graphql(
+        guard = "Need(Scope::Admin)",
+        complexity = "super::query::page_cost(Some(first), child_complexity)"
+    )]
     async fn audit_log(
         &self,
         ctx: &Context<'_>,

@@ -64,6 +64,14 @@ fn reported<T>(ctx: &Context<'_>, got: Partial<T>) -> T {
 /// The longest `search` text taken (a shop title is far shorter).
 const MAX_SEARCH_CHARS: usize = 100;
 
+/// A page's cost: what one item costs, times the items asked for (`first: 100` of a costly
+/// field costs 100 times it). An out-of-range `first` is costed at its bound and then refused
+/// by [`page_size`].
+pub(super) fn page_cost(first: Option<i32>, child_complexity: usize) -> usize {
+    let items = usize::try_from(first.unwrap_or(20).clamp(1, 1_000)).unwrap_or(20);
+    items.saturating_mul(child_complexity).max(1)
+}
+
 fn page_size(ctx: &Context<'_>, first: Option<i32>) -> Result<usize> {
     let MaxPageSize(max) = *ctx.data::<MaxPageSize>()?;
     match first {
@@ -104,7 +112,10 @@ impl Query {
     /// Shops of the marketplaces, as the platforms rank them (by distance with `near`).
     /// Fetched live; when a platform fails, the stored shops come back marked `stale` with a
     /// `PROVIDER_UNAVAILABLE` error beside them.
-    #[graphql(guard = "Need(Scope::CatalogRead)")]
+    #[graphql(
+        guard = "Need(Scope::CatalogRead)",
+        complexity = "page_cost(first, child_complexity)"
+    )]
     async fn shops(
         &self,
         ctx: &Context<'_>,
@@ -231,7 +242,10 @@ impl Query {
     }
 
     /// Orders of every provider, newest first.
-    #[graphql(guard = "Need(Scope::OrdersRead)")]
+    #[graphql(
+        guard = "Need(Scope::OrdersRead)",
+        complexity = "page_cost(first, child_complexity)"
+    )]
     async fn orders(
         &self,
         ctx: &Context<'_>,
@@ -291,5 +305,51 @@ impl Query {
             check_shop(ctx, o.shop_id)?;
         }
         Ok(order.map(Order))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::LimitsConfig;
+
+    /// `first` multiplies a page's cost: checked at validation, before any resolver runs
+    /// (the schema has no services here, so an accepted query fails later, differently).
+    #[tokio::test]
+    async fn page_size_multiplies_complexity() {
+        let limits = LimitsConfig {
+            max_query_complexity: 500,
+            ..LimitsConfig::default()
+        };
+        let schema = crate::graphql::build(&limits, None);
+        let page = |n: i32| {
+            format!(
+                "{{ orders(first: {n}) {{ nodes {{ id status rawStatus createdAt provider kind }} }} }}"
+            )
+        };
+        let too_big = schema.execute(page(100).as_str()).await;
+        let message = too_big
+            .errors
+            .first()
+            .map(|e| e.message.clone())
+            .unwrap_or_default();
+        assert!(message.contains("too complex"), "{message}");
+        let small = schema.execute(page(5).as_str()).await;
+        assert!(
+            small
+                .errors
+                .iter()
+                .all(|e| !e.message.contains("too complex")),
+            "{:?}",
+            small.errors
+        );
+        let shops = schema
+            .execute("{ shops(first: 100) { nodes { id title city stale provider externalId } } }")
+            .await;
+        assert!(
+            shops
+                .errors
+                .iter()
+                .any(|e| e.message.contains("too complex"))
+        );
     }
 }
