@@ -127,6 +127,10 @@ pub struct LimitsConfig {
     pub request_timeout_secs: u64,
     /// Largest page a connection field returns.
     pub max_page_size: usize,
+    /// Each caller's cost budget: a bucket of this many points (a request costs its query's
+    /// complexity), refilled at `cost_restore_per_sec`; over it, `THROTTLED`.
+    pub cost_bucket: u32,
+    pub cost_restore_per_sec: u32,
     /// Whether `__schema`/`__type` introspection is served (GraphiQL's docs need it; switch
     /// it off for a public deployment whose clients ship their schema).
     pub introspection: bool,
@@ -144,6 +148,8 @@ impl Default for LimitsConfig {
             request_timeout_secs: 30,
             max_page_size: 100,
             introspection: true,
+            cost_bucket: 20_000,
+            cost_restore_per_sec: 1_000,
         }
     }
 }

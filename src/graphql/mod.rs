@@ -4,6 +4,7 @@
 //! through the services' repository modules).
 
 pub(crate) mod access;
+mod cost;
 mod delivery;
 pub mod errors;
 pub mod ids;
@@ -80,6 +81,10 @@ pub fn build(limits: &LimitsConfig, services: Option<Services>) -> AppSchema {
             introspection: limits.introspection,
         })
         .extension(access::Audit)
+        .extension(cost::CostLimit::new(
+            limits.cost_bucket,
+            limits.cost_restore_per_sec,
+        ))
         .data(MaxPageSize(limits.max_page_size));
     if !limits.introspection {
         builder = builder.disable_introspection();

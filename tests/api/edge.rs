@@ -199,3 +199,94 @@ async fn sandbox_mode_with_a_real_platform_does_not_start() {
         "{refused}"
     );
 }
+
+/// A caller's budget by cost: every answer says what it cost and what is left; a request the
+/// bucket cannot pay for is `THROTTLED` with a retry hint and changes nothing.
+#[tokio::test]
+async fn cost_is_charged_and_throttled() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| {
+        c.limits.cost_bucket = 100;
+        c.limits.cost_restore_per_sec = 1;
+        c.dada.import_shops = Some(Vec::new());
+    })
+    .await;
+    let page = "{ orders(first: 10) { nodes { id status } } }";
+    let v = app.gql(page, json!({})).await;
+    assert!(v.get("errors").is_none(), "{v}");
+    let cost = &v["extensions"]["cost"];
+    let requested = cost["requestedQueryCost"].as_u64().unwrap();
+    assert!(requested >= 20, "ten items cost ten times one: {v}");
+    assert_eq!(
+        cost["actualQueryCost"], 2,
+        "an empty page holds two fields (orders, nodes): {v}"
+    );
+    assert_eq!(cost["throttleStatus"]["maximumAvailable"], 100);
+    assert_eq!(cost["throttleStatus"]["restoreRate"], 1);
+    let left = cost["throttleStatus"]["currentlyAvailable"]
+        .as_u64()
+        .unwrap();
+    assert!(left <= 100 - requested, "{v}");
+
+    // Spend the rest; then the next request is refused until the bucket refills.
+    let mut available = left;
+    let mut throttled = None;
+    for _ in 0..10 {
+        let v = app.gql(page, json!({})).await;
+        if v["errors"][0]["extensions"]["code"] == "THROTTLED" {
+            throttled = Some(v);
+            break;
+        }
+        available = v["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"]
+            .as_u64()
+            .unwrap();
+    }
+    let v = throttled.expect("a 100-point bucket is spent within ten such requests");
+    assert!(
+        v["errors"][0]["extensions"]["retryAfterMs"]
+            .as_u64()
+            .unwrap()
+            >= 1,
+        "{v}"
+    );
+    assert!(v.get("data").is_none_or(serde_json::Value::is_null), "{v}");
+    // Drain what is left (three points an item), then a mutation is refused and makes nothing.
+    if available >= 3 {
+        let drain = format!(
+            "{{ orders(first: {}) {{ nodes {{ id status }} }} }}",
+            available / 3
+        );
+        let v = app.gql(&drain, json!({})).await;
+        assert!(v.get("errors").is_none(), "{v}");
+    }
+    let mutation = "mutation { createApiKey(input: {name: \"x\", scopes: [ADMIN]}) {
+        key { id name prefix live scopes shopIds createdAt revokedAt lastUsedAt } secret
+        userErrors { field code message } } }";
+    let v = app.gql(mutation, json!({})).await;
+    assert_eq!(v["errors"][0]["extensions"]["code"], "THROTTLED", "{v}");
+    let keys = orderhub::access::AccessService::new(
+        orderhub::db::connect(
+            &orderhub::config::DatabaseConfig {
+                url: secrecy::SecretString::from(app.database_url.clone()),
+                ..Default::default()
+            },
+            Default::default(),
+        )
+        .await
+        .unwrap(),
+        false,
+        false,
+    )
+    .keys()
+    .await
+    .unwrap();
+    assert!(keys.is_empty(), "the throttled mutation made no key");
+
+    // More than the whole bucket is refused outright, without a retry hint.
+    let huge = "{ orders(first: 100) { nodes { id status rawStatus } } }";
+    let v = app.gql(huge, json!({})).await;
+    assert_eq!(v["errors"][0]["extensions"]["code"], "THROTTLED", "{v}");
+    assert!(
+        v["errors"][0]["extensions"].get("retryAfterMs").is_none(),
+        "{v}"
+    );
+}

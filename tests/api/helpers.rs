@@ -182,6 +182,10 @@ pub fn test_config(dir: &std::path::Path, db_url: String) -> Config {
     c.sandbox.daojia58.push_retry_initial_ms = 100;
     c.outbox.poll_interval_ms = 100;
     c.outbox.initial_backoff_ms = 100;
+    // The tests poll full order pages every 50 ms, far beyond any client's budget; the cost
+    // limit itself is tested with its own small bucket (edge.rs).
+    c.limits.cost_bucket = 100_000_000;
+    c.limits.cost_restore_per_sec = 100_000_000;
     let _ = dir;
     c
 }

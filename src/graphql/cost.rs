@@ -1,0 +1,173 @@
+//! A per-caller budget by calculated cost, like Shopify's Admin API: each caller (API key, or
+//! the anonymous development caller) has a bucket of `cost_bucket` points that refills at
+//! `cost_restore_per_sec`; a request costs its query's complexity (a page costs `first` times
+//! one item), taken at validation, before anything runs. A request the bucket cannot pay for
+//! is refused with `THROTTLED` and a retry hint, and changes nothing. Every answer carries
+//! `extensions.cost`: the requested cost, the actual cost (the fields the answer holds), and
+//! the bucket's state. The bucket lives in this instance (GCRA, the `governor` crate).
+
+use std::{
+    num::NonZeroU32,
+    sync::{Arc, Mutex},
+};
+
+use async_graphql::{
+    Response, ServerError, ValidationResult, Value,
+    extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute, NextValidation},
+};
+use governor::{
+    Quota, RateLimiter, clock::Clock, clock::DefaultClock, middleware::StateInformationMiddleware,
+    state::keyed::DefaultKeyedStateStore,
+};
+
+use crate::access::Caller;
+
+type Limiter =
+    RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock, StateInformationMiddleware>;
+
+/// The budget, shared by every request of this instance.
+#[derive(Clone)]
+pub struct CostLimit {
+    limiter: Arc<Limiter>,
+    bucket: u32,
+    restore: u32,
+}
+
+impl CostLimit {
+    pub fn new(bucket: u32, restore_per_sec: u32) -> Self {
+        let bucket = bucket.max(1);
+        let restore = restore_per_sec.max(1);
+        let quota = Quota::per_second(NonZeroU32::new(restore).unwrap_or(NonZeroU32::MIN))
+            .allow_burst(NonZeroU32::new(bucket).unwrap_or(NonZeroU32::MIN));
+        Self {
+            limiter: Arc::new(
+                RateLimiter::keyed(quota).with_middleware::<StateInformationMiddleware>(),
+            ),
+            bucket,
+            restore,
+        }
+    }
+}
+
+impl ExtensionFactory for CostLimit {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(Charge {
+            limit: self.clone(),
+            paid: Mutex::new(None),
+        })
+    }
+}
+
+/// One request's charge: what it was asked to pay, and what the bucket held after.
+struct Charge {
+    limit: CostLimit,
+    paid: Mutex<Option<(u32, u32)>>,
+}
+
+fn who(ctx: &ExtensionContext<'_>) -> String {
+    match ctx.data_opt::<Caller>().and_then(|c| c.key_id) {
+        Some(id) => format!("k{id}"),
+        None => "anonymous".into(),
+    }
+}
+
+impl Charge {
+    fn status(&self, available: u32) -> serde_json::Value {
+        serde_json::json!({
+            "maximumAvailable": self.limit.bucket,
+            "currentlyAvailable": available,
+            "restoreRate": self.limit.restore,
+        })
+    }
+
+    fn throttled(
+        &self,
+        requested: u32,
+        retry_after_ms: Option<u128>,
+        message: String,
+    ) -> ServerError {
+        let mut e = ServerError::new(message, None);
+        let mut ext = async_graphql::ErrorExtensionValues::default();
+        ext.set("code", "THROTTLED");
+        if let Some(ms) = retry_after_ms {
+            ext.set("retryAfterMs", u64::try_from(ms).unwrap_or(u64::MAX));
+        }
+        if let Ok(cost) = Value::from_json(serde_json::json!({
+            "requestedQueryCost": requested,
+            "throttleStatus": self.status(0),
+        })) {
+            ext.set("cost", cost);
+        }
+        e.extensions = Some(ext);
+        e
+    }
+}
+
+/// The fields an answer holds: its actual cost.
+fn fields(v: &Value) -> u64 {
+    match v {
+        Value::Object(map) => map.values().map(|v| 1 + fields(v)).sum(),
+        Value::List(items) => items.iter().map(fields).sum(),
+        _ => 0,
+    }
+}
+
+#[async_trait::async_trait]
+impl Extension for Charge {
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        let result = next.run(ctx).await?;
+        let requested = u32::try_from(result.complexity.max(1)).unwrap_or(u32::MAX);
+        let n = NonZeroU32::new(requested).unwrap_or(NonZeroU32::MIN);
+        match self.limit.limiter.check_key_n(&who(ctx), n) {
+            Ok(Ok(snapshot)) => {
+                if let Ok(mut paid) = self.paid.lock() {
+                    *paid = Some((requested, snapshot.remaining_burst_capacity()));
+                }
+                Ok(result)
+            }
+            Ok(Err(not_until)) => {
+                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                Err(vec![self.throttled(
+                    requested,
+                    Some(wait.as_millis().max(1)),
+                    format!(
+                        "throttled: this request costs {requested} and the bucket refills at {} a second",
+                        self.limit.restore
+                    ),
+                )])
+            }
+            Err(_) => Err(vec![self.throttled(
+                requested,
+                None,
+                format!(
+                    "this request costs {requested}, more than the bucket holds ({}): ask for fewer items",
+                    self.limit.bucket
+                ),
+            )]),
+        }
+    }
+
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        let mut response = next.run(ctx, operation_name).await;
+        let paid = self.paid.lock().ok().and_then(|p| *p);
+        if let Some((requested, available)) = paid
+            && let Ok(cost) = Value::from_json(serde_json::json!({
+                "requestedQueryCost": requested,
+                "actualQueryCost": fields(&response.data),
+                "throttleStatus": self.status(available),
+            }))
+        {
+            response.extensions.insert("cost".into(), cost);
+        }
+        response
+    }
+}
