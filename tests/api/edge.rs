@@ -10,6 +10,20 @@ use crate::helpers::{Backend, TestApp};
 
 const ALLOWED: &str = "https://admin.example.com";
 
+/// The key service over the app's database (as the `orderhub keys` CLI uses it).
+async fn access_of(app: &TestApp) -> orderhub::access::AccessService {
+    let db = orderhub::db::connect(
+        &orderhub::config::DatabaseConfig {
+            url: secrecy::SecretString::from(app.database_url.clone()),
+            ..Default::default()
+        },
+        Default::default(),
+    )
+    .await
+    .unwrap();
+    orderhub::access::AccessService::new(db, false, false)
+}
+
 async fn app() -> TestApp {
     TestApp::spawn_with(Backend::Sqlite, |c| {
         c.server.cors_origins = vec![ALLOWED.to_owned()];
@@ -122,26 +136,15 @@ async fn metrics_are_for_admins_and_graphiql_is_locked_down() {
             .unwrap()
             .contains("orderhub_db_statements_total")
     );
-    let reader = orderhub::access::AccessService::new(
-        orderhub::db::connect(
-            &orderhub::config::DatabaseConfig {
-                url: secrecy::SecretString::from(app.database_url.clone()),
-                ..Default::default()
-            },
-            Default::default(),
-        )
+    let reader = access_of(&app)
         .await
-        .unwrap(),
-        false,
-        false,
-    )
-    .create_key(orderhub::access::NewKey {
-        name: "reader".into(),
-        scopes: vec![orderhub::access::Scope::OrdersRead],
-        shops: None,
-    })
-    .await
-    .unwrap();
+        .create_key(orderhub::access::NewKey {
+            name: "reader".into(),
+            scopes: vec![orderhub::access::Scope::OrdersRead],
+            shops: None,
+        })
+        .await
+        .unwrap();
     let resp = app
         .http
         .get(&metrics)
@@ -263,22 +266,7 @@ async fn cost_is_charged_and_throttled() {
         userErrors { field code message } } }";
     let v = app.gql(mutation, json!({})).await;
     assert_eq!(v["errors"][0]["extensions"]["code"], "THROTTLED", "{v}");
-    let keys = orderhub::access::AccessService::new(
-        orderhub::db::connect(
-            &orderhub::config::DatabaseConfig {
-                url: secrecy::SecretString::from(app.database_url.clone()),
-                ..Default::default()
-            },
-            Default::default(),
-        )
-        .await
-        .unwrap(),
-        false,
-        false,
-    )
-    .keys()
-    .await
-    .unwrap();
+    let keys = access_of(&app).await.keys().await.unwrap();
     assert!(keys.is_empty(), "the throttled mutation made no key");
 
     // More than the whole bucket is refused outright, without a retry hint.
