@@ -406,10 +406,22 @@ impl Config {
     /// Whether any enabled provider is a real platform (its `base_url` is set): keys made
     /// for this deployment are live ones.
     pub fn live(&self) -> bool {
-        (self.daoway.enabled && self.daoway.base_url.is_some())
-            || (self.dada.enabled && self.dada.base_url.is_some())
-            || (self.wechat.enabled && self.wechat.base_url.is_some())
-            || (self.daojia58.enabled && self.daojia58.base_url.is_some())
+        !self.real_platforms().is_empty()
+    }
+
+    /// The config sections of the enabled providers that talk to a real platform (their
+    /// `base_url` is set).
+    pub fn real_platforms(&self) -> Vec<&'static str> {
+        [
+            ("daoway", self.daoway.enabled, &self.daoway.base_url),
+            ("dada", self.dada.enabled, &self.dada.base_url),
+            ("wechat", self.wechat.enabled, &self.wechat.base_url),
+            ("daojia58", self.daojia58.enabled, &self.daojia58.base_url),
+        ]
+        .into_iter()
+        .filter(|(_, enabled, url)| *enabled && url.is_some())
+        .map(|(section, _, _)| section)
+        .collect()
     }
 
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {

@@ -48,14 +48,14 @@ impl AccessService {
 
 /// The rule for keyless access: only while every enabled provider is a sandbox and the server
 /// listens on loopback alone, unless configuration turns it off (`auth.anonymous = "never"`).
-pub fn anonymous_allowed(all_sandbox: bool, loopback: bool, configured: AnonymousAccess) -> bool {
-    match configured {
+pub fn anonymous_allowed(config: &Config) -> bool {
+    match config.auth.anonymous {
         AnonymousAccess::Never => false,
-        AnonymousAccess::Auto => all_sandbox && loopback,
+        AnonymousAccess::Auto => !config.live() && config.server.host.is_loopback(),
     }
 }
 
-pub use crate::config::AnonymousAccess;
+use crate::config::{AnonymousAccess, Config};
 
 #[cfg(test)]
 mod tests {
@@ -63,9 +63,15 @@ mod tests {
 
     #[test]
     fn anonymous_only_for_a_loopback_sandbox() {
-        assert!(anonymous_allowed(true, true, AnonymousAccess::Auto));
-        assert!(!anonymous_allowed(false, true, AnonymousAccess::Auto));
-        assert!(!anonymous_allowed(true, false, AnonymousAccess::Auto));
-        assert!(!anonymous_allowed(true, true, AnonymousAccess::Never));
+        let mut c = Config::default();
+        assert!(anonymous_allowed(&c));
+        c.dada.base_url = Some("https://newopen.imdada.cn".into());
+        assert!(!anonymous_allowed(&c), "a real platform");
+        c.dada.base_url = None;
+        c.server.host = std::net::IpAddr::from([0, 0, 0, 0]);
+        assert!(!anonymous_allowed(&c), "not loopback");
+        c.server.host = std::net::IpAddr::from([127, 0, 0, 1]);
+        c.auth.anonymous = AnonymousAccess::Never;
+        assert!(!anonymous_allowed(&c));
     }
 }

@@ -47,27 +47,14 @@ pub enum StartupError {
 
 /// Keys are live when any enabled provider is a real platform; keyless calls are let in only
 /// for an all-sandbox server on loopback (and not at all with `auth.anonymous = "never"`).
-fn access_service(
-    config: &Config,
-    db: &sea_orm::DatabaseConnection,
-    platforms: &Platforms,
-) -> AccessService {
-    let live = platforms
-        .registry
-        .info
-        .iter()
-        .any(|p| p.enabled && !p.sandbox);
-    let anonymous = crate::access::anonymous_allowed(
-        !live,
-        config.server.host.is_loopback(),
-        config.auth.anonymous,
-    );
+fn access_service(config: &Config, db: &sea_orm::DatabaseConnection) -> AccessService {
+    let anonymous = crate::access::anonymous_allowed(config);
     if anonymous {
         tracing::warn!(
             "every provider is a sandbox and the server is on loopback: requests without an API key are served (auth.anonymous = \"never\" turns this off)"
         );
     }
-    AccessService::new(db.clone(), live, anonymous)
+    AccessService::new(db.clone(), config.live(), anonymous)
 }
 
 pub struct Application {
@@ -111,7 +98,7 @@ impl Application {
         }
         register_wechat_stores(&catalog, &platforms).await?;
 
-        let access = access_service(&config, &db, &platforms);
+        let access = access_service(&config, &db);
 
         let mut workers = Workers::new(shutdown.clone());
         workers.start(

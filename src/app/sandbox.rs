@@ -155,28 +155,10 @@ pub fn check(config: &Config) -> Result<(), StartupError> {
         ));
     }
     if config.sandbox.enabled {
-        let real = [
-            (
-                "daoway",
-                config.daoway.enabled && config.daoway.base_url.is_some(),
-            ),
-            (
-                "dada",
-                config.dada.enabled && config.dada.base_url.is_some(),
-            ),
-            (
-                "wechat",
-                config.wechat.enabled && config.wechat.base_url.is_some(),
-            ),
-            (
-                "daojia58",
-                config.daojia58.enabled && config.daojia58.base_url.is_some(),
-            ),
-        ];
-        let named: Vec<String> = real
+        let named: Vec<String> = config
+            .real_platforms()
             .iter()
-            .filter(|(_, set)| *set)
-            .map(|(p, _)| format!("{p}.base_url"))
+            .map(|p| format!("{p}.base_url"))
             .collect();
         if !named.is_empty() {
             return Err(StartupError::Config(format!(

@@ -25,36 +25,29 @@ use crate::{
 
 type Reply = (StatusCode, Json<Value>);
 
-/// What the status route checks a callback against.
+/// What Dada's routes check a push against: the order service, and the URLs' tokens.
 #[derive(Clone)]
-struct Status {
+struct Dada {
     orders: OrderService,
     tokens: Option<Arc<CallbackTokens>>,
 }
 
 /// Dada's two callback routes, answering only `callers`. Status callbacks come to each
-/// order's own URL (`/callbacks/dada/status/{token}`); the URL without a token, which every
-/// order used before tokens, is refused (the poller still catches those orders' changes).
+/// order's own URL (`/callbacks/dada/status/{token}`), messages to the registered one
+/// (`/callbacks/dada/message/{token}`); the URLs without a token, which Dada was given before
+/// tokens, are refused (the poller still catches those orders' changes).
 pub fn routes(
     orders: OrderService,
     callers: Arc<AllowList>,
     tokens: Option<Arc<CallbackTokens>>,
 ) -> Router {
-    let status_routes = Router::new()
+    let routes = Router::new()
         .route("/callbacks/dada/status/{token}", post(status))
-        .route("/callbacks/dada/status", post(tokenless))
-        .with_state(Status {
-            orders: orders.clone(),
-            tokens: tokens.clone(),
-        });
-    let message_routes = Router::new()
         .route("/callbacks/dada/message/{token}", post(message))
+        .route("/callbacks/dada/status", post(tokenless))
         .route("/callbacks/dada/message", post(tokenless))
-        .with_state(Status {
-            orders: orders.clone(),
-            tokens: tokens.clone(),
-        });
-    only(&callers, message_routes.merge(status_routes))
+        .with_state(Dada { orders, tokens });
+    only(&callers, routes)
 }
 
 /// A Dada route without its token: not Dada's (it has every order's own URL, and the message
@@ -97,7 +90,7 @@ fn reason(e: &CallbackError) -> (StatusCode, String) {
 /// `POST /callbacks/dada/status/{token}`.
 #[tracing::instrument(skip_all, fields(provider = "DADA"))]
 async fn status(
-    State(Status { orders, tokens }): State<Status>,
+    State(Dada { orders, tokens }): State<Dada>,
     Path(token): Path<String>,
     body: Bytes,
 ) -> Reply {
@@ -190,7 +183,7 @@ async fn status(
 /// `POST /callbacks/dada/message`.
 #[tracing::instrument(skip_all, fields(provider = "DADA"))]
 async fn message(
-    State(Status { orders, tokens }): State<Status>,
+    State(Dada { orders, tokens }): State<Dada>,
     Path(token): Path<String>,
     body: Bytes,
 ) -> Reply {

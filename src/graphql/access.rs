@@ -82,32 +82,37 @@ pub(super) fn check_shop(ctx: &Context<'_>, shop_id: Option<i64>) -> Result<()> 
 /// Refuses an order outside the caller's shops (`FORBIDDEN`); an unknown order passes, for
 /// the service to answer as it always does.
 pub(super) async fn check_order(ctx: &Context<'_>, order_id: i64) -> Result<()> {
-    if caller(ctx)?.shops.is_none() {
-        return Ok(());
-    }
-    let order = services(ctx)?
-        .orders
-        .get(order_id)
-        .await
-        .map_err(super::errors::internal)?;
-    match order {
-        Some(o) => check_shop(ctx, o.shop_id),
-        None => Ok(()),
-    }
+    check_shop_of(ctx, async |s: &super::Services| {
+        s.orders.get(order_id).await.map(|o| o.map(|o| o.shop_id))
+    })
+    .await
 }
 
 /// Refuses a quote of a shop outside the caller's shops.
 pub(super) async fn check_quote(ctx: &Context<'_>, quote_id: i64) -> Result<()> {
+    check_shop_of(ctx, async |s: &super::Services| {
+        s.orders
+            .quote(quote_id)
+            .await
+            .map(|q| q.map(|q| Some(q.shop_id)))
+    })
+    .await
+}
+
+/// The shop check of something the caller names by id: its shop is looked up (`shop_of`,
+/// None when it does not exist) only for a key restricted to some shops.
+async fn check_shop_of<E: std::fmt::Display>(
+    ctx: &Context<'_>,
+    shop_of: impl AsyncFnOnce(&super::Services) -> Result<Option<Option<i64>>, E>,
+) -> Result<()> {
     if caller(ctx)?.shops.is_none() {
         return Ok(());
     }
-    let quote = services(ctx)?
-        .orders
-        .quote(quote_id)
+    match shop_of(services(ctx)?)
         .await
-        .map_err(super::errors::internal)?;
-    match quote {
-        Some(q) => check_shop(ctx, Some(q.shop_id)),
+        .map_err(super::errors::internal)?
+    {
+        Some(shop_id) => check_shop(ctx, shop_id),
         None => Ok(()),
     }
 }
@@ -406,12 +411,10 @@ impl Extension for Audit {
             .unwrap_or_default();
         let outcome = match &result {
             Err(e) => {
-                let code = e
-                    .extensions
-                    .as_ref()
-                    .and_then(|x| x.get("code"))
-                    .map(|c| c.to_string().trim_matches('"').to_owned())
-                    .unwrap_or_else(|| codes::INTERNAL.to_owned());
+                let code = match e.extensions.as_ref().and_then(|x| x.get("code")) {
+                    Some(Value::String(c)) => c.clone(),
+                    _ => codes::INTERNAL.to_owned(),
+                };
                 if code == codes::UNAUTHENTICATED || code == codes::FORBIDDEN {
                     Outcome::Denied(code)
                 } else {

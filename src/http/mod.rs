@@ -164,11 +164,15 @@ fn http_error(status: StatusCode, code: &str, message: &str) -> Response {
         .into_response()
 }
 
-/// The key of `Authorization: Bearer <key>`, if the request carries one.
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+/// The key of an `Authorization` value `Bearer <key>` (any capitalisation of the scheme).
+fn bearer_key(value: &str) -> Option<&str> {
     let (scheme, key) = value.trim().split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then_some(key.trim())
+}
+
+/// The key of `Authorization: Bearer <key>`, if the request carries one.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    bearer_key(headers.get(header::AUTHORIZATION)?.to_str().ok()?)
 }
 
 /// The refusal of a request whose key was not accepted.
@@ -280,10 +284,7 @@ fn init_key(payload: &serde_json::Value) -> Option<String> {
         .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))?
         .1
         .as_str()?;
-    let (scheme, key) = value.trim().split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| key.trim().to_owned())
+    bearer_key(value).map(str::to_owned)
 }
 
 /// graphql-ws: the key comes with `connection_init` (or, for clients that can set headers,

@@ -10,20 +10,6 @@ use crate::helpers::{Backend, TestApp};
 
 const ALLOWED: &str = "https://admin.example.com";
 
-/// The key service over the app's database (as the `orderhub keys` CLI uses it).
-async fn access_of(app: &TestApp) -> orderhub::access::AccessService {
-    let db = orderhub::db::connect(
-        &orderhub::config::DatabaseConfig {
-            url: secrecy::SecretString::from(app.database_url.clone()),
-            ..Default::default()
-        },
-        Default::default(),
-    )
-    .await
-    .unwrap();
-    orderhub::access::AccessService::new(db, false, false)
-}
-
 async fn app() -> TestApp {
     TestApp::spawn_with(Backend::Sqlite, |c| {
         c.server.cors_origins = vec![ALLOWED.to_owned()];
@@ -136,7 +122,8 @@ async fn metrics_are_for_admins_and_graphiql_is_locked_down() {
             .unwrap()
             .contains("orderhub_db_statements_total")
     );
-    let reader = access_of(&app)
+    let reader = app
+        .access()
         .await
         .create_key(orderhub::access::NewKey {
             name: "reader".into(),
@@ -266,7 +253,7 @@ async fn cost_is_charged_and_throttled() {
         userErrors { field code message } } }";
     let v = app.gql(mutation, json!({})).await;
     assert_eq!(v["errors"][0]["extensions"]["code"], "THROTTLED", "{v}");
-    let keys = access_of(&app).await.keys().await.unwrap();
+    let keys = app.access().await.keys().await.unwrap();
     assert!(keys.is_empty(), "the throttled mutation made no key");
 
     // More than the whole bucket is refused outright, without a retry hint.

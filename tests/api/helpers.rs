@@ -143,6 +143,8 @@ pub struct TestApp {
     pub http: reqwest::Client,
     /// The API key [`TestApp::gql`] and [`TestApp::subscribe`] send (none: anonymous).
     key: std::sync::Mutex<Option<String>>,
+    /// The deployment talks to a real platform (its keys are live ones).
+    live: bool,
     shutdown: CancellationToken,
     handle: Option<JoinHandle<std::io::Result<()>>>,
     _dir: tempfile::TempDir,
@@ -188,13 +190,6 @@ pub fn test_config(dir: &std::path::Path, db_url: String) -> Config {
     c.limits.cost_restore_per_sec = 100_000_000;
     let _ = dir;
     c
-}
-
-fn app_db_config(url: &str) -> orderhub::config::DatabaseConfig {
-    orderhub::config::DatabaseConfig {
-        url: SecretString::from(url.to_owned()),
-        ..Default::default()
-    }
 }
 
 async fn database_url(backend: Backend, dir: &std::path::Path) -> String {
@@ -245,11 +240,7 @@ impl TestApp {
         tweak(&mut config);
         let database_url = secrecy::ExposeSecret::expose_secret(&config.database.url).to_owned();
         let imports = startup_dada_imports(&config);
-        let keys_required = !orderhub::access::anonymous_allowed(
-            !config.live(),
-            config.server.host.is_loopback(),
-            config.auth.anonymous,
-        );
+        let keys_required = !orderhub::access::anonymous_allowed(&config);
         let live = config.live();
         let app = Application::build(config).await.expect("app builds");
         let base = app.base_url().to_owned();
@@ -260,6 +251,7 @@ impl TestApp {
             database_url,
             http: reqwest::Client::new(),
             key: std::sync::Mutex::new(None),
+            live,
             shutdown,
             handle: Some(handle),
             _dir: dir,
@@ -267,10 +259,9 @@ impl TestApp {
         if keys_required {
             // A deployment that requires keys: the helpers call as an admin (tests of access
             // control call with their own keys through `gql_as`).
-            let db = orderhub::db::connect(&app_db_config(&app.database_url), Default::default())
+            let issued = app
+                .access()
                 .await
-                .expect("connect for a key");
-            let issued = orderhub::access::AccessService::new(db, live, false)
                 .create_key(orderhub::access::NewKey {
                     name: "test admin".into(),
                     scopes: vec![orderhub::access::Scope::Admin],
@@ -327,6 +318,18 @@ impl TestApp {
                 .expect("server stopped cleanly");
         }
         started.elapsed()
+    }
+
+    /// The key service over this app's database, as the `orderhub keys` CLI uses it.
+    pub async fn access(&self) -> orderhub::access::AccessService {
+        let config = orderhub::config::DatabaseConfig {
+            url: SecretString::from(self.database_url.clone()),
+            ..Default::default()
+        };
+        let db = orderhub::db::connect(&config, Default::default())
+            .await
+            .expect("connect for keys");
+        orderhub::access::AccessService::new(db, self.live, false)
     }
 
     /// From now on, [`TestApp::gql`] and [`TestApp::subscribe`] call with this API key.
