@@ -231,6 +231,14 @@ async fn bad_notifications_change_nothing(app: TestApp) {
     }
     let got = order(&app, &o["id"]).await;
     assert_eq!(got["status"], "CANCELLED");
-    assert_eq!(got["events"].as_array().unwrap().len(), 2);
+    // The status poller may see the cancellation before the notification arrives; the
+    // notification then leaves an unapplied record, so count what was applied.
+    let applied = got["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["applied"] == true)
+        .count();
+    assert_eq!(applied, 2, "{got:#}");
 }
 on_every_backend!(bad_notifications_test, bad_notifications_change_nothing);
