@@ -23,6 +23,7 @@ pub struct Config {
     pub server: ServerConfig,
     pub database: DatabaseConfig,
     pub limits: LimitsConfig,
+    pub websocket: WebsocketConfig,
     pub sandbox: SandboxConfig,
     pub daoway: DaowayConfig,
     pub dada: DadaConfig,
@@ -74,6 +75,15 @@ pub struct ServerConfig {
     /// websocket `Origin` check), e.g. `https://admin.example.com`. The server's own origin
     /// (GraphiQL) is always allowed.
     pub cors_origins: Vec<String>,
+    /// Connections served at once (websockets included); one more is closed at accept.
+    pub max_connections: usize,
+    /// A connection must deliver a complete request head within this many seconds of
+    /// opening, and of its previous response (so it is also HTTP/1's keep-alive idle time);
+    /// otherwise it is closed. Stops slow-header (slowloris) clients.
+    pub header_read_timeout_secs: u64,
+    /// A connection with no byte in either direction for this long is closed (HTTP/2 and
+    /// any connection the header timeout does not cover). Websockets have their own pings.
+    pub idle_timeout_secs: u64,
 }
 
 impl Default for ServerConfig {
@@ -87,6 +97,43 @@ impl Default for ServerConfig {
             client_ip_header: None,
             trusted_proxies: Vec::new(),
             cors_origins: Vec::new(),
+            max_connections: 10_000,
+            header_read_timeout_secs: 10,
+            idle_timeout_secs: 120,
+        }
+    }
+}
+
+/// graphql-ws (`/graphql/ws`, protocol `graphql-transport-ws`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebsocketConfig {
+    /// A socket that has not sent `connection_init` by then is closed with 4408.
+    pub init_timeout_secs: u64,
+    /// The server pings every this many seconds; a peer that sends nothing (not even the
+    /// pong every websocket answers a ping with) for two intervals is closed. A live
+    /// connection is never closed for being quiet.
+    pub ping_interval_secs: u64,
+    /// Sockets one key holds at once; one more is closed with 4429.
+    pub max_sockets_per_key: usize,
+    /// Sockets one client address holds at once; one more upgrade is refused (429).
+    pub max_sockets_per_address: usize,
+    /// Operations running at once on one socket; one more gets an `error` message
+    /// (`TOO_MANY_SUBSCRIPTIONS`).
+    pub max_subscriptions_per_socket: usize,
+    /// Largest message a client may send.
+    pub max_message_bytes: usize,
+}
+
+impl Default for WebsocketConfig {
+    fn default() -> Self {
+        Self {
+            init_timeout_secs: 10,
+            ping_interval_secs: 15,
+            max_sockets_per_key: 32,
+            max_sockets_per_address: 64,
+            max_subscriptions_per_socket: 32,
+            max_message_bytes: 64 * 1024,
         }
     }
 }
@@ -134,6 +181,9 @@ pub struct LimitsConfig {
     /// Whether `__schema`/`__type` introspection is served (GraphiQL's docs need it; switch
     /// it off for a public deployment whose clients ship their schema).
     pub introspection: bool,
+    /// Fields that call a platform (`courierPosition`, `trackUrl`) one request may resolve;
+    /// past it they answer `PLATFORM_CALL_BUDGET`.
+    pub platform_calls_per_request: u32,
 }
 
 impl Default for LimitsConfig {
@@ -150,6 +200,7 @@ impl Default for LimitsConfig {
             introspection: true,
             cost_bucket: 20_000,
             cost_restore_per_sec: 1_000,
+            platform_calls_per_request: 10,
         }
     }
 }

@@ -64,6 +64,7 @@ pub struct Application {
     base_url: String,
     shutdown: CancellationToken,
     grace: Duration,
+    limits: http::ConnectionLimits,
 }
 
 impl Application {
@@ -135,10 +136,16 @@ impl Application {
         };
         let origins =
             http::Api::origins(&config.server.cors_origins).map_err(StartupError::Config)?;
+        let client = callbacks::allow::ClientAddress::parse(
+            config.server.client_ip_header.as_deref(),
+            &config.server.trusted_proxies,
+        )
+        .map_err(StartupError::Config)?;
         let api = http::Api {
             schema,
             access,
             origins: Arc::new(origins),
+            sockets: http::Sockets::new(config.websocket.clone(), client, shutdown.clone()),
         };
         let router = http::router(&config.limits, api, callbacks, ops, sandboxes);
         Ok(Self {
@@ -148,6 +155,7 @@ impl Application {
             base_url,
             shutdown,
             grace: Duration::from_secs(config.server.shutdown_grace_secs),
+            limits: http::ConnectionLimits::of(&config.server),
         })
     }
 
@@ -172,19 +180,21 @@ impl Application {
         signal: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let token = self.shutdown.clone();
-        let served = axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
+        tokio::spawn(async move {
             tokio::select! {
                 _ = signal => {}
                 _ = token.cancelled() => {}
             }
             tracing::info!("shutting down: finishing in-flight requests");
             token.cancel();
-        })
+        });
+        let served = http::serve(
+            self.listener,
+            self.router,
+            self.limits,
+            self.shutdown.clone(),
+            self.grace,
+        )
         .await;
         self.workers.stop(self.grace).await;
         tracing::info!("stopped");

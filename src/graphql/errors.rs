@@ -19,6 +19,10 @@ pub mod codes {
     pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
     /// The key lacks the field's scope, or is restricted to other shops.
     pub const FORBIDDEN: &str = "FORBIDDEN";
+    /// The request has used up its calls to platforms (`limits.platform_calls_per_request`).
+    pub const PLATFORM_CALL_BUDGET: &str = "PLATFORM_CALL_BUDGET";
+    /// A websocket already runs `websocket.max_subscriptions_per_socket` operations.
+    pub const TOO_MANY_SUBSCRIPTIONS: &str = "TOO_MANY_SUBSCRIPTIONS";
 }
 
 crate::refusal::user_error_code_enum! {

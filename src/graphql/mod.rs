@@ -4,6 +4,7 @@
 //! through the services' repository modules).
 
 pub(crate) mod access;
+mod budget;
 mod cost;
 mod delivery;
 pub mod errors;
@@ -85,6 +86,9 @@ pub fn build(limits: &LimitsConfig, services: Option<Services>) -> AppSchema {
             limits.cost_bucket,
             limits.cost_restore_per_sec,
         ))
+        .extension(budget::PlatformCalls {
+            per_request: limits.platform_calls_per_request,
+        })
         .data(MaxPageSize(limits.max_page_size));
     if !limits.introspection {
         builder = builder.disable_introspection();

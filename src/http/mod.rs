@@ -4,6 +4,11 @@
 //! carries an `x-request-id`.
 
 mod graphiql;
+mod serve;
+mod ws;
+
+pub use serve::{ConnectionLimits, serve};
+pub use ws::Sockets;
 
 use std::{
     sync::{
@@ -13,16 +18,11 @@ use std::{
     time::{Duration, Instant},
 };
 
-use async_graphql::{
-    Data,
-    http::{ALL_WEBSOCKET_PROTOCOLS, parse_query_string},
-    parser::types::OperationType,
-};
-use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use async_graphql::{http::parse_query_string, parser::types::OperationType};
 use axum::{
     Json, Router,
     body::Bytes,
-    extract::{MatchedPath, Request, State, WebSocketUpgrade},
+    extract::{MatchedPath, Request, State},
     http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
@@ -66,6 +66,8 @@ pub struct Api {
     pub schema: AppSchema,
     pub access: AccessService,
     pub origins: Arc<Vec<HeaderValue>>,
+    /// The websockets open on this instance, and their limits.
+    pub sockets: Arc<Sockets>,
 }
 
 impl Api {
@@ -137,7 +139,7 @@ pub fn router(
             Duration::from_secs(limits.request_timeout_secs),
         ));
     let ws = Router::new()
-        .route("/graphql/ws", get(graphql_ws))
+        .route("/graphql/ws", get(ws::graphql_ws))
         .with_state(api);
     Router::new()
         .merge(timed)
@@ -269,66 +271,6 @@ async fn graphql_get(State(api): State<Api>, req: Request) -> Response {
         }
     }
     Json(api.schema.execute(request).await).into_response()
-}
-
-/// The key a graphql-ws client sent in its `connection_init` payload: `Authorization:
-/// Bearer <key>` as GraphiQL and most clients put their headers there (any capitalisation),
-/// or `apiKey`.
-fn init_key(payload: &serde_json::Value) -> Option<String> {
-    let map = payload.as_object()?;
-    if let Some(key) = map.get("apiKey").and_then(|v| v.as_str()) {
-        return Some(key.to_owned());
-    }
-    let value = map
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))?
-        .1
-        .as_str()?;
-    bearer_key(value).map(str::to_owned)
-}
-
-/// graphql-ws: the key comes with `connection_init` (or, for clients that can set headers,
-/// with the upgrade request); a socket whose key is refused is closed (4403) before any
-/// subscription starts.
-async fn graphql_ws(
-    State(api): State<Api>,
-    headers: HeaderMap,
-    protocol: GraphQLProtocol,
-    upgrade: WebSocketUpgrade,
-) -> Response {
-    if !api.origin_allowed(&headers) {
-        tracing::warn!(origin = ?headers.get(header::ORIGIN), "websocket from a page of another origin refused");
-        return http_error(
-            StatusCode::FORBIDDEN,
-            "FORBIDDEN",
-            "this origin may not open the websocket (server.cors_origins)",
-        );
-    }
-    let header_key = bearer(&headers).map(str::to_owned);
-    let access = api.access.clone();
-    upgrade
-        .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .max_message_size(64 * 1024)
-        .on_upgrade(move |stream| {
-            GraphQLWebSocket::new(stream, api.schema, protocol)
-                .on_connection_init(move |payload| async move {
-                    let key = init_key(&payload).or(header_key);
-                    match access.authenticate(key.as_deref()).await {
-                        Ok(caller) => {
-                            let mut data = Data::default();
-                            data.insert(caller);
-                            Ok(data)
-                        }
-                        Err(AuthError::Db(e)) => {
-                            tracing::error!(error = %e, "authenticating a websocket");
-                            Err(async_graphql::Error::new("internal error"))
-                        }
-                        Err(e) => Err(crate::graphql::unauthenticated(&e.to_string())),
-                    }
-                })
-                .keepalive_timeout(Duration::from_secs(60))
-                .serve()
-        })
 }
 
 async fn healthz(State(ops): State<Ops>) -> Response {

@@ -169,13 +169,12 @@ async fn keyless_and_forged_calls_are_refused(backend: crate::helpers::Backend) 
     assert_eq!(resp.headers()["www-authenticate"], "Bearer");
     assert_eq!(order_count(&app, &admin).await, 0, "nothing was placed");
 
-    // graphql-ws: no key, a forged one → closed before any subscription (async-graphql
-    // closes a refused `connection_init` with 1002, which graphql-ws clients treat as fatal
-    // rather than retrying); the key → live.
-    assert_eq!(ws_close_code(&app, json!({})).await, Some(1002));
+    // graphql-ws: no key, a forged one → closed before any subscription with 4403
+    // (Forbidden, which graphql-ws clients treat as fatal rather than retrying); the key → live.
+    assert_eq!(ws_close_code(&app, json!({})).await, Some(4403));
     assert_eq!(
         ws_close_code(&app, json!({"Authorization": "Bearer oh_sandbox_forged"})).await,
-        Some(1002)
+        Some(4403)
     );
     let mut sub = Subscription::open_as(
         &app.base,

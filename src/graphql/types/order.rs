@@ -7,6 +7,7 @@ use super::{GeoPoint, Money, OrderStatus, ProviderId, Shop, money, parse};
 use crate::{
     domain,
     graphql::{
+        budget,
         delivery::{Courier, Delivery},
         errors::{internal, provider_error},
         ids::{self, Kind, encode},
@@ -218,6 +219,7 @@ impl Order {
             return Ok(None);
         }
         let st = services(ctx)?;
+        budget::platform_call(ctx)?;
         match st.orders.courier_position(&self.0).await {
             Ok(p) => Ok(p.map(|p| GeoPoint {
                 lng: p.lng,
@@ -234,6 +236,7 @@ impl Order {
             return Ok(None);
         }
         let st = services(ctx)?;
+        budget::platform_call(ctx)?;
         st.orders
             .track_url(&self.0)
             .await
