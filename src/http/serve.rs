@@ -111,7 +111,10 @@ pub async fn serve(
         .await
         .is_err()
     {
-        tracing::warn!(open = limits.max_connections - permits.available_permits(), "grace period over with connections still open");
+        tracing::warn!(
+            open = limits.max_connections - permits.available_permits(),
+            "grace period over with connections still open"
+        );
     }
     Ok(())
 }
@@ -143,6 +146,10 @@ async fn connection(
     let conn = builder.serve_connection_with_upgrades(io, service);
     tokio::pin!(conn);
     let mut finishing = false;
+    // An idle connection asked to finish gets as long again to do so (HTTP/2 waits for the
+    // peer to acknowledge its GOAWAY ping); a peer that never answers is then dropped.
+    let give_up = tokio::time::sleep(Duration::MAX);
+    tokio::pin!(give_up);
     loop {
         tokio::select! {
             done = conn.as_mut() => {
@@ -159,7 +166,9 @@ async fn connection(
                 metrics::counter!("orderhub_http_connections_idle_closed_total").increment(1);
                 finishing = true;
                 conn.as_mut().graceful_shutdown();
+                give_up.as_mut().reset(Instant::now() + idle);
             }
+            _ = &mut give_up => return,
         }
     }
 }

@@ -198,6 +198,25 @@ async fn a_full_delivery(app: TestApp) {
     let page = app.http.get(track).send().await.unwrap();
     assert!(page.status().is_success(), "track page {track}");
 
+    // One request calls the platform at most limits.platform_calls_per_request (10) times:
+    // the 11th alias answers PLATFORM_CALL_BUDGET beside the others' data.
+    let aliases: String = (0..11)
+        .map(|i| format!("p{i}: courierPosition {{ lng }} "))
+        .collect();
+    let v = app
+        .gql(
+            &format!("query($id: ID!) {{ order(id: $id) {{ {aliases} }} }}"),
+            json!({ "id": id }),
+        )
+        .await;
+    let answered = (0..11)
+        .filter(|i| v["data"]["order"][format!("p{i}")]["lng"].is_f64())
+        .count();
+    assert_eq!(answered, 10, "{v:#}");
+    let errors = v["errors"].as_array().expect("one refused alias");
+    assert_eq!(errors.len(), 1, "{v:#}");
+    assert_eq!(errors[0]["extensions"]["code"], "PLATFORM_CALL_BUDGET");
+
     control(&app, &origin, "arrive", json!({})).await;
     assert_eq!(wait_raw(&app, &id, "100").await["status"], "ARRIVED");
     control(&app, &origin, "fetch", json!({})).await;

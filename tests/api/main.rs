@@ -10,6 +10,7 @@ mod browser;
 
 mod callbacks;
 mod catalog;
+mod connections;
 mod dada;
 mod dada_rules;
 mod daojia58;
@@ -19,4 +20,5 @@ mod orders;
 mod safety;
 mod schema;
 mod subscriptions;
+mod websocket;
 mod wechat;

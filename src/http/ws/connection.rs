@@ -119,7 +119,12 @@ async fn handshake(tx: &mut Tx, rx: &mut Rx, conn: &Conn) -> Option<(Caller, Opt
         let text = match frame {
             Some(Ok(Message::Text(t))) => t,
             Some(Ok(Message::Binary(_))) => {
-                shut(tx, close::BAD_REQUEST, "Invalid message received: binary frame").await;
+                shut(
+                    tx,
+                    close::BAD_REQUEST,
+                    "Invalid message received: binary frame",
+                )
+                .await;
                 return None;
             }
             Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
@@ -149,7 +154,12 @@ async fn handshake(tx: &mut Tx, rx: &mut Rx, conn: &Conn) -> Option<(Caller, Opt
             Ok(caller) => caller,
             Err(AuthError::Db(e)) => {
                 tracing::error!(error = %e, "authenticating a websocket");
-                shut(tx, close::INTERNAL, "Internal error: could not check the key").await;
+                shut(
+                    tx,
+                    close::INTERNAL,
+                    "Internal error: could not check the key",
+                )
+                .await;
                 return None;
             }
             Err(e) => {
@@ -271,7 +281,12 @@ impl<'a> Session<'a> {
                 return ControlFlow::Continue(());
             }
             Some(Ok(Message::Binary(_))) => {
-                shut(tx, close::BAD_REQUEST, "Invalid message received: binary frame").await;
+                shut(
+                    tx,
+                    close::BAD_REQUEST,
+                    "Invalid message received: binary frame",
+                )
+                .await;
                 return ControlFlow::Break(());
             }
             Some(Ok(Message::Close(_)) | Err(_)) | None => return ControlFlow::Break(()),

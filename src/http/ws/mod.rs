@@ -104,21 +104,20 @@ pub async fn graphql_ws(State(api): State<Api>, request: Request) -> Response {
         );
     }
     let address = match sockets.client.of(&request) {
-        Some(ip) => match sockets.claim(
-            Holder::Address(ip),
-            sockets.config.max_sockets_per_address,
-        ) {
-            Some(claim) => Some(claim),
-            None => {
-                metrics::counter!("orderhub_ws_refused_total", "reason" => "address_cap")
-                    .increment(1);
-                return http_error(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "THROTTLED",
-                    "this address already holds its websockets (websocket.max_sockets_per_address)",
-                );
+        Some(ip) => {
+            match sockets.claim(Holder::Address(ip), sockets.config.max_sockets_per_address) {
+                Some(claim) => Some(claim),
+                None => {
+                    metrics::counter!("orderhub_ws_refused_total", "reason" => "address_cap")
+                        .increment(1);
+                    return http_error(
+                        StatusCode::TOO_MANY_REQUESTS,
+                        "THROTTLED",
+                        "this address already holds its websockets (websocket.max_sockets_per_address)",
+                    );
+                }
             }
-        },
+        }
         None => None,
     };
     let header_key = bearer(request.headers()).map(str::to_owned);

@@ -72,7 +72,9 @@ pub fn parse(text: &str) -> Result<ClientMessage, String> {
     let payload = |m: &mut serde_json::Map<String, Value>| match m.remove("payload") {
         None | Some(Value::Null) => Ok(None),
         Some(p @ Value::Object(_)) => Ok(Some(p)),
-        Some(_) => Err(format!("Invalid message received: {ty}'s payload is not an object")),
+        Some(_) => Err(format!(
+            "Invalid message received: {ty}'s payload is not an object"
+        )),
     };
     match ty.as_str() {
         "connection_init" => Ok(ClientMessage::Init(payload(&mut m)?)),
@@ -80,11 +82,11 @@ pub fn parse(text: &str) -> Result<ClientMessage, String> {
         "pong" => Ok(ClientMessage::Pong),
         "subscribe" => {
             let id = id()?;
-            let payload = payload(&mut m)?
-                .ok_or_else(|| format!("Invalid message received: subscribe {id} has no payload"))?;
-            let payload: Payload = serde_json::from_value(payload).map_err(|e| {
-                format!("Invalid message received: subscribe {id}'s payload: {e}")
+            let payload = payload(&mut m)?.ok_or_else(|| {
+                format!("Invalid message received: subscribe {id} has no payload")
             })?;
+            let payload: Payload = serde_json::from_value(payload)
+                .map_err(|e| format!("Invalid message received: subscribe {id}'s payload: {e}"))?;
             Ok(ClientMessage::Subscribe { id, payload })
         }
         "complete" => Ok(ClientMessage::Complete { id: id()? }),
