@@ -23,7 +23,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use self::{
     access::{forbidden, unauthenticated},
-    subscription::Subscription,
+    subscription::{ResumeAfter, Subscription},
 };
 use crate::{
     access::AccessService, catalog::CatalogService, config::LimitsConfig,

@@ -96,6 +96,11 @@ impl ShopGate {
     }
 }
 
+/// The resume point a graphql-ws connection gave in its `connection_init` payload
+/// (`lastEventId`): every subscription on that connection resumes after it.
+#[derive(Clone, Debug)]
+pub struct ResumeAfter(pub ID);
+
 #[derive(Default)]
 pub struct Subscription;
 
@@ -129,13 +134,26 @@ impl Subscription {
                 .map(Into::into)
                 .collect(),
         };
-        let after = match &after_event_id {
-            Some(id) => Some(
-                ids::decode(Kind::Event, id)
-                    .ok_or_else(|| invalid("afterEventId is not an event id"))?,
-            ),
-            None => None,
-        };
+        // The later of the subscription's own resume point and the connection's (graphql-ws
+        // `connection_init` payload `lastEventId`, sent again on every reconnect).
+        let mut after = None;
+        for (name, id) in [
+            ("afterEventId", after_event_id.as_ref()),
+            ("lastEventId", ctx.data_opt::<ResumeAfter>().map(|r| &r.0)),
+        ] {
+            let Some(id) = id else { continue };
+            let n = ids::decode(Kind::Event, id)
+                .ok_or_else(|| invalid(format!("{name} is not an event id")))?;
+            // An id that was never recorded (from another server, or the future) would mute
+            // the stream until events caught up with it: refused instead.
+            if !st.orders.event_exists(n).await.map_err(internal)? {
+                return Err(invalid(format!(
+                    "{name} {} is not a known event; resume from an eventId this server sent",
+                    id.as_str()
+                )));
+            }
+            after = after.max(Some(n));
+        }
         // Subscribe before reading the database, so nothing falls between the two.
         let mut rx = st.bus.subscribe();
         let baseline = match after {

@@ -278,6 +278,14 @@ impl OrderService {
 
 impl OrderService {
     /// The newest event id (0 with none): where a fresh subscription starts.
+    /// Whether an event with this id was ever recorded (a resume point must be one).
+    pub async fn event_exists(&self, id: i64) -> Result<bool, DbErr> {
+        Ok(order_event::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .is_some())
+    }
+
     pub async fn last_event_id(&self) -> Result<i64, DbErr> {
         Ok(order_event::Entity::find()
             .order_by_desc(order_event::Column::Id)

@@ -343,7 +343,7 @@ impl TestApp {
             .expect("this app requires keys, so the helpers hold one")
     }
 
-    fn key(&self) -> Option<String> {
+    pub fn key(&self) -> Option<String> {
         self.key.lock().expect("key lock").clone()
     }
 
@@ -548,6 +548,15 @@ pub struct Subscription {
 impl Subscription {
     /// Opens one with `key` in the `connection_init` payload, as GraphiQL sends its headers.
     pub async fn open_as(base: &str, key: Option<&str>, query: &str, variables: Value) -> Self {
+        let init = match key {
+            Some(k) => json!({"Authorization": format!("Bearer {k}")}),
+            None => json!({}),
+        };
+        Self::open_with_init(base, init, query, variables).await
+    }
+
+    /// Opens one with `init` as the `connection_init` payload (a key, a `lastEventId`).
+    pub async fn open_with_init(base: &str, init: Value, query: &str, variables: Value) -> Self {
         let url = format!("{}/graphql/ws", base.replacen("http", "ws", 1));
         let mut req = url.into_client_request().unwrap();
         req.headers_mut().insert(
@@ -557,12 +566,7 @@ impl Subscription {
         let (mut ws, _) = tokio_tungstenite::connect_async(req)
             .await
             .expect("ws connect");
-        let init = match key {
-            Some(k) => {
-                json!({"type": "connection_init", "payload": {"Authorization": format!("Bearer {k}")}})
-            }
-            None => json!({"type": "connection_init"}),
-        };
+        let init = json!({"type": "connection_init", "payload": init});
         ws.send(Message::text(init.to_string())).await.unwrap();
         let ack = next_json(&mut ws).await;
         assert_eq!(ack["type"], "connection_ack", "{ack}");

@@ -1,10 +1,11 @@
 //! orderStatusChanged over graphql-ws: live changes from every source, filters, and resuming
 //! after a disconnect without missing anything.
 
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde_json::json;
 
 use crate::{
-    helpers::{CREATE_ORDER, TestApp, find_shop, order_input, plain_shop},
+    helpers::{CREATE_ORDER, Subscription, TestApp, find_shop, order_input, plain_shop},
     on_every_backend, postgres_only,
 };
 
@@ -109,9 +110,31 @@ async fn resumes_after_an_event(app: TestApp) {
     assert_eq!(next["newStatus"], "COMPLETED", "then live again");
     back.assert_quiet(300).await;
 
-    // A bad cursor is an error, not a silent full replay.
+    // A client that reconnects gives its last event id once, in `connection_init`: every
+    // subscription on the new connection resumes after it (graphql-ws sends its
+    // connectionParams again on each reconnect, while the subscribe messages stay as they were).
+    let mut init = json!({"lastEventId": first["eventId"]});
+    if let Some(k) = app.key() {
+        init["Authorization"] = json!(format!("Bearer {k}"));
+    }
+    let mut again =
+        Subscription::open_with_init(&app.base, init, SUB, json!({"f": {"orderId": o["id"]}}))
+            .await;
+    let mut replayed = Vec::new();
+    for _ in 0..2 {
+        replayed.push(again.next(5).await["data"]["orderStatusChanged"]["newStatus"].clone());
+    }
+    assert_eq!(replayed, vec![json!("ACCEPTED"), json!("COMPLETED")]);
+    again.assert_quiet(300).await;
+
+    // A bad cursor is an error, not a silent full replay; so is an id that is not a known
+    // event (one from the future would mute the stream until events caught up with it).
     let mut bad = app.subscribe(SUB, json!({"after": "nonsense"})).await;
     let m = bad.next(5).await;
+    assert_eq!(m["errors"][0]["extensions"]["code"], "INVALID_INPUT", "{m}");
+    let future = URL_SAFE_NO_PAD.encode("StatusEvent:999999999");
+    let mut ahead = app.subscribe(SUB, json!({"after": future})).await;
+    let m = ahead.next(5).await;
     assert_eq!(m["errors"][0]["extensions"]["code"], "INVALID_INPUT", "{m}");
 }
 on_every_backend!(resumes_after_an_event_test, resumes_after_an_event);

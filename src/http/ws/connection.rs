@@ -22,7 +22,7 @@ use super::{
 };
 use crate::{
     access::{AccessService, AuthError, Caller},
-    graphql::{AppSchema, errors::codes},
+    graphql::{AppSchema, ResumeAfter, errors::codes},
 };
 
 /// Everything one socket needs.
@@ -59,9 +59,16 @@ pub(super) async fn run(socket: WebSocket, conn: Conn, speaks: bool) {
             "Subprotocol not acceptable: speak graphql-transport-ws",
         )
         .await;
-    } else if let Some((caller, key)) = handshake(&mut tx, &mut rx, &conn).await {
-        Session::new(&conn, caller).serve(&mut tx, &mut rx).await;
-        drop(key);
+    } else if let Some(accepted) = handshake(&mut tx, &mut rx, &conn).await {
+        let Accepted {
+            caller,
+            resume,
+            claim,
+        } = accepted;
+        Session::new(&conn, caller, resume)
+            .serve(&mut tx, &mut rx)
+            .await;
+        drop(claim);
     }
     metrics::gauge!("orderhub_ws_sockets").decrement(1.0);
 }
@@ -97,9 +104,26 @@ fn init_key(payload: &Value) -> Option<String> {
     super::super::bearer_key(value).map(str::to_owned)
 }
 
+/// An acknowledged connection: who it is, where its subscriptions resume, and its place in
+/// the key's socket count.
+struct Accepted {
+    caller: Caller,
+    resume: Option<ResumeAfter>,
+    claim: Option<Claim>,
+}
+
+/// The connection-wide resume point: `lastEventId` in the `connection_init` payload.
+fn resume_point(payload: Option<&Value>) -> Result<Option<ResumeAfter>, String> {
+    match payload.and_then(|p| p.get("lastEventId")) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(id)) => Ok(Some(ResumeAfter(id.clone().into()))),
+        Some(_) => Err("Invalid message received: lastEventId is not a string".into()),
+    }
+}
+
 /// Waits for `connection_init` (answering pings meanwhile), checks its key and acknowledges
 /// it; None once the socket was closed instead.
-async fn handshake(tx: &mut Tx, rx: &mut Rx, conn: &Conn) -> Option<(Caller, Option<Claim>)> {
+async fn handshake(tx: &mut Tx, rx: &mut Rx, conn: &Conn) -> Option<Accepted> {
     let deadline = tokio::time::sleep(Duration::from_secs(
         conn.sockets.config.init_timeout_secs.max(1),
     ));
@@ -146,6 +170,13 @@ async fn handshake(tx: &mut Tx, rx: &mut Rx, conn: &Conn) -> Option<(Caller, Opt
                 return None;
             }
         };
+        let resume = match resume_point(payload.as_ref()) {
+            Ok(r) => r,
+            Err(reason) => {
+                shut(tx, close::BAD_REQUEST, &reason).await;
+                return None;
+            }
+        };
         let key = payload
             .as_ref()
             .and_then(init_key)
@@ -186,7 +217,11 @@ async fn handshake(tx: &mut Tx, rx: &mut Rx, conn: &Conn) -> Option<(Caller, Opt
             None => None,
         };
         tx.send(Message::text(protocol::ack())).await.ok()?;
-        return Some((caller, claim));
+        return Some(Accepted {
+            caller,
+            resume,
+            claim,
+        });
     }
 }
 
@@ -194,6 +229,7 @@ async fn handshake(tx: &mut Tx, rx: &mut Rx, conn: &Conn) -> Option<(Caller, Opt
 struct Session<'a> {
     conn: &'a Conn,
     caller: Caller,
+    resume: Option<ResumeAfter>,
     running: HashMap<String, Running>,
     outputs: SelectAll<BoxStream<'static, Output>>,
     runs: u64,
@@ -204,10 +240,11 @@ struct Session<'a> {
 const FAIR_SHARE: u32 = 32;
 
 impl<'a> Session<'a> {
-    fn new(conn: &'a Conn, caller: Caller) -> Self {
+    fn new(conn: &'a Conn, caller: Caller, resume: Option<ResumeAfter>) -> Self {
         Self {
             conn,
             caller,
+            resume,
             running: HashMap::new(),
             outputs: SelectAll::new(),
             runs: 0,
@@ -342,6 +379,9 @@ impl<'a> Session<'a> {
             .data(self.caller.clone());
         if let Some(name) = payload.operation_name {
             request = request.operation_name(name);
+        }
+        if let Some(resume) = &self.resume {
+            request = request.data(resume.clone());
         }
         for (name, value) in payload.extensions.unwrap_or_default() {
             if let Ok(value) = async_graphql::Value::from_json(value) {
