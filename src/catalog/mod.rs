@@ -240,18 +240,24 @@ impl CatalogService {
             ..Default::default()
         });
         // The list carries the summary only: hours, fees, description and the full image
-        // list (from the detail) are kept as they are.
+        // list (from the detail) are kept as they are. The city is the one the list was
+        // filtered by: a filtered list sets it (the platform just placed the shop there), an
+        // unfiltered one (the platform's default region, unknown to us) leaves it alone.
+        let mut updated = vec![
+            shop::Column::CategoryExternalId,
+            shop::Column::Title,
+            shop::Column::TagIcons,
+            shop::Column::MainPriceExternalId,
+            shop::Column::FetchedAt,
+            shop::Column::Stale,
+        ];
+        if city.is_some() {
+            updated.push(shop::Column::City);
+        }
         shop::Entity::insert_many(rows)
             .on_conflict(
                 OnConflict::columns([shop::Column::Provider, shop::Column::ExternalId])
-                    .update_columns([
-                        shop::Column::CategoryExternalId,
-                        shop::Column::Title,
-                        shop::Column::TagIcons,
-                        shop::Column::MainPriceExternalId,
-                        shop::Column::FetchedAt,
-                        shop::Column::Stale,
-                    ])
+                    .update_columns(updated)
                     .to_owned(),
             )
             .exec_without_returning(&txn)

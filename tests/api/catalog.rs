@@ -219,3 +219,52 @@ async fn platform_down_serves_stale(app: TestApp) {
     assert_eq!(d["stale"], false);
 }
 on_every_backend!(platform_down_serves_stale_test, platform_down_serves_stale);
+
+/// Issue 11 §4: a shop first stored by an unfiltered list (the platform's default region,
+/// which we are not told) has no city; a later list filtered by city gives it that city, and
+/// an unfiltered list again does not erase it.
+async fn filtered_list_fills_the_city(app: TestApp) {
+    let q = "query($f: ShopFilter) { shops(filter: $f, first: 50) { edges { node { id city } } } }";
+    let cities = |v: &serde_json::Value| -> Vec<(String, serde_json::Value)> {
+        v["shops"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["node"]["id"].as_str().unwrap().to_owned(),
+                    e["node"]["city"].clone(),
+                )
+            })
+            .collect()
+    };
+    let unfiltered = cities(&app.gql_ok(q, json!({"f": {"provider": "DAOWAY"}})).await);
+    assert!(!unfiltered.is_empty());
+    assert!(
+        unfiltered.iter().all(|(_, c)| c.is_null()),
+        "an unfiltered list does not know the city: {unfiltered:?}"
+    );
+
+    let beijing = cities(&app.gql_ok(q, json!({"f": {"city": "北京"}})).await);
+    assert!(
+        beijing
+            .iter()
+            .any(|(id, _)| unfiltered.iter().any(|(u, _)| u == id)),
+        "the default region is Beijing: the same shops come back"
+    );
+    assert!(
+        beijing.iter().all(|(_, c)| c == "北京"),
+        "a city-filtered list gives its shops the city: {beijing:?}"
+    );
+
+    let again = cities(&app.gql_ok(q, json!({"f": {"provider": "DAOWAY"}})).await);
+    for (id, city) in &again {
+        if beijing.iter().any(|(b, _)| b == id) {
+            assert_eq!(city, "北京", "an unfiltered list keeps a known city: {id}");
+        }
+    }
+}
+on_every_backend!(
+    filtered_list_fills_the_city_test,
+    filtered_list_fills_the_city
+);
