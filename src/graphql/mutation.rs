@@ -58,7 +58,8 @@ pub struct CreateOrderPayload {
 #[derive(InputObject)]
 pub struct CancelOrderInput {
     pub order_id: ID,
-    /// For deliveries: one of `deliveryCancelReasons`; a `reason` alone means "other".
+    /// For deliveries: one of `deliveryCancelReasons`; a `reason` alone means "other";
+    /// neither means "other" with the text "其他原因".
     pub reason_id: Option<i64>,
     pub reason: Option<String>,
 }

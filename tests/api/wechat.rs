@@ -1228,6 +1228,30 @@ async fn cancellation_race(app: TestApp) {
 
 on_every_backend!(cancellation_race_test, cancellation_race);
 
+/// Issue 11 §4: with no reason at all, the preview and the cancellation go as "other" (6)
+/// with a text, which WeChat requires with 6, instead of being refused.
+async fn cancel_without_a_reason(app: TestApp) {
+    let shop = app.wechat_shop(STORE).await;
+    let (id, origin) = placed(&app, &shop, "SFTC").await;
+    control(&app, &origin, "assign", json!({})).await;
+    wait_raw(&app, &id, "102").await;
+
+    let p = preview_cancel(&app, json!({ "orderId": id })).await;
+    assert_eq!(p["userErrors"], json!([]), "{p:#}");
+    assert_eq!(p["penalty"]["fen"], 200, "{p:#}");
+    assert_eq!(sandbox_order(&app, &origin).await["status"], 102);
+
+    let c = cancel(&app, json!({ "orderId": id })).await;
+    assert_eq!(c["userErrors"], json!([]), "{c:#}");
+    assert_eq!(c["penalty"]["fen"], 200);
+    let view = sandbox_order(&app, &origin).await;
+    assert_eq!(view["status"], 103);
+    assert_eq!(view["cancelReasonId"], 6);
+    assert_eq!(view["cancelReason"], "其他原因");
+    assert_eq!(order(&app, &id).await["cancelReason"], "其他原因");
+}
+on_every_backend!(cancel_without_a_reason_test, cancel_without_a_reason);
+
 async fn dada_cannot_cancel_after_pickup(app: TestApp) {
     let shop = app.wechat_shop(STORE).await;
     let (id, origin) = placed(&app, &shop, "DADA").await;

@@ -194,7 +194,8 @@ pub struct SimulateDeliveryStatusInput {
 #[derive(InputObject)]
 pub struct PreviewCancellationInput {
     pub order_id: ID,
-    /// As for `cancelOrder`; "other" when absent.
+    /// As for `cancelOrder`: "other" when absent, with the text "其他原因" when `reason` is
+    /// absent too.
     pub reason_id: Option<i64>,
     pub reason: Option<String>,
 }

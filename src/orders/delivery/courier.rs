@@ -14,6 +14,23 @@ use crate::{
 
 use super::floor_secs;
 
+/// The text sent with "other" when the caller gave no reason at all: the platforms require a
+/// text with "other" (WeChat's 6, Dada's 10000), and this is WeChat's own label for it.
+const UNSTATED_CANCEL_REASON: &str = "其他原因";
+
+/// The reason id and text a cancellation (or its preview) sends: as given; a text alone is
+/// "other" with that text; nothing at all is "other" with [`UNSTATED_CANCEL_REASON`]. A
+/// listed reason chosen without a text goes as it is (the adapter supplies the label, or
+/// refuses "other" chosen explicitly without saying what it is).
+fn cancel_reason(other: i64, reason_id: Option<i64>, reason: Option<String>) -> (i64, String) {
+    let text = reason.filter(|r| !r.trim().is_empty());
+    match (reason_id, text) {
+        (Some(id), text) => (id, text.unwrap_or_default()),
+        (None, Some(text)) => (other, text),
+        (None, None) => (other, UNSTATED_CANCEL_REASON.to_owned()),
+    }
+}
+
 /// What a merchant has the network do about a delivery's courier.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CourierAction {
@@ -101,20 +118,7 @@ impl OrderService {
     ) -> Result<(orders::Model, Money), OrderError> {
         let (order, network) = self.delivery_order(id).await?;
         let reference = self.order_ref(&order).await?;
-        // "Other" carries the free text; a free text alone means "other".
-        let reason_id = match (reason_id, reason.as_deref()) {
-            (Some(id), _) => id,
-            (None, Some(r)) if !r.trim().is_empty() => network.other_cancel_reason_id(),
-            _ => {
-                return Err(UserError::new(
-                    &["reasonId"],
-                    UserErrorCode::InvalidInput,
-                    "give reasonId (see deliveryCancelReasons) or a reason",
-                )
-                .into());
-            }
-        };
-        let text = reason.clone().unwrap_or_default();
+        let (reason_id, text) = cancel_reason(network.other_cancel_reason_id(), reason_id, reason);
         let penalty = with_timeout(
             network.id(),
             self.delivery.timeout,
@@ -332,8 +336,7 @@ impl OrderService {
     ) -> Result<crate::providers::delivery::CancelPreview, OrderError> {
         let (order, network) = self.delivery_order(id).await?;
         let reference = self.order_ref(&order).await?;
-        let reason_id = reason_id.unwrap_or_else(|| network.other_cancel_reason_id());
-        let text = reason.unwrap_or_default();
+        let (reason_id, text) = cancel_reason(network.other_cancel_reason_id(), reason_id, reason);
         with_timeout(
             network.id(),
             self.delivery.timeout,
@@ -341,5 +344,34 @@ impl OrderService {
         )
         .await
         .map_err(|e| provider_user_error(&e).into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_absent_reason_is_other_with_a_text() {
+        assert_eq!(
+            cancel_reason(6, None, None),
+            (6, UNSTATED_CANCEL_REASON.to_owned())
+        );
+        assert_eq!(
+            cancel_reason(6, None, Some("  ".into())),
+            (6, UNSTATED_CANCEL_REASON.to_owned())
+        );
+        assert_eq!(
+            cancel_reason(10000, None, Some("顾客改主意了".into())),
+            (10000, "顾客改主意了".to_owned())
+        );
+        // A chosen reason goes as chosen: its label (or the refusal of a bare "other") is
+        // the adapter's business.
+        assert_eq!(cancel_reason(6, Some(1), None), (1, String::new()));
+        assert_eq!(cancel_reason(6, Some(6), None), (6, String::new()));
+        assert_eq!(
+            cancel_reason(6, Some(2), Some("太贵".into())),
+            (2, "太贵".to_owned())
+        );
     }
 }
