@@ -3,11 +3,14 @@
 //! environment variables (`ORDERHUB_DAOWAY__PASSWORD`, `ORDERHUB_SERVER__PORT`, …).
 //! Secrets are `SecretString`s: they deserialize, but never print.
 
+mod text;
+mod unknown;
+
 use std::{net::IpAddr, path::Path, time::Duration};
 
 use figment::{
-    Figment,
-    providers::{Env, Format, Toml},
+    Figment, Source,
+    providers::{Format, Toml},
 };
 #[cfg(feature = "sandbox")]
 use orderhub_sandbox::{
@@ -184,6 +187,9 @@ pub struct LimitsConfig {
     /// Fields that call a platform (`courierPosition`, `trackUrl`) one request may resolve;
     /// past it they answer `PLATFORM_CALL_BUDGET`.
     pub platform_calls_per_request: u32,
+    /// Requests one batched POST (a JSON array, Apollo's BatchHttpLink) may hold; more is
+    /// refused with `BATCH_TOO_LARGE`.
+    pub max_batch: usize,
 }
 
 impl Default for LimitsConfig {
@@ -201,6 +207,7 @@ impl Default for LimitsConfig {
             cost_bucket: 20_000,
             cost_restore_per_sec: 1_000,
             platform_calls_per_request: 10,
+            max_batch: 10,
         }
     }
 }
@@ -245,9 +252,12 @@ pub struct DaowayConfig {
     /// e.g. `http://api.daoway.cn/daoway/rest/open/`. Unset = the in-process sandbox.
     pub base_url: Option<String>,
     /// Our channel number at Daoway. Unset with the sandbox = the sandbox's first channel.
+    #[serde(deserialize_with = "text::opt_string")]
     pub channel: Option<String>,
     /// The pre-paid Daoway account orders are charged to.
+    #[serde(deserialize_with = "text::opt_string")]
     pub user_name: Option<String>,
+    #[serde(deserialize_with = "text::opt_secret")]
     pub password: Option<SecretString>,
     pub request_timeout_ms: u64,
     /// How often in-flight orders' status is polled (Daoway pushes only cancellations).
@@ -288,15 +298,19 @@ pub struct DadaConfig {
     /// `https://newopen.imdada.cn` (production) or `https://newopen.qa.imdada.cn` (Dada's
     /// test environment). Unset = the in-process sandbox.
     pub base_url: Option<String>,
+    #[serde(deserialize_with = "text::opt_string")]
     pub app_key: Option<String>,
+    #[serde(deserialize_with = "text::opt_secret")]
     pub app_secret: Option<SecretString>,
     /// The merchant's id at Dada (`source_id`); 73753 in Dada's test environment.
+    #[serde(deserialize_with = "text::opt_string")]
     pub source_id: Option<String>,
     /// Where Dada posts status callbacks; default `{server.public_url}/callbacks/dada/status`.
     /// Dada must be able to reach it (register the message URL, `/callbacks/dada/message`,
     /// in Dada's console).
     pub callback_url: Option<String>,
     /// Prefix of the `origin_id`s we generate.
+    #[serde(deserialize_with = "text::string")]
     pub origin_prefix: String,
     pub request_timeout_ms: u64,
     /// How often in-flight deliveries are checked with Dada, so a lost callback is caught.
@@ -306,6 +320,7 @@ pub struct DadaConfig {
     pub courier_cancel_policy: crate::domain::delivery::CourierCancelPolicy,
     /// Stores imported at start-up (by Dada shop number), so they can be dispatched from.
     /// Unset with the sandbox = the sandbox's seeded stores.
+    #[serde(deserialize_with = "text::opt_strings")]
     pub import_shops: Option<Vec<String>>,
     /// Addresses or CIDR blocks allowed to call `/callbacks/dada/*` (Dada's signature has no
     /// secret). Empty = anyone; set it in production.
@@ -344,14 +359,19 @@ pub struct WechatConfig {
     /// `https://api.weixin.qq.com`. Unset = the in-process sandbox.
     pub base_url: Option<String>,
     /// The mini-program's appid and secret (for access_token).
+    #[serde(deserialize_with = "text::opt_string")]
     pub appid: Option<String>,
+    #[serde(deserialize_with = "text::opt_secret")]
     pub secret: Option<SecretString>,
     /// Message push: the Token and EncodingAESKey set in the mini-program's console.
+    #[serde(deserialize_with = "text::opt_secret")]
     pub token: Option<SecretString>,
+    #[serde(deserialize_with = "text::opt_secret")]
     pub encoding_aes_key: Option<SecretString>,
     /// Safe (encrypted) message push, which instant delivery requires.
     pub safe_mode: bool,
     /// The user openid orders are placed for when a request names none.
+    #[serde(deserialize_with = "text::opt_string")]
     pub openid: Option<String>,
     /// Our account at each courier company: `delivery_id`, `shopid` (the company's appkey)
     /// and `app_secret` (for `delivery_sign`).
@@ -400,8 +420,11 @@ pub struct Daojia58Config {
     /// Unset = the in-process sandbox.
     pub base_url: Option<String>,
     /// What 58 assigned: serviceKey, serviceSecret and the access token.
+    #[serde(deserialize_with = "text::opt_string")]
     pub service_key: Option<String>,
+    #[serde(deserialize_with = "text::opt_secret")]
     pub service_secret: Option<SecretString>,
+    #[serde(deserialize_with = "text::opt_secret")]
     pub access_token: Option<SecretString>,
     pub request_timeout_ms: u64,
     /// Addresses or CIDR blocks allowed to push orders to `/callbacks/daojia58/orders`
@@ -426,20 +449,25 @@ impl Default for Daojia58Config {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WechatCompanyConfig {
+    #[serde(deserialize_with = "text::string")]
     pub delivery_id: String,
+    #[serde(deserialize_with = "text::string")]
     pub shopid: String,
+    #[serde(deserialize_with = "text::secret")]
     pub app_secret: SecretString,
 }
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WechatStoreConfig {
+    #[serde(deserialize_with = "text::string")]
     pub shop_no: String,
     pub name: String,
     pub city: String,
     pub address: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "text::string")]
     pub address_detail: String,
+    #[serde(deserialize_with = "text::string")]
     pub phone: String,
     pub lng: f64,
     pub lat: f64,
@@ -449,11 +477,12 @@ pub struct WechatStoreConfig {
 pub enum ConfigError {
     #[error("configuration: {0}")]
     Invalid(#[from] Box<figment::Error>),
+    /// A key no setting has, with where it was written and the closest one that exists.
+    #[error("configuration: {0}")]
+    UnknownKey(String),
 }
 
 impl Config {
-    /// Defaults, then the TOML file if given (or `orderhub.toml` if present), then
-    /// `ORDERHUB_*` environment variables (`__` separates sections).
     /// Whether any enabled provider is a real platform (its `base_url` is set): keys made
     /// for this deployment are live ones.
     pub fn live(&self) -> bool {
@@ -475,21 +504,42 @@ impl Config {
         .collect()
     }
 
+    /// Defaults, then the TOML file if given (or `orderhub.toml` if present), then
+    /// `ORDERHUB_*` environment variables (`__` separates sections; `ORDERHUB_TEST_*` belong
+    /// to the test suite, not to the server). A variable's value is its text: numbers and
+    /// booleans are read from it where the setting is one (see `config/text.rs`).
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
-        let mut figment = Figment::new();
-        match file {
-            Some(path) => figment = figment.merge(Toml::file_exact(path)),
-            None => figment = figment.merge(Toml::file("orderhub.toml")),
+        let toml = match file {
+            Some(path) => Toml::file_exact(path),
+            None => Toml::file("orderhub.toml"),
+        };
+        Figment::new()
+            .merge(toml)
+            .merge(text::EnvText::new())
+            .extract_lossy()
+            .map_err(explain)
+    }
+}
+
+/// An unknown key gets its own message (where it was written, what was probably meant);
+/// any other error is figment's.
+fn explain(e: figment::Error) -> ConfigError {
+    let origin = |key: &str| match &e.metadata {
+        Some(m) if m.name == text::ENV_SOURCE => {
+            let (name, key) = text::EnvText::new()
+                .variable_of(key)
+                .unwrap_or_else(|| (text::variable_name(key), key.to_owned()));
+            unknown::Origin::Variable { name, key }
         }
-        figment
-            // ORDERHUB_TEST_* belong to the test suite, not to the server.
-            .merge(
-                Env::prefixed("ORDERHUB_")
-                    .filter(|k| !k.as_str().to_ascii_lowercase().starts_with("test_"))
-                    .split("__"),
-            )
-            .extract()
-            .map_err(|e| ConfigError::Invalid(Box::new(e)))
+        Some(m) => match &m.source {
+            Some(Source::File(path)) => unknown::Origin::File(path.display().to_string()),
+            _ => unknown::Origin::Unknown,
+        },
+        None => unknown::Origin::Unknown,
+    };
+    match unknown::message(&e, origin) {
+        Some(message) => ConfigError::UnknownKey(message),
+        None => ConfigError::Invalid(Box::new(e)),
     }
 }
 
@@ -522,3 +572,6 @@ impl Default for OutboxConfig {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
