@@ -146,6 +146,8 @@ impl Application {
             access,
             origins: Arc::new(origins),
             sockets: http::Sockets::new(config.websocket.clone(), client, shutdown.clone()),
+            max_body: config.limits.graphql_body_bytes,
+            max_batch: config.limits.max_batch,
         };
         let router = http::router(&config.limits, api, callbacks, ops, sandboxes);
         Ok(Self {

@@ -31,6 +31,10 @@ pub struct CostLimit {
     limiter: Arc<Limiter>,
     bucket: u32,
     restore: u32,
+    /// The largest depth and complexity one document may have (checked here rather than by
+    /// async-graphql, so the refusal carries `limit` and `actual`).
+    pub max_depth: usize,
+    pub max_complexity: usize,
 }
 
 impl CostLimit {
@@ -45,7 +49,15 @@ impl CostLimit {
             ),
             bucket,
             restore,
+            max_depth: usize::MAX,
+            max_complexity: usize::MAX,
         }
+    }
+
+    pub fn with_shape(mut self, max_depth: usize, max_complexity: usize) -> Self {
+        self.max_depth = max_depth;
+        self.max_complexity = max_complexity;
+        self
     }
 }
 
@@ -120,6 +132,28 @@ impl Extension for Charge {
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
         let result = next.run(ctx).await?;
+        if result.depth > self.limit.max_depth {
+            return Err(vec![super::limits::over_limit(
+                "QUERY_TOO_DEEP",
+                format!(
+                    "the query is {} levels deep (at most {})",
+                    result.depth, self.limit.max_depth
+                ),
+                self.limit.max_depth,
+                result.depth,
+            )]);
+        }
+        if result.complexity > self.limit.max_complexity {
+            return Err(vec![super::limits::over_limit(
+                "QUERY_TOO_COMPLEX",
+                format!(
+                    "the query costs {} (at most {}): ask for fewer items per page or fewer fields",
+                    result.complexity, self.limit.max_complexity
+                ),
+                self.limit.max_complexity,
+                result.complexity,
+            )]);
+        }
         let requested = u32::try_from(result.complexity.max(1)).unwrap_or(u32::MAX);
         let n = NonZeroU32::new(requested).unwrap_or(NonZeroU32::MIN);
         match self.limit.limiter.check_key_n(&who(ctx), n) {

@@ -7,8 +7,13 @@ use async_graphql::{Enum, ErrorExtensions, SimpleObject};
 
 use crate::{catalog::ProviderFailure as ProviderError, orders};
 
-/// Closed set of `extensions.code` values of GraphQL errors.
+/// Closed set of `extensions.code` values of GraphQL errors (README, *Errors and media
+/// types*, documents each; a test keeps the two in step).
 pub mod codes {
+    /// The document is not GraphQL (a syntax error).
+    pub const GRAPHQL_PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
+    /// The document does not fit the schema (unknown field, missing variable, …).
+    pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
     pub const NOT_FOUND: &str = "NOT_FOUND";
     pub const INVALID_INPUT: &str = "INVALID_INPUT";
     pub const PROVIDER_UNAVAILABLE: &str = "PROVIDER_UNAVAILABLE";
@@ -23,6 +28,49 @@ pub mod codes {
     pub const PLATFORM_CALL_BUDGET: &str = "PLATFORM_CALL_BUDGET";
     /// A websocket already runs `websocket.max_subscriptions_per_socket` operations.
     pub const TOO_MANY_SUBSCRIPTIONS: &str = "TOO_MANY_SUBSCRIPTIONS";
+    /// Document limits (with `limit` and `actual` in `extensions`).
+    pub const QUERY_TOO_DEEP: &str = "QUERY_TOO_DEEP";
+    pub const QUERY_TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
+    pub const QUERY_TOO_LARGE: &str = "QUERY_TOO_LARGE";
+    pub const ALIAS_LIMIT: &str = "ALIAS_LIMIT";
+    pub const INTROSPECTION_DISABLED: &str = "INTROSPECTION_DISABLED";
+    /// The caller's cost bucket is empty (`retryAfterMs`).
+    pub const THROTTLED: &str = "THROTTLED";
+    /// Refusals of the HTTP request itself.
+    pub const BAD_REQUEST: &str = "BAD_REQUEST";
+    pub const BODY_TOO_LARGE: &str = "BODY_TOO_LARGE";
+    pub const BATCH_TOO_LARGE: &str = "BATCH_TOO_LARGE";
+    pub const UNSUPPORTED_MEDIA_TYPE: &str = "UNSUPPORTED_MEDIA_TYPE";
+    pub const NOT_ACCEPTABLE: &str = "NOT_ACCEPTABLE";
+    pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
+
+    /// Every code, for the documentation check.
+    pub const ALL: &[&str] = &[
+        GRAPHQL_PARSE_FAILED,
+        GRAPHQL_VALIDATION_FAILED,
+        NOT_FOUND,
+        INVALID_INPUT,
+        PROVIDER_UNAVAILABLE,
+        INTERNAL,
+        UNSUPPORTED_BY_PROVIDER,
+        PROVIDER_REJECTED,
+        UNAUTHENTICATED,
+        FORBIDDEN,
+        PLATFORM_CALL_BUDGET,
+        TOO_MANY_SUBSCRIPTIONS,
+        QUERY_TOO_DEEP,
+        QUERY_TOO_COMPLEX,
+        QUERY_TOO_LARGE,
+        ALIAS_LIMIT,
+        INTROSPECTION_DISABLED,
+        THROTTLED,
+        BAD_REQUEST,
+        BODY_TOO_LARGE,
+        BATCH_TOO_LARGE,
+        UNSUPPORTED_MEDIA_TYPE,
+        NOT_ACCEPTABLE,
+        METHOD_NOT_ALLOWED,
+    ];
 }
 
 crate::refusal::user_error_code_enum! {
@@ -101,4 +149,22 @@ pub fn provider_error(e: &ProviderError) -> async_graphql::ServerError {
             ext.set("provider", provider);
         })
         .into_server_error(async_graphql::Pos::default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::codes;
+
+    /// The README documents every code of the closed set.
+    #[test]
+    fn readme_documents_every_code() {
+        let readme = include_str!("../../README.md");
+        let table = readme
+            .split("### Errors and media types")
+            .nth(1)
+            .expect("the README's error section");
+        for code in codes::ALL {
+            assert!(table.contains(&format!("`{code}`")), "README lacks {code}");
+        }
+    }
 }

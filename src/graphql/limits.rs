@@ -146,6 +146,34 @@ fn refusal(code: &str, message: String) -> ServerError {
     e
 }
 
+/// A refusal by a numeric limit: `limit` and `actual` ride along in `extensions`, so a client
+/// can act on them without reading the message.
+pub(super) fn over_limit(code: &str, message: String, limit: usize, actual: usize) -> ServerError {
+    let mut e = refusal(code, message);
+    if let Some(ext) = e.extensions.as_mut() {
+        ext.set("limit", limit as u64);
+        ext.set("actual", actual as u64);
+    }
+    e
+}
+
+/// A syntax error as one line ("expected …" at its position), not the parser's trace.
+fn parse_failure(e: async_graphql::parser::Error) -> ServerError {
+    let positions: Vec<async_graphql::Pos> = e.positions().collect();
+    let detail = match &e {
+        async_graphql::parser::Error::Syntax { message, .. } => message
+            .lines()
+            .rev()
+            .find_map(|l| l.trim().strip_prefix("= "))
+            .unwrap_or("unexpected input")
+            .replace('_', " "),
+        other => other.to_string(),
+    };
+    let mut err = refusal("GRAPHQL_PARSE_FAILED", format!("Syntax error: {detail}"));
+    err.locations = positions;
+    err
+}
+
 /// The most directives any one field of the document carries, and whether any field is an
 /// introspection root (no expansion needed: every field of every operation and fragment is
 /// looked at once).
@@ -198,24 +226,30 @@ pub fn check(doc: &ExecutableDocument, limits: &DocumentLimits) -> Result<(), Se
         }
     };
     if size.fields > max_fields {
-        return Err(refusal(
+        return Err(over_limit(
             "QUERY_TOO_LARGE",
             format!(
                 "the document expands to more than {max_fields} fields ({} with its fragments spread)",
                 size.fields
             ),
+            max_fields,
+            size.fields,
         ));
     }
     if size.aliases > max_aliases {
-        return Err(refusal(
+        return Err(over_limit(
             "ALIAS_LIMIT",
             format!("too many aliases ({} > {max_aliases})", size.aliases),
+            max_aliases,
+            size.aliases,
         ));
     }
     if size.nesting > max_nesting {
-        return Err(refusal(
+        return Err(over_limit(
             "QUERY_TOO_DEEP",
             format!("the document nests deeper than {max_nesting} selection sets"),
+            max_nesting,
+            size.nesting,
         ));
     }
     let (directives, introspects) = fields_survey(doc);
@@ -226,9 +260,11 @@ pub fn check(doc: &ExecutableDocument, limits: &DocumentLimits) -> Result<(), Se
         ));
     }
     if directives > max_directives {
-        return Err(refusal(
+        return Err(over_limit(
             "GRAPHQL_VALIDATION_FAILED",
             format!("a field carries {directives} directives (at most {max_directives})"),
+            max_directives,
+            directives,
         ));
     }
     Ok(())
@@ -245,7 +281,7 @@ impl Extension for DocumentLimits {
         _variables: &Variables,
         _next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        let doc = async_graphql::parser::parse_query(query)?;
+        let doc = async_graphql::parser::parse_query(query).map_err(parse_failure)?;
         check(&doc, self)?;
         Ok(doc)
     }

@@ -5,6 +5,7 @@
 
 pub(crate) mod access;
 mod budget;
+mod classify;
 mod cost;
 mod delivery;
 pub mod errors;
@@ -72,8 +73,7 @@ struct MaxPageSize(usize);
 /// The schema with its limits; `services` is None only for printing the SDL.
 pub fn build(limits: &LimitsConfig, services: Option<Services>) -> AppSchema {
     let mut builder = Schema::build(Query::default(), Mutation::default(), Subscription)
-        .limit_depth(limits.max_query_depth)
-        .limit_complexity(limits.max_query_complexity)
+        .extension(classify::ErrorCodes)
         .extension(limits::DocumentLimits {
             max_fields: limits.max_document_fields,
             max_aliases: limits.max_aliases,
@@ -82,10 +82,10 @@ pub fn build(limits: &LimitsConfig, services: Option<Services>) -> AppSchema {
             introspection: limits.introspection,
         })
         .extension(access::Audit)
-        .extension(cost::CostLimit::new(
-            limits.cost_bucket,
-            limits.cost_restore_per_sec,
-        ))
+        .extension(
+            cost::CostLimit::new(limits.cost_bucket, limits.cost_restore_per_sec)
+                .with_shape(limits.max_query_depth, limits.max_query_complexity),
+        )
         .extension(budget::PlatformCalls {
             per_request: limits.platform_calls_per_request,
         })

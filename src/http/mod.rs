@@ -4,6 +4,7 @@
 //! carries an `x-request-id`.
 
 mod graphiql;
+mod over_http;
 mod serve;
 mod ws;
 
@@ -18,11 +19,9 @@ use std::{
     time::{Duration, Instant},
 };
 
-use async_graphql::{http::parse_query_string, parser::types::OperationType};
 use axum::{
     Json, Router,
-    body::Bytes,
-    extract::{MatchedPath, Request, State},
+    extract::{DefaultBodyLimit, MatchedPath, Request, State},
     http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
@@ -33,7 +32,6 @@ use sea_orm::DatabaseConnection;
 use serde_json::json;
 use tower_http::{
     cors::{AllowOrigin, CorsLayer},
-    limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     timeout::TimeoutLayer,
     trace::TraceLayer,
@@ -68,6 +66,10 @@ pub struct Api {
     pub origins: Arc<Vec<HeaderValue>>,
     /// The websockets open on this instance, and their limits.
     pub sockets: Arc<Sockets>,
+    /// `limits.graphql_body_bytes`, named in the refusal of a larger body.
+    pub max_body: usize,
+    /// `limits.max_batch`: requests one batched POST may hold.
+    pub max_batch: usize,
 }
 
 impl Api {
@@ -120,8 +122,11 @@ pub fn router(
         .expose_headers([REQUEST_ID])
         .max_age(Duration::from_secs(600));
     let graphql = Router::new()
-        .route("/graphql", post(graphql_post).get(graphql_get))
-        .layer(RequestBodyLimitLayer::new(limits.graphql_body_bytes))
+        .route(
+            "/graphql",
+            post(over_http::graphql_post).get(over_http::graphql_get),
+        )
+        .layer(DefaultBodyLimit::max(limits.graphql_body_bytes))
         .layer(cors)
         .with_state(api.clone());
     let ops = Router::new()
@@ -205,72 +210,6 @@ async fn authenticate(access: &AccessService, headers: &HeaderMap) -> Result<Cal
         .authenticate(bearer(headers))
         .await
         .map_err(|e| auth_refusal(&e))
-}
-
-async fn graphql_post(State(api): State<Api>, headers: HeaderMap, body: Bytes) -> Response {
-    let caller = match authenticate(&api.access, &headers).await {
-        Ok(c) => c,
-        Err(refusal) => return refusal,
-    };
-    let json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("application/json")
-        });
-    if !json {
-        return http_error(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "UNSUPPORTED_MEDIA_TYPE",
-            "POST /graphql takes Content-Type: application/json",
-        );
-    }
-    let request: async_graphql::Request = match serde_json::from_slice(&body) {
-        Ok(r) => async_graphql::Request::data(r, caller),
-        Err(e) => {
-            return http_error(
-                StatusCode::BAD_REQUEST,
-                "BAD_REQUEST",
-                &format!("body is not a GraphQL request: {e}"),
-            );
-        }
-    };
-    Json(api.schema.execute(request).await).into_response()
-}
-
-/// GET runs queries only: a mutation over GET could be triggered by a link or an image.
-async fn graphql_get(State(api): State<Api>, req: Request) -> Response {
-    let caller = match authenticate(&api.access, req.headers()).await {
-        Ok(c) => c,
-        Err(refusal) => return refusal,
-    };
-    let request = match parse_query_string(req.uri().query().unwrap_or_default()) {
-        Ok(r) => r.data(caller),
-        Err(e) => return http_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", &e.to_string()),
-    };
-    if let Ok(doc) = async_graphql::parser::parse_query(&request.query) {
-        let op = match &request.operation_name {
-            Some(name) => doc
-                .operations
-                .iter()
-                .find(|(n, _)| n.is_some_and(|n| n.as_str() == name))
-                .map(|(_, o)| o.node.ty),
-            None => doc.operations.iter().next().map(|(_, o)| o.node.ty),
-        };
-        if matches!(
-            op,
-            Some(OperationType::Mutation | OperationType::Subscription)
-        ) {
-            return http_error(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "METHOD_NOT_ALLOWED",
-                "mutations and subscriptions are not accepted over GET; use POST (or graphql-ws for subscriptions)",
-            );
-        }
-    }
-    Json(api.schema.execute(request).await).into_response()
 }
 
 async fn healthz(State(ops): State<Ops>) -> Response {

@@ -10,7 +10,9 @@ mod browser;
 
 mod callbacks;
 mod catalog;
+mod clients;
 mod connections;
+mod contract;
 mod dada;
 mod dada_rules;
 mod daojia58;

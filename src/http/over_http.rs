@@ -1,0 +1,284 @@
+//! GraphQL over HTTP (the GraphQL-over-HTTP specification): `POST /graphql` with a JSON body
+//! (one request, or a batch of at most `limits.max_batch` as Apollo's BatchHttpLink sends),
+//! `GET /graphql` for queries only. The answer's media type follows `Accept`:
+//! `application/graphql-response+json` gets 4xx for a request that could not run (parse,
+//! validation, input coercion, limits) and never a `data` entry then; `application/json` (the
+//! default, and for `*/*`) gets 200 with the same body. Anything else is 406.
+
+use async_graphql::{http::parse_query_string, parser::types::OperationType};
+use axum::{
+    Json,
+    body::Bytes,
+    extract::{Request, State, rejection::BytesRejection},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde_json::Value;
+
+use super::{Api, authenticate, http_error};
+
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+
+/// The media type an answer is written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Media {
+    Json,
+    GraphqlResponse,
+}
+
+impl Media {
+    fn content_type(self) -> HeaderValue {
+        HeaderValue::from_static(match self {
+            Media::Json => "application/json; charset=utf-8",
+            Media::GraphqlResponse => "application/graphql-response+json; charset=utf-8",
+        })
+    }
+}
+
+/// The media type `Accept` prefers among the two we write (by `q`, then by order); none
+/// named means `application/json`.
+fn negotiate(headers: &HeaderMap) -> Result<Media, Response> {
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+        return Ok(Media::Json);
+    };
+    let mut best: Option<(f32, Media)> = None;
+    for item in accept.split(',') {
+        let mut parts = item.split(';');
+        let media = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+        let q = parts
+            .filter_map(|p| p.trim().strip_prefix("q="))
+            .find_map(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        let kind = match media.as_str() {
+            GRAPHQL_RESPONSE => Media::GraphqlResponse,
+            "application/json" | "application/*" | "*/*" => Media::Json,
+            _ => continue,
+        };
+        if q > 0.0 && best.is_none_or(|(bq, _)| q > bq) {
+            best = Some((q, kind));
+        }
+    }
+    best.map(|(_, m)| m).ok_or_else(|| {
+        http_error(
+            StatusCode::NOT_ACCEPTABLE,
+            "NOT_ACCEPTABLE",
+            "this server answers application/graphql-response+json or application/json",
+        )
+    })
+}
+
+/// A request that could not run: no data, and no error that belongs to a field.
+fn is_request_error(r: &async_graphql::Response) -> bool {
+    r.data == async_graphql::Value::Null
+        && !r.errors.is_empty()
+        && r.errors.iter().all(|e| e.path.is_empty())
+}
+
+fn error_code(r: &async_graphql::Response) -> Option<String> {
+    let ext = r.errors.first()?.extensions.as_ref()?;
+    match ext.get("code")? {
+        async_graphql::Value::String(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// One response as JSON: without `data` when the request could not run.
+fn body(r: &async_graphql::Response) -> Value {
+    let mut v = serde_json::to_value(r).unwrap_or(Value::Null);
+    if is_request_error(r)
+        && let Some(map) = v.as_object_mut()
+    {
+        map.remove("data");
+    }
+    v
+}
+
+/// The HTTP answer for one GraphQL response.
+fn answer(media: Media, r: async_graphql::Response) -> Response {
+    let status = if media == Media::GraphqlResponse && is_request_error(&r) {
+        match error_code(&r).as_deref() {
+            Some("THROTTLED") => StatusCode::TOO_MANY_REQUESTS,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    } else {
+        StatusCode::OK
+    };
+    let mut resp = (status, Json(body(&r))).into_response();
+    let headers = resp.headers_mut();
+    headers.insert(header::CONTENT_TYPE, media.content_type());
+    if r.errors.is_empty()
+        && let Some(cc) = r.cache_control.value()
+        && let Ok(v) = HeaderValue::from_str(&cc)
+    {
+        headers.insert(header::CACHE_CONTROL, v);
+    }
+    headers.extend(r.http_headers);
+    resp
+}
+
+pub(super) async fn graphql_post(
+    State(api): State<Api>,
+    headers: HeaderMap,
+    body_bytes: Result<Bytes, BytesRejection>,
+) -> Response {
+    let media = match negotiate(&headers) {
+        Ok(m) => m,
+        Err(refusal) => return refusal,
+    };
+    let caller = match authenticate(&api.access, &headers).await {
+        Ok(c) => c,
+        Err(refusal) => return refusal,
+    };
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("application/json")
+        });
+    if !json {
+        return http_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "POST /graphql takes Content-Type: application/json",
+        );
+    }
+    let bytes = match body_bytes {
+        Ok(b) => b,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return http_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "BODY_TOO_LARGE",
+                &format!(
+                    "the request body is larger than {} bytes (limits.graphql_body_bytes)",
+                    api.max_body
+                ),
+            );
+        }
+        Err(rejection) => return rejection.into_response(),
+    };
+    let batch = bytes
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| *b == b'[');
+    if batch {
+        return run_batch(&api, media, caller, &bytes).await;
+    }
+    match serde_json::from_slice::<async_graphql::Request>(&bytes) {
+        Ok(r) => answer(media, api.schema.execute(r.data(caller)).await),
+        Err(e) => http_error(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            &format!("body is not a GraphQL request: {e}"),
+        ),
+    }
+}
+
+/// A batch (Apollo's BatchHttpLink): each request runs in turn, as its own request (its own
+/// cost, limits and audit); the answer is the array of their responses, 200.
+async fn run_batch(
+    api: &Api,
+    media: Media,
+    caller: crate::access::Caller,
+    bytes: &[u8],
+) -> Response {
+    let requests: Vec<async_graphql::Request> = match serde_json::from_slice(bytes) {
+        Ok(r) => r,
+        Err(e) => {
+            return http_error(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                &format!("body is not a batch of GraphQL requests: {e}"),
+            );
+        }
+    };
+    if requests.is_empty() || requests.len() > api.max_batch {
+        return http_error(
+            StatusCode::BAD_REQUEST,
+            "BATCH_TOO_LARGE",
+            &format!(
+                "a batch holds 1 to {} requests (limits.max_batch); this one holds {}",
+                api.max_batch,
+                requests.len()
+            ),
+        );
+    }
+    let mut answers = Vec::with_capacity(requests.len());
+    for r in requests {
+        answers.push(body(&api.schema.execute(r.data(caller.clone())).await));
+    }
+    let mut resp = Json(Value::Array(answers)).into_response();
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, media.content_type());
+    resp
+}
+
+/// GET runs queries only: a mutation over GET could be triggered by a link or an image.
+pub(super) async fn graphql_get(State(api): State<Api>, req: Request) -> Response {
+    let media = match negotiate(req.headers()) {
+        Ok(m) => m,
+        Err(refusal) => return refusal,
+    };
+    let caller = match authenticate(&api.access, req.headers()).await {
+        Ok(c) => c,
+        Err(refusal) => return refusal,
+    };
+    let request = match parse_query_string(req.uri().query().unwrap_or_default()) {
+        Ok(r) => r.data(caller),
+        Err(e) => return http_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", &e.to_string()),
+    };
+    if let Ok(doc) = async_graphql::parser::parse_query(&request.query) {
+        let op = match &request.operation_name {
+            Some(name) => doc
+                .operations
+                .iter()
+                .find(|(n, _)| n.is_some_and(|n| n.as_str() == name))
+                .map(|(_, o)| o.node.ty),
+            None => doc.operations.iter().next().map(|(_, o)| o.node.ty),
+        };
+        if matches!(
+            op,
+            Some(OperationType::Mutation | OperationType::Subscription)
+        ) {
+            let mut refusal = http_error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "METHOD_NOT_ALLOWED",
+                "mutations and subscriptions are not accepted over GET; use POST (or graphql-ws for subscriptions)",
+            );
+            refusal
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
+            return refusal;
+        }
+    }
+    answer(media, api.schema.execute(request).await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(v: &str) -> Result<Media, StatusCode> {
+        let mut h = HeaderMap::new();
+        h.insert(header::ACCEPT, HeaderValue::from_str(v).unwrap());
+        negotiate(&h).map_err(|r| r.status())
+    }
+
+    #[test]
+    fn accept_picks_the_preferred_media_type() {
+        assert_eq!(negotiate(&HeaderMap::new()).ok(), Some(Media::Json));
+        assert_eq!(accept("application/json").ok(), Some(Media::Json));
+        assert_eq!(accept("*/*").ok(), Some(Media::Json));
+        assert_eq!(
+            accept("application/graphql-response+json, application/json;q=0.9").ok(),
+            Some(Media::GraphqlResponse)
+        );
+        assert_eq!(
+            accept("application/json, application/graphql-response+json;q=0.5").ok(),
+            Some(Media::Json)
+        );
+        assert_eq!(accept("application/graphql-response+json;q=0").ok(), None);
+        assert_eq!(accept("text/html").err(), Some(StatusCode::NOT_ACCEPTABLE));
+    }
+}
