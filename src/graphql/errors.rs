@@ -43,6 +43,9 @@ pub mod codes {
     pub const UNSUPPORTED_MEDIA_TYPE: &str = "UNSUPPORTED_MEDIA_TYPE";
     pub const NOT_ACCEPTABLE: &str = "NOT_ACCEPTABLE";
     pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
+    /// Apollo persisted queries: the hash is not known here (send the query with it).
+    pub const PERSISTED_QUERY_NOT_FOUND: &str = "PERSISTED_QUERY_NOT_FOUND";
+    pub const PERSISTED_QUERY_NOT_SUPPORTED: &str = "PERSISTED_QUERY_NOT_SUPPORTED";
 
     /// Every code, for the documentation check.
     pub const ALL: &[&str] = &[
@@ -70,6 +73,8 @@ pub mod codes {
         UNSUPPORTED_MEDIA_TYPE,
         NOT_ACCEPTABLE,
         METHOD_NOT_ALLOWED,
+        PERSISTED_QUERY_NOT_FOUND,
+        PERSISTED_QUERY_NOT_SUPPORTED,
     ];
 }
 

@@ -13,8 +13,14 @@ use std::{collections::HashMap, sync::Arc};
 use async_graphql::{
     ServerError, ServerResult, Variables,
     extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery},
-    parser::types::{ExecutableDocument, Selection, SelectionSet},
+    parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet},
 };
+
+/// Marks a request that came over `GET`: it may hold queries only (a mutation over GET could
+/// be triggered by a link or an image). Checked on the document actually run, so a persisted
+/// query's hash cannot smuggle a mutation in.
+#[derive(Clone, Copy, Debug)]
+pub struct ViaGet;
 
 /// The document limits, from configuration.
 #[derive(Clone, Copy, Debug)]
@@ -276,13 +282,24 @@ impl Extension for DocumentLimits {
     /// expand fragments); `next` is deliberately not run.
     async fn parse_query(
         &self,
-        _ctx: &ExtensionContext<'_>,
+        ctx: &ExtensionContext<'_>,
         query: &str,
         _variables: &Variables,
         _next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         let doc = async_graphql::parser::parse_query(query).map_err(parse_failure)?;
         check(&doc, self)?;
+        if ctx.data_opt::<ViaGet>().is_some()
+            && doc
+                .operations
+                .iter()
+                .any(|(_, op)| op.node.ty != OperationType::Query)
+        {
+            return Err(refusal(
+                "METHOD_NOT_ALLOWED",
+                "mutations and subscriptions are not accepted over GET; use POST (or graphql-ws for subscriptions)".into(),
+            ));
+        }
         Ok(doc)
     }
 }

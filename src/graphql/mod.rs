@@ -14,6 +14,7 @@ mod inbound;
 mod limits;
 pub mod loaders;
 mod mutation;
+mod persisted;
 mod query;
 mod resolve;
 mod subscription;
@@ -24,6 +25,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use self::{
     access::{forbidden, unauthenticated},
+    limits::ViaGet,
     subscription::{ResumeAfter, Subscription},
 };
 use crate::{
@@ -74,6 +76,7 @@ struct MaxPageSize(usize);
 pub fn build(limits: &LimitsConfig, services: Option<Services>) -> AppSchema {
     let mut builder = Schema::build(Query::default(), Mutation::default(), Subscription)
         .extension(classify::ErrorCodes)
+        .extension(persisted::PersistedQueries::new(2_000))
         .extension(limits::DocumentLimits {
             max_fields: limits.max_document_fields,
             max_aliases: limits.max_aliases,

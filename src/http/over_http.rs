@@ -5,7 +5,7 @@
 //! validation, input coercion, limits) and never a `data` entry then; `application/json` (the
 //! default, and for `*/*`) gets 200 with the same body. Anything else is 406.
 
-use async_graphql::{http::parse_query_string, parser::types::OperationType};
+use async_graphql::parser::types::OperationType;
 use axum::{
     Json,
     body::Bytes,
@@ -13,9 +13,11 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::{Api, authenticate, http_error};
+use crate::graphql::ViaGet;
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 
@@ -37,7 +39,7 @@ impl Media {
 
 /// The media type `Accept` prefers among the two we write (by `q`, then by order); none
 /// named means `application/json`.
-fn negotiate(headers: &HeaderMap) -> Result<Media, Response> {
+fn negotiate(headers: &HeaderMap) -> Result<Media, Box<Response>> {
     let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
         return Ok(Media::Json);
     };
@@ -59,11 +61,11 @@ fn negotiate(headers: &HeaderMap) -> Result<Media, Response> {
         }
     }
     best.map(|(_, m)| m).ok_or_else(|| {
-        http_error(
+        Box::new(http_error(
             StatusCode::NOT_ACCEPTABLE,
             "NOT_ACCEPTABLE",
             "this server answers application/graphql-response+json or application/json",
-        )
+        ))
     })
 }
 
@@ -95,8 +97,12 @@ fn body(r: &async_graphql::Response) -> Value {
 
 /// The HTTP answer for one GraphQL response.
 fn answer(media: Media, r: async_graphql::Response) -> Response {
-    let status = if media == Media::GraphqlResponse && is_request_error(&r) {
-        match error_code(&r).as_deref() {
+    let code = error_code(&r);
+    let status = if code.as_deref() == Some("METHOD_NOT_ALLOWED") && is_request_error(&r) {
+        // A persisted query's hash over GET that names a mutation.
+        StatusCode::METHOD_NOT_ALLOWED
+    } else if media == Media::GraphqlResponse && is_request_error(&r) {
+        match code.as_deref() {
             Some("THROTTLED") => StatusCode::TOO_MANY_REQUESTS,
             _ => StatusCode::BAD_REQUEST,
         }
@@ -123,7 +129,7 @@ pub(super) async fn graphql_post(
 ) -> Response {
     let media = match negotiate(&headers) {
         Ok(m) => m,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     let caller = match authenticate(&api.access, &headers).await {
         Ok(c) => c,
@@ -214,19 +220,58 @@ async fn run_batch(
     resp
 }
 
+/// A GET request's parameters: `query`, `operationName`, and `variables` and `extensions` as
+/// JSON (async-graphql's own reader expects `operation_name`, which no client sends).
+fn from_query_string(input: &str) -> Result<async_graphql::Request, String> {
+    #[derive(Deserialize)]
+    struct Params {
+        #[serde(default)]
+        query: String,
+        #[serde(rename = "operationName")]
+        operation_name: Option<String>,
+        variables: Option<String>,
+        extensions: Option<String>,
+    }
+    let p: Params = serde_urlencoded::from_str(input)
+        .map_err(|e| format!("the query string is not a GraphQL request: {e}"))?;
+    let json = |name: &str, v: Option<String>| -> Result<serde_json::Value, String> {
+        match v.as_deref().map(str::trim) {
+            None | Some("") => Ok(Value::Null),
+            Some(text) => {
+                serde_json::from_str(text).map_err(|e| format!("{name} is not JSON: {e}"))
+            }
+        }
+    };
+    let variables = json("variables", p.variables)?;
+    let extensions = json("extensions", p.extensions)?;
+    let mut request = async_graphql::Request::new(p.query)
+        .variables(async_graphql::Variables::from_json(variables));
+    if let Some(name) = p.operation_name.filter(|n| !n.is_empty()) {
+        request = request.operation_name(name);
+    }
+    if let Value::Object(map) = extensions {
+        for (k, v) in map {
+            if let Ok(v) = async_graphql::Value::from_json(v) {
+                request.extensions.insert(k, v);
+            }
+        }
+    }
+    Ok(request)
+}
+
 /// GET runs queries only: a mutation over GET could be triggered by a link or an image.
 pub(super) async fn graphql_get(State(api): State<Api>, req: Request) -> Response {
     let media = match negotiate(req.headers()) {
         Ok(m) => m,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     let caller = match authenticate(&api.access, req.headers()).await {
         Ok(c) => c,
         Err(refusal) => return refusal,
     };
-    let request = match parse_query_string(req.uri().query().unwrap_or_default()) {
-        Ok(r) => r.data(caller),
-        Err(e) => return http_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", &e.to_string()),
+    let request = match from_query_string(req.uri().query().unwrap_or_default()) {
+        Ok(r) => r.data(caller).data(ViaGet),
+        Err(e) => return http_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", &e),
     };
     if let Ok(doc) = async_graphql::parser::parse_query(&request.query) {
         let op = match &request.operation_name {

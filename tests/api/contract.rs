@@ -210,3 +210,114 @@ async fn batches_run_up_to_the_limit() {
         assert_eq!(code(&v), "BATCH_TOO_LARGE", "{v}");
     }
 }
+
+fn sha256(q: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(q.as_bytes()))
+}
+
+fn persisted(hash: &str) -> Value {
+    json!({"persistedQuery": {"version": 1, "sha256Hash": hash}})
+}
+
+/// GETs `/graphql` with `params`; the status and the JSON answer.
+async fn get(app: &TestApp, params: &[(&str, String)]) -> (u16, Value) {
+    let r = app
+        .http
+        .get(format!("{}/graphql", app.base))
+        .query(params)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn automatic_persisted_queries_over_post_and_get() {
+    let app = app().await;
+    let query = "query Two { providers { id } } query One { __typename }";
+    let hash = sha256(query);
+
+    // Unknown hash → PersistedQueryNotFound (Apollo's link then sends the query with it).
+    let (s, _, v) = post(
+        &app,
+        None,
+        &json!({"extensions": persisted(&hash), "operationName": "Two"}).to_string(),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(v["errors"][0]["message"], "PersistedQueryNotFound", "{v}");
+    assert_eq!(code(&v), "PERSISTED_QUERY_NOT_FOUND");
+
+    // Hash and query register it; a wrong hash is refused and registers nothing.
+    let (_, _, v) = post(
+        &app,
+        None,
+        &json!({"query": query, "operationName": "Two", "extensions": persisted(&hash)})
+            .to_string(),
+    )
+    .await;
+    assert!(v["data"]["providers"].is_array(), "{v}");
+    let (_, _, v) = post(
+        &app,
+        None,
+        &json!({"query": "{ __typename }", "extensions": persisted(&hash)}).to_string(),
+    )
+    .await;
+    assert_eq!(code(&v), "BAD_REQUEST", "{v}");
+
+    // The hash alone now runs it, over POST and over GET, and GET honours operationName.
+    let (_, _, v) = post(
+        &app,
+        None,
+        &json!({"extensions": persisted(&hash), "operationName": "Two"}).to_string(),
+    )
+    .await;
+    assert!(v["data"]["providers"].is_array(), "{v}");
+    let ext = persisted(&hash).to_string();
+    let (s, v) = get(
+        &app,
+        &[("extensions", ext.clone()), ("operationName", "One".into())],
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(v["data"], json!({"__typename": "Query"}), "{v}");
+    let (_, v) = get(
+        &app,
+        &[("query", query.into()), ("operationName", "Two".into())],
+    )
+    .await;
+    assert!(v["data"]["providers"].is_array(), "{v}");
+
+    // A mutation registered over POST cannot be run by its hash over GET.
+    let mutation = "mutation M { __typename }";
+    let mhash = sha256(mutation);
+    let (_, _, v) = post(
+        &app,
+        None,
+        &json!({"query": mutation, "extensions": persisted(&mhash)}).to_string(),
+    )
+    .await;
+    assert_eq!(v["data"]["__typename"], "Mutation", "{v}");
+    let (s, v) = get(&app, &[("extensions", persisted(&mhash).to_string())]).await;
+    assert_eq!(s, 405, "{v}");
+    assert_eq!(code(&v), "METHOD_NOT_ALLOWED");
+
+    // A document refused by the limits is not remembered.
+    let deep = format!("{{ {}__typename{} }}", "a { ".repeat(40), " }".repeat(40));
+    let dhash = sha256(&deep);
+    let (_, _, v) = post(
+        &app,
+        None,
+        &json!({"query": deep, "extensions": persisted(&dhash)}).to_string(),
+    )
+    .await;
+    assert_eq!(code(&v), "QUERY_TOO_DEEP", "{v}");
+    let (_, _, v) = post(
+        &app,
+        None,
+        &json!({"extensions": persisted(&dhash)}).to_string(),
+    )
+    .await;
+    assert_eq!(code(&v), "PERSISTED_QUERY_NOT_FOUND", "{v}");
+}
