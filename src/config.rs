@@ -190,6 +190,9 @@ pub struct LimitsConfig {
     /// Requests one batched POST (a JSON array, Apollo's BatchHttpLink) may hold; more is
     /// refused with `BATCH_TOO_LARGE`.
     pub max_batch: usize,
+    /// How long a client may reuse a catalogue answer (`Cache-Control: max-age`, private);
+    /// 0 turns catalogue caching off.
+    pub catalogue_max_age_secs: u32,
 }
 
 impl Default for LimitsConfig {
@@ -208,6 +211,7 @@ impl Default for LimitsConfig {
             cost_restore_per_sec: 1_000,
             platform_calls_per_request: 10,
             max_batch: 10,
+            catalogue_max_age_secs: 60,
         }
     }
 }

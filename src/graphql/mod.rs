@@ -5,6 +5,7 @@
 
 pub(crate) mod access;
 mod budget;
+mod caching;
 mod classify;
 mod cost;
 mod delivery;
@@ -77,6 +78,9 @@ pub fn build(limits: &LimitsConfig, services: Option<Services>) -> AppSchema {
     let mut builder = Schema::build(Query::default(), Mutation::default(), Subscription)
         .extension(classify::ErrorCodes)
         .extension(persisted::PersistedQueries::new(2_000))
+        .extension(caching::CatalogueCaching {
+            max_age_secs: i32::try_from(limits.catalogue_max_age_secs).unwrap_or(i32::MAX),
+        })
         .extension(limits::DocumentLimits {
             max_fields: limits.max_document_fields,
             max_aliases: limits.max_aliases,

@@ -95,8 +95,46 @@ fn body(r: &async_graphql::Response) -> Value {
     v
 }
 
+/// A GET answer: `Vary` on what it depends on, an `ETag` of its body, and 304 when the
+/// client already holds that body (`If-None-Match`).
+fn conditional(request: &HeaderMap, mut resp: Response, body: &Value) -> Response {
+    resp.headers_mut().insert(
+        header::VARY,
+        HeaderValue::from_static("Accept, Authorization"),
+    );
+    if resp.status() != StatusCode::OK {
+        return resp;
+    }
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(body.to_string().as_bytes());
+    let tag = format!("\"{}\"", hex::encode(&digest[..16]));
+    let Ok(etag) = HeaderValue::from_str(&tag) else {
+        return resp;
+    };
+    let held = request
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == tag || t.trim() == "*"));
+    if held {
+        let mut not_modified = StatusCode::NOT_MODIFIED.into_response();
+        for name in [header::CACHE_CONTROL, header::VARY] {
+            if let Some(v) = resp.headers().get(&name) {
+                not_modified.headers_mut().insert(name, v.clone());
+            }
+        }
+        not_modified.headers_mut().insert(header::ETAG, etag);
+        return not_modified;
+    }
+    resp.headers_mut().insert(header::ETAG, etag);
+    resp
+}
+
 /// The HTTP answer for one GraphQL response.
 fn answer(media: Media, r: async_graphql::Response) -> Response {
+    answer_with_body(media, r).0
+}
+
+fn answer_with_body(media: Media, r: async_graphql::Response) -> (Response, Value) {
     let code = error_code(&r);
     let status = if code.as_deref() == Some("METHOD_NOT_ALLOWED") && is_request_error(&r) {
         // A persisted query's hash over GET that names a mutation.
@@ -109,7 +147,8 @@ fn answer(media: Media, r: async_graphql::Response) -> Response {
     } else {
         StatusCode::OK
     };
-    let mut resp = (status, Json(body(&r))).into_response();
+    let json = body(&r);
+    let mut resp = (status, Json(&json)).into_response();
     let headers = resp.headers_mut();
     headers.insert(header::CONTENT_TYPE, media.content_type());
     if r.errors.is_empty()
@@ -119,7 +158,7 @@ fn answer(media: Media, r: async_graphql::Response) -> Response {
         headers.insert(header::CACHE_CONTROL, v);
     }
     headers.extend(r.http_headers);
-    resp
+    (resp, json)
 }
 
 pub(super) async fn graphql_post(
@@ -297,7 +336,8 @@ pub(super) async fn graphql_get(State(api): State<Api>, req: Request) -> Respons
             return refusal;
         }
     }
-    answer(media, api.schema.execute(request).await)
+    let (resp, json) = answer_with_body(media, api.schema.execute(request).await);
+    conditional(req.headers(), resp, &json)
 }
 
 #[cfg(test)]

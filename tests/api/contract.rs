@@ -321,3 +321,38 @@ async fn automatic_persisted_queries_over_post_and_get() {
     .await;
     assert_eq!(code(&v), "PERSISTED_QUERY_NOT_FOUND", "{v}");
 }
+
+#[tokio::test]
+async fn catalogue_answers_over_get_are_cacheable() {
+    let app = app().await;
+    let fetch = |query: &'static str, etag: Option<String>| {
+        let mut req = app
+            .http
+            .get(format!("{}/graphql", app.base))
+            .query(&[("query", query)]);
+        if let Some(tag) = etag {
+            req = req.header("if-none-match", tag);
+        }
+        req.send()
+    };
+    let catalogue = "{ providers { id } shops(first: 5) { edges { node { id } } } }";
+    let r = fetch(catalogue, None).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["cache-control"], "max-age=60, private");
+    assert_eq!(r.headers()["vary"], "Accept, Authorization");
+    let etag = r.headers()["etag"].to_str().unwrap().to_owned();
+    // The same answer again: 304 without a body.
+    let again = fetch(catalogue, Some(etag.clone())).await.unwrap();
+    assert_eq!(again.status(), 304);
+    assert_eq!(again.headers()["etag"], etag.as_str());
+    assert!(again.bytes().await.unwrap().is_empty());
+    // Orders are never marked cacheable, alone or beside the catalogue.
+    for q in [
+        "{ orders(first: 5) { nodes { id } } }",
+        "{ providers { id } orders(first: 1) { nodes { id } } }",
+    ] {
+        let r = fetch(q, None).await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(r.headers().get("cache-control").is_none(), "{q}");
+    }
+}
