@@ -19,6 +19,7 @@ mod daojia58;
 mod edge;
 mod loaders;
 mod orders;
+mod readme;
 mod safety;
 mod schema;
 mod subscriptions;
