@@ -113,3 +113,53 @@ async fn graphql_ws_client_holds_a_subscription_through_idle_periods() {
     assert_eq!(report["lost"], json!([]), "{report:#}");
     assert_eq!(report["duplicated"], json!([]), "{report:#}");
 }
+
+#[tokio::test]
+#[ignore = "SKIPPED: client conformance; needs Node.js and `npm ci` in tests/clients, run with -- --include-ignored"]
+async fn apollo_client_persisted_queries_and_batches() {
+    let app = app(|_| {}).await;
+    let (ok, report) = run(&app, "apollo.mjs", &[]).await;
+    let checks = report["checks"].as_array().expect("checks");
+    let failed: Vec<&Value> = checks.iter().filter(|c| c["ok"] != true).collect();
+    assert!(
+        failed.is_empty(),
+        "{}",
+        serde_json::to_string_pretty(&failed).unwrap()
+    );
+    assert_eq!(checks.len(), 4, "{report:#}");
+    // The expectations the script compared, restated where they matter most.
+    let apq = &checks[0]["got"];
+    assert_eq!(apq["first"]["requests"], json!(2), "{report:#}");
+    assert_eq!(
+        apq["first"]["hashOnly"]["codes"],
+        json!(["PERSISTED_QUERY_NOT_FOUND"]),
+        "{report:#}"
+    );
+    assert_eq!(apq["second"]["requests"], json!(1), "{report:#}");
+    assert_eq!(
+        apq["second"]["hashOnly"]["entries"],
+        json!([{ "queryText": false, "hash": true }]),
+        "{report:#}"
+    );
+    let batch = &checks[1]["got"];
+    assert_eq!(
+        batch["requests"],
+        json!([{ "method": "POST", "array": true, "entries": 3, "status": 200 }]),
+        "{report:#}"
+    );
+    assert_eq!(
+        batch["unknownField"]["codes"],
+        json!(["GRAPHQL_VALIDATION_FAILED"]),
+        "{report:#}"
+    );
+    for parse in &checks[2..] {
+        let got = &parse["got"];
+        let codes = if got["graphQLErrors"].is_null() {
+            &got["networkError"]["codes"]
+        } else {
+            &got["graphQLErrors"]
+        };
+        assert_eq!(codes, &json!(["GRAPHQL_PARSE_FAILED"]), "{report:#}");
+    }
+    assert!(ok, "apollo.mjs failed: {report:#}");
+}
