@@ -6,11 +6,12 @@
 //!
 //! The real server runs in-process (port 0, SQLite in a temp dir, the default configuration:
 //! every sandbox on, loopback, so keyless calls are allowed) on its own 2-thread runtime. The
-//! load runs on a second 2-thread runtime, and the probe on a third, single-threaded one, so
-//! neither the load nor the probe competes with the server for an executor, and the probe's
-//! numbers are the server's. The cost budget (`limits.cost_bucket`, `cost_restore_per_sec`) is
-//! raised to 10 000 000 so that the valid load is never `THROTTLED`; every other limit is the
-//! default.
+//! load runs on a second 2-thread runtime and the probe on a third, single-threaded one, so
+//! none of them shares an executor with the server. They do share the machine's cores: the
+//! `CPU cores` column (CPU the whole process used per second of the phase) shows how close
+//! to saturation the machine was. The cost budget (`limits.cost_bucket`,
+//! `cost_restore_per_sec`) is raised to 10 000 000 so that the valid load is never
+//! `THROTTLED`; every other limit is the default.
 //!
 //! 1. Baseline, 10 s: only the probe, a `GET /healthz` every 20 ms on its own connection.
 //! 2. Load, `BENCH_SECS` (default 600): the probe again, beside
@@ -30,7 +31,8 @@
 //! and unexpected outcomes (with the first unexpected answer), and `PASS` when the load-phase
 //! p99 is under 50 ms with no probe failure and no unexpected outcome; otherwise `FAIL` with
 //! the reasons, and exits with 1. The probe waits for each answer before the next tick, so a
-//! stall shows up as one slow sample, not as many.
+//! stall shows up as one slow sample, not as many. `BENCH_VALID_CLIENTS` and
+//! `BENCH_HOSTILE_CLIENTS` change the client counts (to tell which half of the mix costs what).
 
 use std::{
     net::SocketAddr,
@@ -55,6 +57,7 @@ const BASELINE: Duration = Duration::from_secs(10);
 const PROBE_EVERY: Duration = Duration::from_millis(20);
 const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Closed-loop clients, unless `BENCH_VALID_CLIENTS` / `BENCH_HOSTILE_CLIENTS` say otherwise.
 const VALID_CLIENTS: usize = 16;
 const HOSTILE_CLIENTS: usize = 8;
 const SLOWLORIS: usize = 50;
@@ -104,27 +107,25 @@ fn chain(levels: usize) -> String {
     q
 }
 
+// Tables, one case a line.
+#[rustfmt::skip]
 fn valid_cases() -> Vec<Case> {
     let valid = |name, query| Case(name, Shape::Post(gql(query)), Expect::Data);
     vec![
         valid("valid providers", "{ providers { id name } }"),
-        valid(
-            "valid shops(first: 20)",
-            "{ shops(first: 20) { edges { node { id title } } } }",
-        ),
-        valid(
-            "valid orders(first: 50)",
-            "{ orders(first: 50) { edges { node { id status } } } }",
-        ),
+        valid("valid shops(first: 20)", "{ shops(first: 20) { edges { node { id title } } } }"),
+        valid("valid orders(first: 50)", "{ orders(first: 50) { edges { node { id status } } } }"),
     ]
 }
 
+#[rustfmt::skip]
 fn hostile_cases() -> Vec<Case> {
     use Expect::{Code, Status};
     let twenty: String = (0..20).map(|i| format!("a{i}: __typename ")).collect();
     let aliases = format!("{{ ...A ...A }} fragment A on Query {{ {twenty}}}");
     let nested = format!("{{ {}__typename{} }}", "a { ".repeat(40), " }".repeat(40));
-    let oversize = json!({ "query": "{ __typename }", "variables": { "pad": "x".repeat(70_000) } });
+    let pad = "x".repeat(70_000);
+    let oversize = json!({ "query": "{ __typename }", "variables": { "pad": pad } }).to_string();
     let search = format!(
         r#"{{ shops(first: 5, filter: {{ search: "{}" }}) {{ edges {{ node {{ id }} }} }} }}"#,
         "x".repeat(10_000)
@@ -132,42 +133,14 @@ fn hostile_cases() -> Vec<Case> {
     let mutation = r#"mutation { cancelOrder(input: { orderId: "x" }) { __typename } }"#;
     let post = |name, query: &str, expect| Case(name, Shape::Post(gql(query)), expect);
     vec![
-        post(
-            "fragment chain (27 levels)",
-            &chain(27),
-            Code(&["QUERY_TOO_LARGE"]),
-        ),
+        post("fragment chain (27 levels)", &chain(27), Code(&["QUERY_TOO_LARGE"])),
         post("nesting 40 deep", &nested, Code(&["QUERY_TOO_DEEP"])),
-        post(
-            "40 aliases through fragments",
-            &aliases,
-            Code(&["ALIAS_LIMIT"]),
-        ),
-        Case(
-            "body over 64 KiB",
-            Shape::Post(oversize.to_string()),
-            Status(413),
-        ),
-        post(
-            "search of 10 000 characters",
-            &search,
-            Code(&["INVALID_INPUT", "BAD_USER_INPUT"]),
-        ),
-        Case(
-            "forged bearer key",
-            Shape::Forged(gql("{ providers { id } }")),
-            Status(401),
-        ),
-        Case(
-            "mutation over GET",
-            Shape::Get(mutation.into()),
-            Status(405),
-        ),
-        Case(
-            "body that is not JSON",
-            Shape::Post("{ providers".into()),
-            Status(400),
-        ),
+        post("40 aliases through fragments", &aliases, Code(&["ALIAS_LIMIT"])),
+        Case("body over 64 KiB", Shape::Post(oversize), Status(413)),
+        post("search of 10 000 characters", &search, Code(&["INVALID_INPUT", "BAD_USER_INPUT"])),
+        Case("forged bearer key", Shape::Forged(gql("{ providers { id } }")), Status(401)),
+        Case("mutation over GET", Shape::Get(mutation.into()), Status(405)),
+        Case("body that is not JSON", Shape::Post("{ providers".into()), Status(400)),
     ]
 }
 
@@ -183,19 +156,10 @@ struct Count {
     held: Option<(Duration, Duration)>,
 }
 
-#[derive(Default)]
+/// Every class's outcomes, in the order they are printed.
 struct Tally(Mutex<Vec<Count>>);
 
 impl Tally {
-    fn declare(&self, name: &'static str) {
-        if let Ok(mut counts) = self.0.lock() {
-            counts.push(Count {
-                name,
-                ..Count::default()
-            });
-        }
-    }
-
     fn note(&self, name: &'static str, outcome: Result<(), String>, held: Option<Duration>) {
         let Ok(mut counts) = self.0.lock() else {
             return;
@@ -218,11 +182,7 @@ impl Tally {
 }
 
 fn clip(s: &str) -> String {
-    let mut end = s.len().min(300);
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    s[..end].to_owned()
+    s.chars().take(300).collect()
 }
 
 async fn send(http: &reqwest::Client, base: &str, case: &Case) -> Result<(), String> {
@@ -341,13 +301,7 @@ async fn one_silent_socket(url: &str, limit: Duration) -> Result<(), String> {
     let (mut ws, _) = tokio_tungstenite::connect_async(req)
         .await
         .map_err(|e| match e {
-            tungstenite::Error::Http(resp) => format!(
-                "upgrade refused: HTTP {}: {}",
-                resp.status(),
-                clip(&String::from_utf8_lossy(
-                    resp.body().as_deref().unwrap_or_default()
-                ))
-            ),
+            tungstenite::Error::Http(resp) => format!("upgrade refused: HTTP {}", resp.status()),
             e => format!("connect: {e}"),
         })?;
     let read = async {
@@ -462,20 +416,21 @@ async fn load(
     base: Arc<str>,
     addr: SocketAddr,
     config: &Config,
-    tally: Arc<Tally>,
     length: Duration,
-) {
-    let run = Run {
-        tally,
-        stop: CancellationToken::new(),
-    };
+    clients: (usize, usize),
+) -> Vec<Count> {
     let valid = Arc::new(valid_cases());
     let hostile = Arc::new(hostile_cases());
-    for case in valid.iter().chain(hostile.iter()) {
-        run.tally.declare(case.0);
-    }
-    run.tally.declare(SLOWLORIS_CLASS);
-    run.tally.declare(SILENT_WS_CLASS);
+    let names = valid.iter().chain(hostile.iter()).map(|c| c.0);
+    let names = names.chain([SLOWLORIS_CLASS, SILENT_WS_CLASS]);
+    let counts = names.map(|name| Count {
+        name,
+        ..Count::default()
+    });
+    let run = Run {
+        tally: Arc::new(Tally(Mutex::new(counts.collect()))),
+        stop: CancellationToken::new(),
+    };
     let valid_http = reqwest::Client::new();
     // A fresh connection per hostile request: one the server closes (after a 413) is not
     // reused by the next.
@@ -485,8 +440,8 @@ async fn load(
         .expect("reqwest client");
     let mut tasks = tokio::task::JoinSet::new();
     for (http, cases, n) in [
-        (valid_http, valid, VALID_CLIENTS),
-        (hostile_http, hostile, HOSTILE_CLIENTS),
+        (valid_http, valid, clients.0),
+        (hostile_http, hostile, clients.1),
     ] {
         for i in 0..n {
             let (http, base, cases) = (http.clone(), base.clone(), cases.clone());
@@ -511,25 +466,43 @@ async fn load(
     tokio::time::sleep(length).await;
     run.stop.cancel();
     while tasks.join_next().await.is_some() {}
+    let counts = run.tally.0.lock().map(|mut c| std::mem::take(&mut *c));
+    counts.unwrap_or_default()
 }
 
-fn probe_row(label: &str, p: &Probes) {
+/// CPU seconds this process (server, load and probe together) has used, from /proc.
+fn cpu_secs() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
+fn probe_row(label: &str, p: &Probes, cores: Option<f64>) {
     println!(
-        "{label:<10} {:>8} {:>9.2} {:>9.2} {:>9.2} {:>9}",
+        "{label:<10} {:>8} {:>9.2} {:>9.2} {:>9.2} {:>9} {:>10}",
         p.latencies.len(),
         ms(percentile(&p.latencies, 0.50)),
         ms(percentile(&p.latencies, 0.99)),
         ms(p.latencies.last().copied().unwrap_or_default()),
-        p.failures
+        p.failures,
+        cores.map(|c| format!("{c:.2}")).unwrap_or_default()
     );
 }
 
-fn main() -> ExitCode {
-    let secs: u64 = std::env::var("BENCH_SECS")
+fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(600);
-    let length = Duration::from_secs(secs.max(1));
+        .unwrap_or(default)
+}
+
+fn main() -> ExitCode {
+    let length = Duration::from_secs(env_or("BENCH_SECS", 600).max(1) as u64);
+    let clients = (
+        env_or("BENCH_VALID_CLIENTS", VALID_CLIENTS),
+        env_or("BENCH_HOSTILE_CLIENTS", HOSTILE_CLIENTS),
+    );
     let runtime = |name: &str, threads: usize| {
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(threads)
@@ -572,16 +545,26 @@ fn main() -> ExitCode {
     let probe_http = reqwest::Client::new();
 
     println!(
-        "edge load — baseline {BASELINE:?}, then {length:?} of {VALID_CLIENTS} valid + \
-         {HOSTILE_CLIENTS} hostile clients, {SLOWLORIS} slowloris, {SILENT_SOCKETS} silent websockets"
+        "edge load — baseline {BASELINE:?}, then {length:?} of {} valid + {} hostile clients, \
+         {SLOWLORIS} slowloris, {SILENT_SOCKETS} silent websockets; {} cores",
+        clients.0,
+        clients.1,
+        std::thread::available_parallelism().map_or(0, |n| n.get())
     );
+    // The CPU the whole process uses per second of each phase: near the core count, the load
+    // generator and the server compete for the CPU and the probe measures that too.
+    let cores =
+        |from: Option<f64>, wall: Duration| Some((cpu_secs()? - from?) / wall.as_secs_f64());
+    let (cpu, started) = (cpu_secs(), Instant::now());
     let baseline = probe_rt.block_on(probe(&probe_http, &health, BASELINE));
-    let tally = Arc::new(Tally::default());
-    let loaded = std::thread::scope(|s| {
+    let baseline_cores = cores(cpu, started.elapsed());
+    let (cpu, started) = (cpu_secs(), Instant::now());
+    let (loaded, counts) = std::thread::scope(|s| {
         let prober = s.spawn(|| probe_rt.block_on(probe(&probe_http, &health, length)));
-        load_rt.block_on(load(base.clone(), addr, &config, tally.clone(), length));
-        prober.join().expect("the probe thread")
+        let counts = load_rt.block_on(load(base.clone(), addr, &config, length, clients));
+        (prober.join().expect("the probe thread"), counts)
     });
+    let load_cores = cores(cpu, started.elapsed());
     load_rt.shutdown_timeout(Duration::from_secs(1));
     server_rt.block_on(async {
         shutdown.cancel();
@@ -591,11 +574,11 @@ fn main() -> ExitCode {
 
     println!();
     println!(
-        "{:<10} {:>8} {:>9} {:>9} {:>9} {:>9}",
-        "/healthz", "probes", "p50 ms", "p99 ms", "max ms", "failures"
+        "{:<10} {:>8} {:>9} {:>9} {:>9} {:>9} {:>10}",
+        "/healthz", "probes", "p50 ms", "p99 ms", "max ms", "failures", "CPU cores"
     );
-    probe_row("baseline", &baseline);
-    probe_row("load", &loaded);
+    probe_row("baseline", &baseline, baseline_cores);
+    probe_row("load", &loaded, load_cores);
     let base_p99 = ms(percentile(&baseline.latencies, 0.99));
     let load_p99 = ms(percentile(&loaded.latencies, 0.99));
     println!(
@@ -607,11 +590,6 @@ fn main() -> ExitCode {
         "{:<32} {:>10} {:>11}  held (min–max)",
         "load phase: class", "expected", "unexpected"
     );
-    let counts = tally
-        .0
-        .lock()
-        .map(|mut c| std::mem::take(&mut *c))
-        .unwrap_or_default();
     let mut reasons = Vec::new();
     for c in &counts {
         let held = c

@@ -49,6 +49,25 @@ pub async fn connect(
     Ok(db)
 }
 
+/// A connection of its own for `/healthz`: a health probe must say whether the database
+/// answers, not wait in line behind the request traffic on the application's pool (on SQLite
+/// that pool is a single writer connection). One connection, a short acquire timeout.
+pub async fn connect_probe(config: &DatabaseConfig) -> Result<DatabaseConnection, DbErr> {
+    let url = config.url.expose_secret();
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.sqlx_logging(false)
+        .acquire_timeout(Duration::from_secs(2))
+        .max_connections(1)
+        .min_connections(0);
+    if url.starts_with("sqlite:") {
+        opts.map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .busy_timeout(Duration::from_secs(2))
+        });
+    }
+    Database::connect(opts).await
+}
+
 fn ensure_sqlite_dir(url: &str) -> Result<(), DbErr> {
     let path = url
         .trim_start_matches("sqlite://")

@@ -129,7 +129,7 @@ impl Application {
             config.limits.callback_body_bytes,
         );
         let ops = http::Ops {
-            db,
+            db: db::connect_probe(&config.database).await?,
             statements,
             metrics: metrics_handle(),
             access: access.clone(),

@@ -88,10 +88,11 @@ impl Extension for Cacheable {
         let mut response = next.run(ctx, operation_name).await;
         let only = self.catalogue_only.lock().map(|c| *c).unwrap_or(false);
         if only && response.errors.is_empty() {
-            let mut cc = CacheControl::default();
-            cc.public = false;
-            cc.max_age = self.max_age;
-            response.cache_control = cc;
+            response.cache_control = CacheControl {
+                public: false,
+                max_age: self.max_age,
+                ..CacheControl::default()
+            };
         }
         response
     }

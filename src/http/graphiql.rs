@@ -25,17 +25,38 @@ use axum::routing::get;
 const GRAPHIQL_VERSION: &str = "3.8.3";
 const REACT_VERSION: &str = "18.3.1";
 
-/// The query the editor opens with (the user's own tabs, kept in localStorage, win).
-const DEFAULT_QUERY: &str = "# orderhub: Ctrl-Enter runs the query
-{
-  providers {
-    id
-    name
-    role
-    capabilities
-  }
+/// The tabs the editor opens with (the user's own tabs, kept in localStorage, win): the
+/// README's first steps, one named operation each, with its variables to fill in.
+fn default_tabs() -> serde_json::Value {
+    let readme = include_str!("../../README.md");
+    let section = readme
+        .split("## First steps in GraphiQL")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .unwrap_or_default();
+    let tabs: Vec<serde_json::Value> = section
+        .split("```graphql\n")
+        .skip(1)
+        .filter_map(|rest| rest.split("```").next())
+        .map(|query| {
+            // `$name: Type` in the operation's head → `"name": ""` to fill in.
+            let head = query.split('{').next().unwrap_or_default();
+            let names: Vec<String> = head
+                .split('$')
+                .skip(1)
+                .filter_map(|v| v.split(':').next())
+                .map(|n| format!("  \"{}\": \"\"", n.trim()))
+                .collect();
+            let variables = if names.is_empty() {
+                String::new()
+            } else {
+                format!("{{\n{}\n}}", names.join(",\n"))
+            };
+            serde_json::json!({ "query": query, "variables": variables })
+        })
+        .collect();
+    serde_json::Value::Array(tabs)
 }
-";
 
 /// One front-end file: its name under `/graphiql/assets/`, content type, CDN address of the same
 /// pinned file and its SRI hash (`sha384` of the npm package's file, which the CDN serves as is).
@@ -183,9 +204,7 @@ fn asset_tags() -> String {
 /// the same `Authorization` goes with queries over HTTP and, as the `connection_init`
 /// payload, with subscriptions over graphql-ws.
 fn inline_script() -> String {
-    let default_query = serde_json::to_string(DEFAULT_QUERY)
-        .expect("a str serializes")
-        .replace('<', "\\u003c");
+    let default_tabs = default_tabs().to_string().replace('<', "\\u003c");
     format!(
         r#"
     (function () {{
@@ -210,7 +229,7 @@ fn inline_script() -> String {
       root.render(
         React.createElement(GraphiQL, {{
           fetcher: fetcher,
-          defaultQuery: {default_query},
+          defaultTabs: {default_tabs},
           isHeadersEditorEnabled: true,
           shouldPersistHeaders: false,
           defaultEditorToolsVisibility: true
@@ -303,10 +322,10 @@ mod tests {
             "{html}"
         );
         assert!(html.contains("isHeadersEditorEnabled: true"));
-        assert!(
-            html.contains(r#"providers {\n    id\n    name\n    role\n    capabilities"#),
-            "{html}"
-        );
+        // The README's first steps as tabs, with the variables they take.
+        assert!(html.contains("defaultTabs: [{"), "{html}");
+        assert!(html.contains("query Catalogue {"), "{html}");
+        assert!(html.contains(r#"\"shopId\": \"\""#), "{html}");
         for a in &ASSETS {
             if BUNDLED {
                 assert!(

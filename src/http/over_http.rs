@@ -102,7 +102,8 @@ fn conditional(request: &HeaderMap, mut resp: Response, body: &Value) -> Respons
         header::VARY,
         HeaderValue::from_static("Accept, Authorization"),
     );
-    if resp.status() != StatusCode::OK {
+    // Only a full answer is worth revalidating (not a refusal or an error).
+    if resp.status() != StatusCode::OK || body.get("errors").is_some() {
         return resp;
     }
     use sha2::{Digest, Sha256};

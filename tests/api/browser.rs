@@ -39,4 +39,18 @@ async fn graphiql_runs_queries_and_subscriptions_with_a_key() {
         seen["providers"]["data"]["providers"][0]["id"],
         json!("DAOWAY")
     );
+    let tabs = seen["tabs"].as_array().expect("the tab titles");
+    for name in [
+        "Catalogue",
+        "Shop",
+        "PlaceOrder",
+        "WatchDaoway",
+        "QuoteDelivery",
+    ] {
+        assert!(
+            tabs.iter()
+                .any(|t| t.as_str().is_some_and(|t| t.starts_with(name))),
+            "GraphiQL opens with the README's {name}: {tabs:?}"
+        );
+    }
 }

@@ -29,6 +29,10 @@ try {
   const csp = response.headers()["content-security-policy"] || "";
   if (!csp.includes("frame-ancestors 'none'")) fail(`no CSP on the page: ${csp}`);
   await page.waitForSelector(".graphiql-query-editor .CodeMirror", { timeout: 20000 });
+  // It opens with the README's first steps as tabs, named by their operations.
+  const tabs = await page.evaluate(() =>
+    [...document.querySelectorAll(".graphiql-tab")].map((t) => t.textContent.trim()),
+  );
 
   // Type the key into the headers editor, then a query, and run it.
   const setEditor = async (selector, text) => {
@@ -37,14 +41,17 @@ try {
       [selector, text],
     );
   };
+  // Each tab has its own headers: the key goes into the open tab's headers editor (the tool
+  // pane holds the variables editor, then the headers editor).
+  const typeKey = () =>
+    page.evaluate((value) => {
+      const tools = [...document.querySelectorAll(".graphiql-editor-tool .CodeMirror")];
+      tools[tools.length - 1].CodeMirror.setValue(value);
+    }, JSON.stringify({ Authorization: `Bearer ${key}` }));
   await page.getByText("Headers", { exact: true }).click();
-  // The tool pane holds the variables editor, then the headers editor.
-  await page.evaluate((value) => {
-    const tools = [...document.querySelectorAll(".graphiql-editor-tool .CodeMirror")];
-    tools[tools.length - 1].CodeMirror.setValue(value);
-  }, JSON.stringify({ Authorization: `Bearer ${key}` }));
-  const run = async (query, expect) => {
-    await setEditor(".graphiql-query-editor", query);
+  await typeKey();
+  // Runs the open tab as it is (the README's step), waiting for `expect` in the answer.
+  const run = async (expect) => {
     await page.click(".graphiql-execute-button");
     await page
       .waitForFunction(
@@ -63,10 +70,18 @@ try {
       });
     return page.evaluate(() => document.querySelector(".graphiql-response .CodeMirror").CodeMirror.getValue());
   };
-  const providers = await run("{ providers { id } }", '"DAOWAY"');
+  // The first tab, the README's Catalogue query, runs as it opens.
+  const providers = await run('"DAOWAY"');
   if (!providers.includes('"DADA"')) fail(`providers: ${providers}`);
-  // Over graphql-ws with the key; the first event comes from the order the test places.
-  await setEditor(".graphiql-query-editor", "subscription { orderStatusChanged { orderId newStatus } }");
+  // Over graphql-ws with the key: the README's WatchDaoway tab; the first event comes from the
+  // order the test places.
+  await page.locator(".graphiql-tab", { hasText: "WatchDaoway" }).click();
+  await page.waitForFunction(
+    () => document.querySelector(".graphiql-query-editor .CodeMirror").CodeMirror.getValue().includes("WatchDaoway"),
+    null,
+    { timeout: 10000 },
+  );
+  await typeKey();
   await page.click(".graphiql-execute-button");
   const streamedNow = () =>
     page.evaluate(() => {
@@ -98,7 +113,7 @@ try {
   }
   const streamed = await streamedNow();
   if (!streamed.includes("PENDING")) fail(`no event streamed: ${streamed}`);
-  console.log(JSON.stringify({ providers: JSON.parse(providers), streamed }));
+  console.log(JSON.stringify({ providers: JSON.parse(providers), streamed, tabs }));
 } catch (e) {
   problems.push(`failed: ${e.message}`);
 } finally {
