@@ -91,7 +91,6 @@ impl Extension for Cacheable {
             response.cache_control = CacheControl {
                 public: false,
                 max_age: self.max_age,
-                ..CacheControl::default()
             };
         }
         response
