@@ -19,22 +19,35 @@ macro_rules! user_error_code_enum {
     ($(#[$attr:meta])* $vis:vis enum $name:ident) => {
         $(#[$attr])*
         $vis enum $name {
+        /// An input value is missing, malformed or out of range; `field` names it.
         InvalidInput,
+        /// What the input names does not exist, here or at the platform.
         NotFound,
+        /// A `priceId` is not a price the shop offers.
         UnknownPrice,
+        /// A line's quantity is below the price's `minBuyNum`.
         BelowMinimumQuantity,
+        /// The items' total is below the shop's smallest order (`fees.minBuyPrice`).
         BelowMinimumAmount,
+        /// `appointTime` is sooner than the shop's notice period (`hours.aheadMinutes`).
         AppointmentTooSoon,
+        /// `appointTime` is outside the shop's opening hours (China time).
         OutsideServiceHours,
+        /// Our pre-paid balance at the platform does not cover it.
         InsufficientBalance,
+        /// The platform refused; `platformCode` and `message` keep its own code and words.
         PlatformRejected,
+        /// The platform could not be reached or did not answer in time; try again later.
         ProviderUnavailable,
+        /// The provider does not support this, or is not a provider of that kind here.
         UnsupportedByProvider,
+        /// The idempotency key was already used for a different request.
         IdempotencyKeyReused,
+        /// A request with this idempotency key is still being processed; retry shortly.
         IdempotencyKeyInUse,
-        // The order (or quote, or reference) was already dispatched.
+        /// The order (or quote, or reference) was already dispatched.
         AlreadyDispatched,
-        // The order is not in a state that allows this.
+        /// The order is not in a state that allows this.
         InvalidState,
         }
     };

@@ -20,18 +20,29 @@ macro_rules! capability_enum {
     ($(#[$attr:meta])* $vis:vis enum $name:ident) => {
         $(#[$attr])*
         $vis enum $name {
+        /// Lists its service categories (`categories`).
         ListCategories,
+        /// Lists its shops with their prices (`shops`, `shop`).
         ListShops,
+        /// Takes service orders from us (`createOrder`).
         CreateOrder,
+        /// Cancels an order through its API (`cancelOrder`).
         CancelOrder,
+        /// Answers status queries: we poll it for orders' statuses.
         TrackStatusByPolling,
+        /// Calls our callback route when an order is cancelled on the platform.
         ReceiveCancelNotification,
         /// Courier networks: fee quotes and dispatch (direct or from a quote), re-dispatch.
         QuoteDelivery,
+        /// Dispatches deliveries (`dispatchDelivery`, `redispatchDelivery`).
         DispatchDelivery,
+        /// Takes a higher tip for the courier while an order waits (`addTip`).
         AddTip,
+        /// Appoints a delivery to a chosen courier (`assignCourier`, `unassignCourier`).
         AppointCourier,
+        /// Takes complaints about a courier (`complainAboutCourier`).
         ComplainAboutCourier,
+        /// Takes our confirmation that returned goods arrived (`confirmReturnedGoods`).
         ConfirmReturnedGoods,
         /// Courier position and a tracking page.
         TrackCourier,

@@ -120,16 +120,24 @@ async fn check_shop_of<E: std::fmt::Display>(
 /// An API key as admins see it; never its secret.
 #[derive(SimpleObject)]
 pub struct ApiKey {
+    /// The key's id (what `revokeApiKey` takes).
     pub id: ID,
+    /// The name it was created with, to tell keys apart.
     pub name: String,
     /// The first characters of the secret (`oh_live_…` or `oh_sandbox_…`).
     pub prefix: String,
+    /// True for a key of a live deployment (`oh_live_…`), false for a sandbox key
+    /// (`oh_sandbox_…`, refused by live deployments).
     pub live: bool,
+    /// What the key may do.
     pub scopes: Vec<ScopeGql>,
     /// The shops the key is restricted to; null = every shop.
     pub shop_ids: Option<Vec<ID>>,
+    /// When the key was made.
     pub created_at: DateTime<Utc>,
+    /// When the key was revoked; null while it is valid.
     pub revoked_at: Option<DateTime<Utc>>,
+    /// When the key was last used (noted at most once a minute); null if never.
     pub last_used_at: Option<DateTime<Utc>>,
 }
 
@@ -156,7 +164,9 @@ impl From<access::KeyRow> for ApiKey {
 /// One audited mutation.
 #[derive(SimpleObject)]
 pub struct AuditEntry {
+    /// The entry's id (what `auditLog` takes as `before`).
     pub id: ID,
+    /// When the mutation ran.
     pub at: DateTime<Utc>,
     /// The key that called (null for the anonymous development caller).
     pub api_key_id: Option<ID>,
@@ -207,8 +217,12 @@ impl AccessQuery {
     async fn audit_log(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 50)] first: i32,
-        before: Option<ID>,
+        #[graphql(
+            default = 50,
+            desc = "How many entries, 1 to 500 (others are clamped)."
+        )]
+        first: i32,
+        #[graphql(desc = "Only entries older than this `AuditEntry.id`.")] before: Option<ID>,
     ) -> Result<Vec<AuditEntry>> {
         let before = match before {
             None => None,
@@ -222,30 +236,41 @@ impl AccessQuery {
     }
 }
 
+/// The API key to make.
 #[derive(InputObject)]
 pub struct CreateApiKeyInput {
+    /// A name to tell the key apart by, 1 to 100 characters.
     pub name: String,
+    /// What the key may do; at least one scope.
     pub scopes: Vec<ScopeGql>,
     /// Restrict the key to these shops; leave out for every shop.
     pub shop_ids: Option<Vec<ID>>,
 }
 
+/// What `createApiKey` did.
 #[derive(SimpleObject)]
 pub struct CreateApiKeyPayload {
+    /// The new key; null when the request was refused (see `userErrors`).
     pub key: Option<ApiKey>,
     /// The secret, shown this once: only a hash of it is kept.
     pub secret: Option<String>,
+    /// Why the request was refused; empty when it went through.
     pub user_errors: Vec<UserError>,
 }
 
+/// The API key to revoke.
 #[derive(InputObject)]
 pub struct RevokeApiKeyInput {
+    /// The key's id (`ApiKey.id`).
     pub id: ID,
 }
 
+/// What `revokeApiKey` did.
 #[derive(SimpleObject)]
 pub struct RevokeApiKeyPayload {
+    /// The key, now revoked; null when the request was refused (see `userErrors`).
     pub key: Option<ApiKey>,
+    /// Why the request was refused; empty when it went through.
     pub user_errors: Vec<UserError>,
 }
 
@@ -259,7 +284,7 @@ impl AccessMutation {
     async fn create_api_key(
         &self,
         ctx: &Context<'_>,
-        input: CreateApiKeyInput,
+        #[graphql(desc = "The key's name, scopes and shops.")] input: CreateApiKeyInput,
     ) -> Result<CreateApiKeyPayload> {
         let mut shops = None;
         if let Some(list) = input.shop_ids {
@@ -299,7 +324,7 @@ impl AccessMutation {
     async fn revoke_api_key(
         &self,
         ctx: &Context<'_>,
-        input: RevokeApiKeyInput,
+        #[graphql(desc = "The key to revoke.")] input: RevokeApiKeyInput,
     ) -> Result<RevokeApiKeyPayload> {
         let Some(id) = ids::decode(Kind::ApiKey, &input.id) else {
             return Ok(RevokeApiKeyPayload {

@@ -14,15 +14,19 @@ use super::{
 use crate::access::Scope;
 use crate::orders::{self, CreateServiceOrder, LineInput, UserErrorCode};
 
+/// One line of a new order: a price item of the shop and how many of it.
 #[derive(InputObject)]
 pub struct OrderLineInput {
     /// A price of the shop (from `shop.prices`).
     pub price_id: ID,
+    /// How many units, at least the price's `minBuyNum`.
     pub quantity: i32,
 }
 
+/// Where the service should happen.
 #[derive(InputObject)]
 pub struct AddressInput {
+    /// City name as the platform spells it, e.g. "北京".
     pub city: String,
     /// Neighbourhood and street.
     pub street: String,
@@ -30,45 +34,65 @@ pub struct AddressInput {
     pub house: String,
 }
 
+/// The customer the shop contacts.
 #[derive(InputObject)]
 pub struct ContactInput {
+    /// The customer's name.
     pub name: String,
+    /// The customer's phone number: 5 to 20 digits, an optional leading `+`, spaces and
+    /// dashes allowed between digits.
     pub phone: String,
 }
 
+/// A service order to place with a marketplace shop.
 #[derive(InputObject)]
 pub struct CreateOrderInput {
+    /// The shop (a `Shop` id from `shops`).
     pub shop_id: ID,
+    /// What to order: one or more of the shop's prices.
     pub items: Vec<OrderLineInput>,
+    /// Where the service should happen.
     pub address: AddressInput,
+    /// Whom the shop contacts.
     pub contact: ContactInput,
     /// When the service should happen. Checked against the shop's hours (China time) and notice period.
     pub appoint_time: DateTime<Utc>,
+    /// A note for the shop; blank counts as none.
     pub note: Option<String>,
     /// Repeat a request with the same key to get the same order back instead of a second one.
     pub idempotency_key: Option<String>,
 }
 
+/// What `createOrder` did.
 #[derive(SimpleObject)]
 pub struct CreateOrderPayload {
+    /// The order; null when the request was refused (see `userErrors`).
     pub order: Option<Order>,
+    /// Why the request was refused; empty when it went through.
     pub user_errors: Vec<UserError>,
 }
 
+/// The order to cancel, and why.
 #[derive(InputObject)]
 pub struct CancelOrderInput {
+    /// The order's global id.
     pub order_id: ID,
     /// For deliveries: one of `deliveryCancelReasons`; a `reason` alone means "other";
     /// neither means "other" with the text "其他原因".
     pub reason_id: Option<i64>,
+    /// Why, in your words (sent to the platform where it takes a text).
     pub reason: Option<String>,
 }
 
+/// What `cancelOrder` did.
 #[derive(SimpleObject)]
 pub struct CancelOrderPayload {
+    /// The order as it is after cancelling; null when the request was refused (see
+    /// `userErrors`).
     pub order: Option<Order>,
     /// What the platform kept (deliveries cancelled after a courier accepted).
     pub penalty: Option<Money>,
+    /// Why the request was refused; empty when it went through.
     pub user_errors: Vec<UserError>,
 }
 
@@ -82,6 +106,7 @@ impl Mutation {
     async fn create_order(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The shop, the items, where, when and whom to contact.")]
         input: CreateOrderInput,
     ) -> Result<CreateOrderPayload> {
         let st = services(ctx)?;
@@ -143,7 +168,7 @@ impl Mutation {
     async fn cancel_order(
         &self,
         ctx: &Context<'_>,
-        input: CancelOrderInput,
+        #[graphql(desc = "The order and why it is cancelled.")] input: CancelOrderInput,
     ) -> Result<CancelOrderPayload> {
         let st = services(ctx)?;
         let Some(id) = ids::decode(Kind::Order, &input.order_id) else {

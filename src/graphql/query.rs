@@ -12,7 +12,10 @@ use super::{
     errors::{invalid, provider_error},
     ids::{self, Kind},
     resolve::{read, services},
-    types::{Category, Node, Order, OrderStatus, Provider, ProviderId, Shop},
+    types::{
+        Category, Node, Order, OrderConnection, OrderStatus, Provider, ProviderId, Shop,
+        ShopConnection,
+    },
 };
 use crate::access::Scope;
 use crate::{
@@ -21,6 +24,7 @@ use crate::{
     orders::OrderFilter as ServiceOrderFilter,
 };
 
+/// A point on the map in BD-09 (Baidu) coordinates, the system the Chinese platforms use.
 #[derive(InputObject, Clone, Copy)]
 pub struct GeoPointInput {
     /// BD-09 longitude.
@@ -29,6 +33,7 @@ pub struct GeoPointInput {
     pub lat: f64,
 }
 
+/// Which shops to list; every field is optional and they combine (all must match).
 #[derive(InputObject, Default)]
 pub struct ShopFilter {
     /// Only this provider's shops.
@@ -43,10 +48,14 @@ pub struct ShopFilter {
     pub near: Option<GeoPointInput>,
 }
 
+/// Which orders to list; every field is optional and they combine (all must match).
 #[derive(InputObject, Default)]
 pub struct OrderFilter {
+    /// Only this provider's orders.
     pub provider: Option<ProviderId>,
+    /// Only orders in one of these statuses.
     pub statuses: Option<Vec<OrderStatus>>,
+    /// Only orders of this shop (a `Shop` id).
     pub shop_id: Option<ID>,
 }
 
@@ -119,10 +128,13 @@ impl Query {
     async fn shops(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Which shops; leave out for every shop of every marketplace.")]
         filter: Option<ShopFilter>,
-        #[graphql(desc = "Page size, 1 to the configured maximum (100).")] first: Option<i32>,
+        #[graphql(desc = "Page size, 1 to the configured maximum (100); 20 when left out.")]
+        first: Option<i32>,
+        #[graphql(desc = "The `endCursor` of the previous page; leave out for the first page.")]
         after: Option<String>,
-    ) -> Result<Connection<OpaqueCursor<usize>, Shop>> {
+    ) -> Result<ShopConnection> {
         let limit = page_size(ctx, first)?;
         let offset = match after {
             Some(c) => {
@@ -146,7 +158,7 @@ impl Query {
                 .ok_or_else(|| invalid("unknown category"))?;
             let provider: domain::ProviderId = super::types::parse(&cat.provider)?;
             if only.is_some_and(|p| p != provider) {
-                return Ok(Connection::new(false, false));
+                return Ok(ShopConnection(Connection::new(false, false)));
             }
             only = Some(provider);
             category = Some(cat.external_id);
@@ -189,13 +201,17 @@ impl Query {
                 .enumerate()
                 .map(|(i, s)| Edge::new(OpaqueCursor(offset + i), Shop(s))),
         );
-        Ok(conn)
+        Ok(ShopConnection(conn))
     }
 
     /// One shop with its prices, hours and fees (fetched from the platform when older than
     /// the configured TTL; served stale with an error when the platform fails).
     #[graphql(guard = "Need(Scope::CatalogRead)")]
-    async fn shop(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Shop>> {
+    async fn shop(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The shop's global id (`Shop.id`).")] id: ID,
+    ) -> Result<Option<Shop>> {
         let sid = ids::decode(Kind::Shop, &id).ok_or_else(|| invalid("id is not a shop id"))?;
         read(
             ctx,
@@ -205,8 +221,13 @@ impl Query {
         .await
     }
 
-    /// Any object by its global id.
-    async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
+    /// A shop, order or category by its global id; null when nothing has that id, or for
+    /// the id of another kind of object.
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A global id, as any object's `id` field gives it.")] id: ID,
+    ) -> Result<Option<Node>> {
         let (kind, n) = ids::decode_any(&id).ok_or_else(|| invalid("malformed id"))?;
         let need = match kind {
             Kind::Order => Scope::OrdersRead,
@@ -249,10 +270,13 @@ impl Query {
     async fn orders(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Which orders; leave out for every order the key may see.")]
         filter: Option<OrderFilter>,
+        #[graphql(desc = "Page size, 1 to the configured maximum (100); 20 when left out.")]
         first: Option<i32>,
+        #[graphql(desc = "The `endCursor` of the previous page; leave out for the first page.")]
         after: Option<String>,
-    ) -> Result<Connection<OpaqueCursor<i64>, Order>> {
+    ) -> Result<OrderConnection> {
         let limit = page_size(ctx, first)?;
         let before = match after {
             Some(c) => Some(
@@ -293,12 +317,16 @@ impl Query {
             rows.into_iter()
                 .map(|o| Edge::new(OpaqueCursor(o.id), Order(o))),
         );
-        Ok(conn)
+        Ok(OrderConnection(conn))
     }
 
     /// One order with its status timeline.
     #[graphql(guard = "Need(Scope::OrdersRead)")]
-    async fn order(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Order>> {
+    async fn order(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The order's global id (`Order.id`).")] id: ID,
+    ) -> Result<Option<Order>> {
         let oid = ids::decode(Kind::Order, &id).ok_or_else(|| invalid("id is not an order id"))?;
         let order = read(ctx, async |s| s.orders.get(oid).await, |o| o).await?;
         if let Some(o) = &order {

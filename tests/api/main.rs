@@ -16,6 +16,7 @@ mod contract;
 mod dada;
 mod dada_rules;
 mod daojia58;
+mod descriptions;
 mod edge;
 mod loaders;
 mod orders;

@@ -70,7 +70,7 @@ impl DeliveryMutation {
     async fn quote_delivery(
         &self,
         ctx: &Context<'_>,
-        input: QuoteDeliveryInput,
+        #[graphql(desc = "The delivery to price.")] input: QuoteDeliveryInput,
     ) -> Result<QuoteDeliveryPayload> {
         let st = services(ctx)?;
         let mut errors = Vec::new();
@@ -109,6 +109,7 @@ impl DeliveryMutation {
     async fn dispatch_delivery(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "A quote to dispatch, or the delivery itself.")]
         input: DispatchDeliveryInput,
     ) -> Result<OrderPayload> {
         let st = services(ctx)?;
@@ -164,7 +165,7 @@ impl DeliveryMutation {
     async fn redispatch_delivery(
         &self,
         ctx: &Context<'_>,
-        input: OrderIdInput,
+        #[graphql(desc = "The delivery to send again.")] input: OrderIdInput,
     ) -> Result<OrderPayload> {
         Self::on_order(ctx, &input.order_id, async |st, id| {
             st.orders.redispatch_delivery(id).await
@@ -174,7 +175,11 @@ impl DeliveryMutation {
 
     /// Raises the courier's tip while the order waits for a courier.
     #[graphql(guard = "Need(Scope::Dispatch)")]
-    async fn add_tip(&self, ctx: &Context<'_>, input: AddTipInput) -> Result<OrderPayload> {
+    async fn add_tip(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The delivery and the new total tip.")] input: AddTipInput,
+    ) -> Result<OrderPayload> {
         let tip = domain::Money::from_fen(input.tip_fen);
         let note = input.note;
         Self::on_order(ctx, &input.order_id, async move |st, id| {
@@ -188,7 +193,7 @@ impl DeliveryMutation {
     async fn assign_courier(
         &self,
         ctx: &Context<'_>,
-        input: AssignCourierInput,
+        #[graphql(desc = "The delivery and the courier.")] input: AssignCourierInput,
     ) -> Result<OrderPayload> {
         let courier_id = input.courier_id;
         courier_action(ctx, &input.order_id, CourierAction::Assign { courier_id }).await
@@ -199,15 +204,18 @@ impl DeliveryMutation {
     async fn unassign_courier(
         &self,
         ctx: &Context<'_>,
-        input: OrderIdInput,
+        #[graphql(desc = "The delivery whose appointment to withdraw.")] input: OrderIdInput,
     ) -> Result<OrderPayload> {
         courier_action(ctx, &input.order_id, CourierAction::Unassign).await
     }
 
+    /// Files a complaint about the delivery's courier with the network, with one of
+    /// `deliveryComplaintReasons`.
     #[graphql(guard = "Need(Scope::Dispatch)")]
     async fn complain_about_courier(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The delivery and the complaint's reason.")]
         input: ComplainAboutCourierInput,
     ) -> Result<OrderPayload> {
         let reason_id = input.reason_id;
@@ -219,7 +227,7 @@ impl DeliveryMutation {
     async fn confirm_returned_goods(
         &self,
         ctx: &Context<'_>,
-        input: OrderIdInput,
+        #[graphql(desc = "The delivery whose goods came back.")] input: OrderIdInput,
     ) -> Result<OrderPayload> {
         courier_action(ctx, &input.order_id, CourierAction::ConfirmReturnedGoods).await
     }
@@ -229,7 +237,7 @@ impl DeliveryMutation {
     async fn respond_to_courier_cancellation(
         &self,
         ctx: &Context<'_>,
-        input: RespondToCourierCancellationInput,
+        #[graphql(desc = "The delivery and our answer.")] input: RespondToCourierCancellationInput,
     ) -> Result<OrderPayload> {
         let accept = input.accept;
         Self::on_order(ctx, &input.order_id, async move |st, id| {
@@ -245,6 +253,7 @@ impl DeliveryMutation {
     async fn simulate_delivery_status(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The delivery and the platform status to move it to.")]
         input: SimulateDeliveryStatusInput,
     ) -> Result<OrderPayload> {
         let raw = input.raw_status;
@@ -259,6 +268,7 @@ impl DeliveryMutation {
     async fn preview_cancellation(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The delivery and the reason it would be cancelled with.")]
         input: PreviewCancellationInput,
     ) -> Result<PreviewCancellationPayload> {
         let st = services(ctx)?;
@@ -288,7 +298,7 @@ impl DeliveryMutation {
     async fn bind_delivery_account(
         &self,
         ctx: &Context<'_>,
-        input: BindDeliveryAccountInput,
+        #[graphql(desc = "The company to bind with.")] input: BindDeliveryAccountInput,
     ) -> Result<DonePayload> {
         let st = services(ctx)?;
         let (ok, user_errors) = settle(
@@ -308,7 +318,7 @@ impl DeliveryMutation {
     async fn open_delivery_service(
         &self,
         ctx: &Context<'_>,
-        input: OpenDeliveryServiceInput,
+        #[graphql(desc = "The network to open the service at.")] input: OpenDeliveryServiceInput,
     ) -> Result<DonePayload> {
         let st = services(ctx)?;
         let (ok, user_errors) =
@@ -326,7 +336,7 @@ impl DeliveryMutation {
     async fn register_delivery_shops(
         &self,
         ctx: &Context<'_>,
-        input: RegisterDeliveryShopsInput,
+        #[graphql(desc = "The network and the stores.")] input: RegisterDeliveryShopsInput,
     ) -> Result<RegisterDeliveryShopsPayload> {
         let st = services(ctx)?;
         let mut errors = Vec::new();
@@ -389,7 +399,7 @@ impl DeliveryMutation {
     async fn update_delivery_shop(
         &self,
         ctx: &Context<'_>,
-        input: UpdateDeliveryShopInput,
+        #[graphql(desc = "The store and what to change.")] input: UpdateDeliveryShopInput,
     ) -> Result<ShopPayload> {
         let st = services(ctx)?;
         let Some(id) = ids::decode(Kind::Shop, &input.shop_id) else {
@@ -427,6 +437,7 @@ impl DeliveryMutation {
     async fn import_delivery_shop(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The network and the store's number there.")]
         input: ImportDeliveryShopInput,
     ) -> Result<ShopPayload> {
         let st = services(ctx)?;
@@ -444,6 +455,7 @@ impl DeliveryMutation {
     async fn register_delivery_merchant(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The network and the merchant's details.")]
         input: RegisterDeliveryMerchantInput,
     ) -> Result<RegisterDeliveryMerchantPayload> {
         let st = services(ctx)?;

@@ -16,17 +16,21 @@ use crate::{
     orders::repo::{DeliveryQuoteRow, OrderRow},
 };
 
-/// The delivery side of an order.
 pub struct Delivery(pub OrderRow);
 
+/// The fees of a delivery, as the courier network computed them. A part is null when the
+/// network does not report it.
 #[derive(SimpleObject)]
 pub struct DeliveryFees {
     /// What the merchant pays: freight after coupons, plus tips and insurance.
     pub total: Money,
     /// Freight before coupons.
     pub delivery_fee: Option<Money>,
+    /// What coupons took off the freight.
     pub coupon: Option<Money>,
+    /// The tip for the courier.
     pub tips: Option<Money>,
+    /// The goods' insurance fee.
     pub insurance: Option<Money>,
     /// What the platform kept when the order was cancelled.
     pub penalty: Option<Money>,
@@ -35,19 +39,27 @@ pub struct DeliveryFees {
 /// A courier's request to cancel, and our answer.
 #[derive(SimpleObject)]
 pub struct CourierCancellation {
+    /// Why the courier wants to cancel, in the platform's words; null when not given.
     pub reason: Option<String>,
+    /// When the courier asked; null when the platform does not say.
     pub requested_at: Option<DateTime<Utc>>,
+    /// Our answer so far.
     pub answer: CourierCancellationAnswer,
 }
 
+/// Our answer to a courier's request to cancel.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
 pub enum CourierCancellationAnswer {
     /// Waiting for `respondToCourierCancellation` (or the automatic policy).
     Pending,
+    /// We let the courier cancel.
     Accepted,
+    /// We asked the courier to carry on.
     Rejected,
 }
 
+/// The delivery side of an order: references at the network, cargo, fees, dispatch round
+/// and a courier's request to cancel.
 #[Object]
 impl Delivery {
     /// Our reference for the order at the platform (Dada `origin_id`).
@@ -62,15 +74,18 @@ impl Delivery {
     async fn company(&self) -> Option<&str> {
         self.0.courier_company.as_deref()
     }
+    /// The network's code of the city the delivery is in (see `deliveryCities`).
     async fn city_code(&self) -> Option<&str> {
         self.0.city_code.as_deref()
     }
+    /// Where the goods go; null when the dispatch gave no position.
     async fn receiver_location(&self) -> Option<GeoPoint> {
         Some(GeoPoint {
             lng: self.0.receiver_lng?,
             lat: self.0.receiver_lat?,
         })
     }
+    /// The value of the goods.
     async fn cargo_price(&self) -> Option<Money> {
         self.0.cargo_price_fen.map(money)
     }
@@ -82,6 +97,7 @@ impl Delivery {
                 .to_string()
         })
     }
+    /// What the delivery costs the merchant, and its parts.
     async fn fees(&self) -> DeliveryFees {
         DeliveryFees {
             total: money(self.0.fee_fen),
@@ -92,6 +108,7 @@ impl Delivery {
             penalty: self.0.penalty_fen.map(money),
         }
     }
+    /// The distance the network priced, in metres; null until it says.
     async fn distance_meters(&self) -> Option<i64> {
         self.0.distance_m
     }
@@ -127,7 +144,9 @@ impl Delivery {
 pub struct Courier {
     /// The platform's id of the courier (what `assignCourier` takes).
     pub id: Option<String>,
+    /// The courier's name; null when the platform does not say.
     pub name: Option<String>,
+    /// The courier's phone number; null when the platform does not say.
     pub phone: Option<String>,
     /// Last known position.
     pub position: Option<GeoPoint>,
@@ -170,20 +189,25 @@ impl Courier {
     }
 }
 
-/// Our store at a courier network.
 pub struct StoreInfo(pub ShopRow);
 
+/// One of our stores at a courier network, as we registered it there. A field is null when
+/// we do not know it.
 #[Object]
 impl StoreInfo {
+    /// The store's street address.
     async fn address(&self) -> Option<&str> {
         self.0.address.as_deref()
     }
+    /// The store's district, e.g. "浦东新区".
     async fn area_name(&self) -> Option<&str> {
         self.0.area_name.as_deref()
     }
+    /// The store's contact person.
     async fn contact_name(&self) -> Option<&str> {
         self.0.contact_name.as_deref()
     }
+    /// The store's contact phone number.
     async fn phone(&self) -> Option<&str> {
         self.0.contact_phone.as_deref()
     }
@@ -201,18 +225,21 @@ impl StoreInfo {
     }
 }
 
-/// What a delivery would cost; dispatch it with `dispatchDelivery(input: {quoteId})` before
-/// `expiresAt`.
 pub struct DeliveryQuote(pub DeliveryQuoteRow);
 
+/// What a delivery would cost; dispatch it with `dispatchDelivery(input: {quoteId})` before
+/// `expiresAt`.
 #[Object]
 impl DeliveryQuote {
+    /// The quote's id (what `dispatchDelivery` takes as `quoteId`).
     async fn id(&self) -> ID {
         encode(Kind::Quote, self.0.id)
     }
+    /// The courier network that quoted.
     async fn provider(&self) -> Result<ProviderId> {
         Ok(parse::<domain::ProviderId>(&self.0.provider)?.into())
     }
+    /// Our store the delivery would leave from.
     async fn shop(&self, ctx: &Context<'_>) -> Result<Option<Shop>> {
         Ok(ctx
             .data::<Loaders>()?
@@ -237,6 +264,7 @@ impl DeliveryQuote {
     async fn platform_quote_id(&self) -> &str {
         &self.0.token
     }
+    /// What the delivery would cost the merchant, and its parts.
     async fn fees(&self) -> DeliveryFees {
         DeliveryFees {
             total: money(self.0.fee_fen),
@@ -247,9 +275,11 @@ impl DeliveryQuote {
             penalty: None,
         }
     }
+    /// The distance the network priced, in metres.
     async fn distance_meters(&self) -> i64 {
         self.0.distance_m
     }
+    /// After this the quote can no longer be dispatched (Dada: 3 minutes after quoting).
     async fn expires_at(&self) -> DateTime<Utc> {
         self.0.expires_at
     }
@@ -262,18 +292,26 @@ impl DeliveryQuote {
     }
 }
 
+/// A reason a courier network offers (for cancelling, or for a complaint).
 #[derive(SimpleObject)]
 pub struct Reason {
+    /// What the mutation takes as `reasonId`.
     pub id: i64,
+    /// The reason, in the network's words.
     pub text: String,
 }
 
+/// A city a courier network serves.
 #[derive(SimpleObject)]
 pub struct City {
+    /// The city's name, e.g. "上海".
     pub name: String,
+    /// The network's code of the city (what `cityCode` fields take).
     pub code: String,
 }
 
+/// The merchant's money at a courier network; a balance is null when the network does not
+/// report it.
 #[derive(SimpleObject)]
 pub struct DeliveryBalance {
     /// Prepaid freight balance.
@@ -282,19 +320,23 @@ pub struct DeliveryBalance {
     pub red_packet: Option<Money>,
 }
 
+/// A courier company reachable through a network of several (WeChat).
 #[derive(SimpleObject)]
 pub struct DeliveryCompany {
     /// The network's id of the company (WeChat `delivery_id`, e.g. `SFTC`).
     pub id: String,
+    /// The company's name, for display.
     pub name: String,
 }
 
+/// Our account at a courier company of a network of several (WeChat).
 #[derive(SimpleObject)]
 pub struct BoundDeliveryAccount {
     /// The company (`deliveryCompanies`).
     pub company: String,
     /// Our account at the company (WeChat `shopid`).
     pub shop_id: String,
+    /// Where the company's review of the binding stands.
     pub audit: AuditState,
 }
 
@@ -344,17 +386,24 @@ impl From<net::BoundAccount> for BoundDeliveryAccount {
     }
 }
 
+/// A courier company's review of our account binding.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
 #[graphql(remote = "crate::domain::delivery::AuditState")]
 pub enum AuditState {
+    /// Approved by the company.
     Passed,
+    /// Still under review.
     Reviewing,
+    /// Refused by the company.
     Rejected,
 }
 
+/// Which kind of payment page a recharge link opens.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
 #[graphql(remote = "crate::domain::delivery::RechargeChannel")]
 pub enum RechargeChannel {
+    /// A page for desktop browsers.
     Pc,
+    /// A page for mobile browsers.
     H5,
 }

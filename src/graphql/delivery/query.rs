@@ -31,7 +31,8 @@ impl DeliveryQuery {
     async fn delivery_cancel_reasons(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default_with = "ProviderId::Dada")] provider: ProviderId,
+        #[graphql(default_with = "ProviderId::Dada", desc = "The courier network.")]
+        provider: ProviderId,
     ) -> Result<Vec<Reason>> {
         read(
             ctx,
@@ -46,7 +47,8 @@ impl DeliveryQuery {
     async fn delivery_complaint_reasons(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default_with = "ProviderId::Dada")] provider: ProviderId,
+        #[graphql(default_with = "ProviderId::Dada", desc = "The courier network.")]
+        provider: ProviderId,
     ) -> Result<Vec<Reason>> {
         read(
             ctx,
@@ -61,7 +63,8 @@ impl DeliveryQuery {
     async fn delivery_cities(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default_with = "ProviderId::Dada")] provider: ProviderId,
+        #[graphql(default_with = "ProviderId::Dada", desc = "The courier network.")]
+        provider: ProviderId,
     ) -> Result<Vec<City>> {
         read(ctx, async |s| s.catalog.cities(provider.into()).await, all).await
     }
@@ -71,7 +74,8 @@ impl DeliveryQuery {
     async fn delivery_balance(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default_with = "ProviderId::Dada")] provider: ProviderId,
+        #[graphql(default_with = "ProviderId::Dada", desc = "The courier network.")]
+        provider: ProviderId,
     ) -> Result<DeliveryBalance> {
         read(
             ctx,
@@ -86,10 +90,17 @@ impl DeliveryQuery {
     async fn delivery_recharge_link(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default_with = "ProviderId::Dada")] provider: ProviderId,
-        amount_fen: i64,
-        #[graphql(default_with = "RechargeChannel::Pc")] channel: RechargeChannel,
-        notify_url: Option<String>,
+        #[graphql(default_with = "ProviderId::Dada", desc = "The courier network.")]
+        provider: ProviderId,
+        #[graphql(desc = "How much to top up, in fen (100 fen = 1 yuan).")] amount_fen: i64,
+        #[graphql(
+            default_with = "RechargeChannel::Pc",
+            desc = "A payment page for desktop (`PC`) or mobile (`H5`) browsers."
+        )]
+        channel: RechargeChannel,
+        #[graphql(desc = "Where to send the payer after paying (Alipay only).")] notify_url: Option<
+            String,
+        >,
     ) -> Result<String> {
         let amount = domain::Money::from_fen(amount_fen);
         read(
@@ -111,7 +122,11 @@ impl DeliveryQuery {
 
     /// Couriers a delivery of this store can be appointed to (`assignCourier`).
     #[graphql(guard = "Need(Scope::Dispatch)")]
-    async fn appointable_couriers(&self, ctx: &Context<'_>, shop_id: ID) -> Result<Vec<Courier>> {
+    async fn appointable_couriers(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "One of our stores at a courier network (a `Shop` id).")] shop_id: ID,
+    ) -> Result<Vec<Courier>> {
         let Some(id) = ids::decode(Kind::Shop, &shop_id) else {
             return Err(invalid("shopId is not a shop id"));
         };
@@ -129,7 +144,11 @@ impl DeliveryQuery {
     async fn delivery_companies(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default_with = "ProviderId::Wechat")] provider: ProviderId,
+        #[graphql(
+            default_with = "ProviderId::Wechat",
+            desc = "The network of several companies."
+        )]
+        provider: ProviderId,
     ) -> Result<Vec<DeliveryCompany>> {
         read(
             ctx,
@@ -144,7 +163,11 @@ impl DeliveryQuery {
     async fn bound_delivery_accounts(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default_with = "ProviderId::Wechat")] provider: ProviderId,
+        #[graphql(
+            default_with = "ProviderId::Wechat",
+            desc = "The network of several companies."
+        )]
+        provider: ProviderId,
     ) -> Result<Vec<BoundDeliveryAccount>> {
         read(
             ctx,
@@ -154,8 +177,14 @@ impl DeliveryQuery {
         .await
     }
 
+    /// A quote `quoteDelivery` made, by its id (also once it expired); null for an unknown
+    /// id.
     #[graphql(guard = "Need(Scope::Dispatch)")]
-    async fn delivery_quote(&self, ctx: &Context<'_>, id: ID) -> Result<Option<DeliveryQuote>> {
+    async fn delivery_quote(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The quote's id (`DeliveryQuote.id`).")] id: ID,
+    ) -> Result<Option<DeliveryQuote>> {
         let Some(id) = ids::decode(Kind::Quote, &id) else {
             return Err(invalid("id is not a quote id"));
         };

@@ -18,12 +18,17 @@ use crate::{
     orders::repo::{OrderEventRow, OrderItemRow, OrderRow},
 };
 
+/// How we learned of an event.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
 #[graphql(remote = "crate::domain::EventSource")]
 pub enum EventSource {
+    /// We created the order (or the platform pushed it to us).
     Create,
+    /// We asked the platform for the order's status.
     Poll,
+    /// The platform called our callback route.
     Callback,
+    /// A mutation of this API did it.
     Api,
 }
 
@@ -32,18 +37,31 @@ pub enum EventSource {
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
 #[graphql(remote = "crate::domain::EventKind")]
 pub enum EventKind {
+    /// A status report: the status the platform (or we) said the order is in.
     Status,
+    /// A courier asked to cancel; the order waits for our answer
+    /// (`respondToCourierCancellation`, or the automatic policy).
     CourierCancelRequested,
+    /// We answered a courier's request to cancel.
     CourierCancelAnswered,
+    /// The courier's tip was raised (`addTip`).
     TipAdded,
+    /// The delivery was appointed to a chosen courier (`assignCourier`).
     CourierAppointed,
+    /// An appointment the courier had not accepted was withdrawn (`unassignCourier`).
     CourierAppointmentCancelled,
+    /// The order's courier was first assigned or changed.
     CourierUpdated,
+    /// We confirmed the store got back the goods of an undeliverable order
+    /// (`confirmReturnedGoods`).
     ReturnedGoodsConfirmed,
+    /// We complained about the courier (`complainAboutCourier`).
     ComplaintFiled,
+    /// A technician was put on an order pushed to us (`assignTechnician`).
     TechnicianAssigned,
 }
 
+/// Who placed the order.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
 pub enum OrderDirection {
     /// We placed it on the platform.
@@ -52,14 +70,18 @@ pub enum OrderDirection {
     Inbound,
 }
 
+/// What the order is for.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
 pub enum OrderKind {
+    /// A home-service appointment (placed with Daoway, or pushed to us by 58 Daojia).
     Service,
+    /// A courier delivery from one of our stores (Dada, WeChat); see `Order.delivery`.
     Delivery,
 }
 
 pub struct Order(pub OrderRow);
 
+/// What an order costs, as the platform charged it.
 #[derive(SimpleObject)]
 pub struct OrderAmounts {
     /// Sum of the items at the shop's prices.
@@ -72,25 +94,37 @@ pub struct OrderAmounts {
     pub balance_after: Option<Money>,
 }
 
+/// The person to contact about an order.
 #[derive(SimpleObject)]
 pub struct Contact {
+    /// Their name; empty when the platform did not give one (orders pushed to us).
     pub name: String,
+    /// Their phone number.
     pub phone: String,
 }
 
+/// Where a service happens or a delivery goes.
 #[derive(SimpleObject)]
 pub struct Address {
+    /// City name, e.g. "北京".
     pub city: String,
+    /// Neighbourhood and street; for deliveries and orders pushed to us, the full address.
     pub street: String,
+    /// Building, floor and door; empty when `street` holds the full address.
     pub house: String,
 }
 
+/// An order on any platform: a service order or a delivery we placed, or an order a
+/// platform pushed to us. Its `status` is unified across platforms; the platform's own is
+/// kept in `rawStatus`.
 #[Object]
 impl Order {
+    /// The order's global id.
     // Visible to `types`, where the `Node` interface calls it.
     pub(super) async fn id(&self) -> ID {
         encode(Kind::Order, self.0.id)
     }
+    /// The platform the order is on.
     async fn provider(&self) -> Result<ProviderId> {
         Ok(parse::<domain::ProviderId>(&self.0.provider)?.into())
     }
@@ -98,6 +132,7 @@ impl Order {
     async fn external_id(&self) -> Option<&str> {
         self.0.external_id.as_deref()
     }
+    /// Whether we placed it or the platform pushed it to us.
     async fn direction(&self) -> OrderDirection {
         if self.0.direction == domain::Direction::Inbound.as_str() {
             OrderDirection::Inbound
@@ -105,6 +140,7 @@ impl Order {
             OrderDirection::Outbound
         }
     }
+    /// A service appointment or a delivery.
     async fn kind(&self) -> OrderKind {
         if self.0.kind == domain::OrderKind::Delivery.as_str() {
             OrderKind::Delivery
@@ -112,19 +148,24 @@ impl Order {
             OrderKind::Service
         }
     }
+    /// Where the order stands, the same on every platform.
     async fn status(&self) -> Result<OrderStatus> {
         Ok(parse::<domain::OrderStatus>(&self.0.status)?.into())
     }
-    /// The platform's own status, e.g. "PENDING_CONFIRM".
+    /// The platform's own status as it spells it, e.g. "PENDING_CONFIRM" (Daoway) or a
+    /// status code such as "3" (Dada). While a delivery is being submitted, "SUBMITTING".
     async fn raw_status(&self) -> &str {
         &self.0.raw_status
     }
+    /// The marketplace shop it was placed with, or our store a delivery leaves from; null
+    /// for orders pushed to us.
     async fn shop(&self, ctx: &Context<'_>) -> Result<Option<Shop>> {
         let Some(id) = self.0.shop_id else {
             return Ok(None);
         };
         Ok(ctx.data::<Loaders>()?.shops.load_one(id).await?.map(Shop))
     }
+    /// The price items ordered, at the prices of the time; empty for deliveries.
     async fn items(&self, ctx: &Context<'_>) -> Result<Vec<OrderItem>> {
         Ok(ctx
             .data::<Loaders>()?
@@ -136,6 +177,7 @@ impl Order {
             .map(OrderItem)
             .collect())
     }
+    /// What the order costs.
     async fn amounts(&self) -> OrderAmounts {
         OrderAmounts {
             items_total: money(self.0.items_total_fen),
@@ -144,12 +186,14 @@ impl Order {
             balance_after: self.0.balance_after_fen.map(money),
         }
     }
+    /// Whom to contact: the customer of a service order, the receiver of a delivery.
     async fn contact(&self) -> Contact {
         Contact {
             name: self.0.contact_person.clone(),
             phone: self.0.phone.clone(),
         }
     }
+    /// Where the service happens or the delivery goes.
     async fn address(&self) -> Address {
         Address {
             city: self.0.city.clone(),
@@ -157,9 +201,12 @@ impl Order {
             house: self.0.house.clone(),
         }
     }
+    /// When the service is booked for (for orders pushed to us, the start of the service
+    /// window), or when a delayed delivery is published; null when not set.
     async fn appoint_time(&self) -> Option<DateTime<Utc>> {
         self.0.appoint_time
     }
+    /// The customer's or our note for the shop or courier; null when none was given.
     async fn note(&self) -> Option<&str> {
         self.0.note.as_deref()
     }
@@ -179,9 +226,11 @@ impl Order {
             .map(StatusEvent)
             .collect())
     }
+    /// When we recorded the order.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// When anything about the order last changed here.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
@@ -246,26 +295,35 @@ impl Order {
 
 pub struct OrderItem(pub OrderItemRow);
 
+/// One line of an order: a price item and how many of it.
 #[Object]
 impl OrderItem {
+    /// The price item's name at the time of the order.
     async fn name(&self) -> &str {
         &self.0.name
     }
+    /// The `Price` it was ordered at (global id); null when the item is not one of our
+    /// stored prices (orders pushed to us).
     async fn price_id(&self) -> Option<ID> {
         self.0.price_id.map(|id| encode(Kind::Price, id))
     }
+    /// The platform's id of the price item.
     async fn external_price_id(&self) -> &str {
         &self.0.external_price_id
     }
+    /// What one unit is, e.g. "元/小时"; null when the platform does not say.
     async fn unit(&self) -> Option<&str> {
         self.0.unit.as_deref()
     }
+    /// The price of one unit at the time of the order.
     async fn unit_price(&self) -> Money {
         money(self.0.unit_price_fen)
     }
+    /// How many units.
     async fn quantity(&self) -> i32 {
         self.0.quantity
     }
+    /// `unitPrice` times `quantity`.
     async fn amount(&self) -> Money {
         money(self.0.amount_fen)
     }
@@ -273,12 +331,17 @@ impl OrderItem {
 
 pub struct StatusEvent(pub OrderEventRow);
 
+/// One entry of an order's timeline: a status report from the platform or us, or something
+/// around the order (`kind`). Every report is kept, also those that arrived late or twice
+/// and did not move the order (`applied` false).
 #[Object]
 #[allow(clippy::wrong_self_convention)] // `fromStatus` is a GraphQL field, not a conversion
 impl StatusEvent {
+    /// The event's id; the same as `eventId` in `orderStatusChanged`.
     async fn id(&self) -> ID {
         encode(Kind::Event, self.0.id)
     }
+    /// The order's status before the event; null for the order's first event.
     async fn from_status(&self) -> Result<Option<OrderStatus>> {
         self.0
             .from_status
@@ -286,15 +349,20 @@ impl StatusEvent {
             .map(|s| parse::<domain::OrderStatus>(s).map(Into::into))
             .transpose()
     }
+    /// The status the event reported (equal to `fromStatus` for events that leave the
+    /// status alone).
     async fn to_status(&self) -> Result<OrderStatus> {
         Ok(parse::<domain::OrderStatus>(&self.0.to_status)?.into())
     }
+    /// The platform's own status the event carried, as it spells it.
     async fn raw_status(&self) -> &str {
         &self.0.raw_status
     }
+    /// How we learned of it.
     async fn source(&self) -> Result<EventSource> {
         Ok(parse::<domain::EventSource>(&self.0.source)?.into())
     }
+    /// What it records: a status report or something around the order.
     async fn kind(&self) -> Result<EventKind> {
         Ok(parse::<domain::EventKind>(&self.0.kind)?.into())
     }
@@ -302,6 +370,7 @@ impl StatusEvent {
     async fn applied(&self) -> bool {
         self.0.applied
     }
+    /// A note for people, e.g. a cancel reason or the technician's name; null when none.
     async fn detail(&self) -> Option<&str> {
         self.0.detail.as_deref()
     }
@@ -309,6 +378,7 @@ impl StatusEvent {
     async fn occurred_at(&self) -> DateTime<Utc> {
         self.0.occurred_at
     }
+    /// When we recorded it.
     async fn recorded_at(&self) -> DateTime<Utc> {
         self.0.recorded_at
     }
@@ -330,17 +400,23 @@ impl OrderStatusChange {
 pub struct OrderStatusChange {
     /// Increasing; pass the last one seen as `afterEventId` to resume without missing any.
     pub event_id: ID,
+    /// The order's global id (fetch it with `order(id:)`, or select `order` here).
     pub order_id: ID,
+    /// The platform the order is on.
     pub provider: ProviderId,
     /// Null for the order's first event.
     pub old_status: Option<OrderStatus>,
+    /// The order's status after the change.
     pub new_status: OrderStatus,
     /// The platform's own status.
     pub raw_status: String,
+    /// How we learned of the change.
     pub source: EventSource,
     /// `STATUS` for a status change; other kinds (a courier asking to cancel, a tip) keep
     /// `oldStatus` equal to `newStatus`.
     pub kind: EventKind,
+    /// When the platform says it happened (our receive time when it does not say).
     pub occurred_at: DateTime<Utc>,
+    /// A note for people, e.g. a cancel reason; null when none.
     pub detail: Option<String>,
 }

@@ -20,12 +20,16 @@ use crate::{
 
 pub struct Category(pub CategoryRow);
 
+/// A service category of a marketplace (e.g. cleaning); filter shops by it with
+/// `shops(filter: {category})`.
 #[Object]
 impl Category {
+    /// The category's global id.
     // Visible to `types`, where the `Node` interface calls it.
     pub(super) async fn id(&self) -> ID {
         encode(Kind::Category, self.0.id)
     }
+    /// The marketplace it belongs to.
     async fn provider(&self) -> Result<ProviderId> {
         Ok(parse::<domain::ProviderId>(&self.0.provider)?.into())
     }
@@ -33,9 +37,11 @@ impl Category {
     async fn external_id(&self) -> &str {
         &self.0.external_id
     }
+    /// The category's name, as the platform gives it.
     async fn name(&self) -> &str {
         &self.0.name
     }
+    /// URL of the category's icon; null when the platform has none.
     async fn icon_url(&self) -> Option<&str> {
         self.0.icon_url.as_deref()
     }
@@ -43,7 +49,7 @@ impl Category {
 
 pub struct Shop(pub ShopRow);
 
-/// Opening hours in China time.
+/// Opening hours in China time (UTC+8).
 #[derive(SimpleObject)]
 pub struct ServiceHours {
     /// "HH:MM"
@@ -56,6 +62,7 @@ pub struct ServiceHours {
     pub ahead_minutes: i32,
 }
 
+/// What a marketplace shop adds to an order and the smallest order it takes.
 #[derive(SimpleObject)]
 pub struct ShopFees {
     /// Call-out fee added to an order…
@@ -66,27 +73,36 @@ pub struct ShopFees {
     pub min_buy_price: Money,
 }
 
+/// A shop: a marketplace's shop we can place service orders with (Daoway), or one of our
+/// own stores at a courier network that deliveries leave from (`store` set).
 #[Object]
 impl Shop {
+    /// The shop's global id.
     // Visible to `types`, where the `Node` interface calls it.
     pub(super) async fn id(&self) -> ID {
         encode(Kind::Shop, self.0.id)
     }
+    /// The platform the shop is on.
     async fn provider(&self) -> Result<ProviderId> {
         Ok(parse::<domain::ProviderId>(&self.0.provider)?.into())
     }
+    /// The platform's id of the shop (for our stores, the store's number at the network).
     async fn external_id(&self) -> &str {
         &self.0.external_id
     }
+    /// The shop's name.
     async fn title(&self) -> &str {
         &self.0.title
     }
+    /// The shop's own description; null when it has none.
     async fn description(&self) -> Option<&str> {
         self.0.description.as_deref()
     }
+    /// The city the shop serves, as the platform spells it (e.g. "北京"); null when unknown.
     async fn city(&self) -> Option<&str> {
         self.0.city.as_deref()
     }
+    /// The shop's service category; null when it has none (and for stores).
     async fn category(&self, ctx: &Context<'_>) -> Result<Option<Category>> {
         let Some(ext) = self.0.category_external_id.clone() else {
             return Ok(None);
@@ -98,12 +114,15 @@ impl Shop {
             .await?
             .map(Category))
     }
+    /// URLs of the shop's pictures; empty when it has none.
     async fn images(&self) -> Vec<String> {
         parse_json_list(&self.0.image_urls)
     }
+    /// URLs of the small badges the platform shows beside the shop; empty when none.
     async fn tag_icons(&self) -> Vec<String> {
         parse_json_list(&self.0.tag_icons)
     }
+    /// Where the shop is; null when the platform does not say.
     async fn location(&self) -> Option<GeoPoint> {
         Some(GeoPoint {
             lng: self.0.lng?,
@@ -163,6 +182,7 @@ impl Shop {
     async fn detail_loaded(&self) -> bool {
         self.0.detail_fetched_at.is_some()
     }
+    /// When we last fetched the shop from the platform.
     async fn fetched_at(&self) -> DateTime<Utc> {
         self.0.fetched_at
     }
@@ -174,27 +194,35 @@ impl Shop {
 
 pub struct Price(pub PriceRow);
 
+/// A price item of a shop: a service at a price per unit. Order it with
+/// `createOrder(input: {items: [{priceId, quantity}]})`.
 #[Object]
 impl Price {
+    /// The price item's global id (what `OrderLineInput.priceId` takes).
     async fn id(&self) -> ID {
         encode(Kind::Price, self.0.id)
     }
+    /// The platform's id of the price item.
     async fn external_id(&self) -> &str {
         &self.0.external_id
     }
+    /// The service's name, e.g. "家庭保洁".
     async fn name(&self) -> &str {
         &self.0.name
     }
+    /// What the service includes; null when the platform does not say.
     async fn description(&self) -> Option<&str> {
         self.0.description.as_deref()
     }
+    /// The price of one unit.
     async fn amount(&self) -> Money {
         money(self.0.amount_fen)
     }
-    /// e.g. "元/小时".
+    /// What one unit is, e.g. "元/小时" (per hour); null when the platform does not say.
     async fn unit(&self) -> Option<&str> {
         self.0.unit.as_deref()
     }
+    /// URL of a picture of the service; null when none.
     async fn image_url(&self) -> Option<&str> {
         self.0.img_url.as_deref()
     }
