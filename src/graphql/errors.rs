@@ -79,6 +79,7 @@ pub mod codes {
 }
 
 crate::refusal::user_error_code_enum! {
+    /// Why a mutation was refused: the closed set of codes programs branch on.
     #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
     #[graphql(remote = "crate::orders::UserErrorCode")]
     pub enum UserErrorCode
@@ -89,7 +90,9 @@ crate::refusal::user_error_code_enum! {
 pub struct UserError {
     /// Path to the input field at fault, e.g. `["input", "items", "0", "quantity"]`.
     pub field: Vec<String>,
+    /// What is wrong, for people; a platform's refusal keeps its own words.
     pub message: String,
+    /// What kind of refusal, for programs to branch on.
     pub code: UserErrorCode,
     /// The platform's own error code, when the platform refused.
     pub platform_code: Option<String>,

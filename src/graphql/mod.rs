@@ -110,5 +110,6 @@ pub fn build(limits: &LimitsConfig, services: Option<Services>) -> AppSchema {
 
 /// The SDL as `schema.graphql` holds it.
 pub fn sdl() -> String {
-    build(&LimitsConfig::default(), None).sdl()
+    build(&LimitsConfig::default(), None)
+        .sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by())
 }

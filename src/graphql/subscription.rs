@@ -28,9 +28,12 @@ use crate::{
 const REORDER_WINDOW: i64 = 1_000;
 const REPLAY_BATCH: u64 = 500;
 
+/// Which status changes to stream; the fields combine.
 #[derive(InputObject, Default, Clone)]
 pub struct StatusChangeFilter {
+    /// Only changes of this order.
     pub order_id: Option<ID>,
+    /// Only changes of this provider's orders.
     pub provider: Option<ProviderId>,
     /// Only changes into one of these statuses.
     pub statuses: Option<Vec<OrderStatus>>,
@@ -104,6 +107,7 @@ pub struct ResumeAfter(pub ID);
 #[derive(Default)]
 pub struct Subscription;
 
+/// Live streams over graphql-ws at `/graphql/ws`.
 #[Subscription]
 impl Subscription {
     /// Streams every status change (with old and new unified status, the platform's raw
@@ -112,7 +116,11 @@ impl Subscription {
     async fn order_status_changed(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Which changes to stream; leave out for all the key may see.")]
         filter: Option<StatusChangeFilter>,
+        #[graphql(
+            desc = "Replay what was committed after this `eventId`, then go live (a `lastEventId` in the graphql-ws `connection_init` payload does the same for every subscription of the connection)."
+        )]
         after_event_id: Option<ID>,
     ) -> Result<impl Stream<Item = Result<OrderStatusChange>> + use<>> {
         let st = services(ctx)?.clone();
