@@ -52,6 +52,17 @@ macro_rules! capability_enum {
         AnswerCourierCancellation,
         /// Stores registered and updated at the platform, and the merchant's account.
         ManageStores,
+        /// Says before a cancellation what it would cost (`previewCancellation`).
+        PreviewCancellation,
+        /// Lists the cities it serves (`deliveryCities`).
+        ListCities,
+        /// The merchant's prepaid balance and a recharge page (`deliveryBalance`,
+        /// `deliveryRechargeLink`).
+        MerchantBalance,
+        /// Reaches several courier companies through accounts the merchant binds
+        /// (`deliveryCompanies`, `boundDeliveryAccounts`, `bindDeliveryAccount`,
+        /// `openDeliveryService`); a quote asks each bound company.
+        CourierCompanies,
         /// Pushes orders to us.
         ReceiveOrders,
         /// Takes our status changes back (through the outbox).

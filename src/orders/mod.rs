@@ -277,7 +277,6 @@ impl OrderService {
 }
 
 impl OrderService {
-    /// The newest event id (0 with none): where a fresh subscription starts.
     /// Whether an event with this id was ever recorded (a resume point must be one).
     pub async fn event_exists(&self, id: i64) -> Result<bool, DbErr> {
         Ok(order_event::Entity::find_by_id(id)
@@ -286,6 +285,7 @@ impl OrderService {
             .is_some())
     }
 
+    /// The newest event id (0 with none): where a fresh subscription starts.
     pub async fn last_event_id(&self) -> Result<i64, DbErr> {
         Ok(order_event::Entity::find()
             .order_by_desc(order_event::Column::Id)

@@ -23,6 +23,37 @@ async fn providers_and_categories(app: TestApp) {
         .collect();
     assert!(caps.contains(&"CREATE_ORDER"));
     assert!(!caps.contains(&"CANCEL_ORDER"), "Daoway has no cancel API");
+    // The courier networks say in advance what they cannot do.
+    let caps_of = |id: &str| -> Vec<String> {
+        data["providers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"] == id)
+            .map(|p| {
+                p["capabilities"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| c.as_str().unwrap().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (dada, wechat) = (caps_of("DADA"), caps_of("WECHAT"));
+    for c in [
+        "LIST_CITIES",
+        "MERCHANT_BALANCE",
+        "MANAGE_STORES",
+        "APPOINT_COURIER",
+    ] {
+        assert!(dada.iter().any(|x| x == c), "Dada {c}: {dada:?}");
+        assert!(!wechat.iter().any(|x| x == c), "WeChat {c}: {wechat:?}");
+    }
+    for c in ["PREVIEW_CANCELLATION", "COURIER_COMPANIES"] {
+        assert!(wechat.iter().any(|x| x == c), "WeChat {c}: {wechat:?}");
+        assert!(!dada.iter().any(|x| x == c), "Dada {c}: {dada:?}");
+    }
     let cats = data["categories"].as_array().unwrap();
     assert!(cats.len() >= 8, "{cats:?}");
     assert!(cats.iter().all(|c| c["provider"] == "DAOWAY"));

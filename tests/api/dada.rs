@@ -217,6 +217,19 @@ async fn a_full_delivery(app: TestApp) {
     assert_eq!(errors.len(), 1, "{v:#}");
     assert_eq!(errors[0]["extensions"]["code"], "PLATFORM_CALL_BUDGET");
 
+    // Dada has no cancellation preview, and says so in its capabilities: the mutation is
+    // refused the same way.
+    let v = app
+        .gql_ok(
+            "mutation($input: PreviewCancellationInput!) { previewCancellation(input: $input) { userErrors { code } } }",
+            json!({"input": {"orderId": id}}),
+        )
+        .await;
+    assert_eq!(
+        v["previewCancellation"]["userErrors"][0]["code"], "UNSUPPORTED_BY_PROVIDER",
+        "{v}"
+    );
+
     control(&app, &origin, "arrive", json!({})).await;
     assert_eq!(wait_raw(&app, &id, "100").await["status"], "ARRIVED");
     control(&app, &origin, "fetch", json!({})).await;

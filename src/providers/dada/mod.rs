@@ -119,6 +119,8 @@ impl DadaAdapter {
                 Capability::ReceiveStatusCallbacks,
                 Capability::AnswerCourierCancellation,
                 Capability::ManageStores,
+                Capability::ListCities,
+                Capability::MerchantBalance,
             ],
             enabled,
             sandbox,

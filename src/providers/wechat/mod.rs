@@ -158,6 +158,8 @@ impl WechatAdapter {
                 Capability::TrackCourier,
                 Capability::TrackStatusByPolling,
                 Capability::ReceiveStatusCallbacks,
+                Capability::PreviewCancellation,
+                Capability::CourierCompanies,
             ],
             enabled,
             sandbox,
