@@ -93,7 +93,9 @@ try {
   for (let i = 0; i < 30 && !(await streamedNow()).includes("newStatus"); i++) {
     // GraphiQL parses the editor's text a moment after it changes: a click that came first
     // ran the previous (query) document's transport. Run it again then.
-    if ((await streamedNow()).includes("not supported on this transport")) {
+    // (A click right after switching tabs can also carry the previous tab's operation name.)
+    const shown = await streamedNow();
+    if (shown.includes("not supported on this transport") || shown.includes("Unknown operation named")) {
       await page.click(".graphiql-execute-button");
     }
     const placed = await fetch(`${base}/graphql`, {
