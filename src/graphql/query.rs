@@ -90,6 +90,43 @@ fn page_size(ctx: &Context<'_>, first: Option<i32>) -> Result<usize> {
     }
 }
 
+/// One object by its global id, as `node` and `nodes` resolve it (with the scope and shop
+/// checks of its kind).
+async fn node_of(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
+    let (kind, n) = ids::decode_any(id).ok_or_else(|| invalid("malformed id"))?;
+    let need = match kind {
+        Kind::Order => Scope::OrdersRead,
+        _ => Scope::CatalogRead,
+    };
+    Need(need).check(ctx).await?;
+    match kind {
+        Kind::Shop => {
+            read(
+                ctx,
+                async |s| s.catalog.stored_shop(n).await,
+                |s| s.map(|s| Node::Shop(Shop(s))),
+            )
+            .await
+        }
+        Kind::Order => {
+            let order = read(ctx, async |s| s.orders.get(n).await, |o| o).await?;
+            if let Some(o) = &order {
+                check_shop(ctx, o.shop_id)?;
+            }
+            Ok(order.map(|o| Node::Order(Order(o))))
+        }
+        Kind::Category => {
+            read(
+                ctx,
+                async |s| s.catalog.category(n).await,
+                |c| c.map(|c| Node::Category(Category(c))),
+            )
+            .await
+        }
+        Kind::Price | Kind::Event | Kind::Quote | Kind::ApiKey | Kind::AuditEntry => Ok(None),
+    }
+}
+
 #[Object(name = "CatalogQuery")]
 impl Query {
     /// The platforms behind this API, what each is to us and what it supports.
@@ -228,38 +265,26 @@ impl Query {
         ctx: &Context<'_>,
         #[graphql(desc = "A global id, as any object's `id` field gives it.")] id: ID,
     ) -> Result<Option<Node>> {
-        let (kind, n) = ids::decode_any(&id).ok_or_else(|| invalid("malformed id"))?;
-        let need = match kind {
-            Kind::Order => Scope::OrdersRead,
-            _ => Scope::CatalogRead,
-        };
-        Need(need).check(ctx).await?;
-        match kind {
-            Kind::Shop => {
-                read(
-                    ctx,
-                    async |s| s.catalog.stored_shop(n).await,
-                    |s| s.map(|s| Node::Shop(Shop(s))),
-                )
-                .await
-            }
-            Kind::Order => {
-                let order = read(ctx, async |s| s.orders.get(n).await, |o| o).await?;
-                if let Some(o) = &order {
-                    check_shop(ctx, o.shop_id)?;
-                }
-                Ok(order.map(|o| Node::Order(Order(o))))
-            }
-            Kind::Category => {
-                read(
-                    ctx,
-                    async |s| s.catalog.category(n).await,
-                    |c| c.map(|c| Node::Category(Category(c))),
-                )
-                .await
-            }
-            Kind::Price | Kind::Event | Kind::Quote | Kind::ApiKey | Kind::AuditEntry => Ok(None),
+        node_of(ctx, &id).await
+    }
+
+    /// Several objects by their global ids, in the order asked, each null when nothing has
+    /// that id (Relay's `nodes`). At most the configured page size (100) ids.
+    #[graphql(complexity = "ids.len().max(1) * child_complexity")]
+    async fn nodes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global ids, as objects' `id` fields give them.")] ids: Vec<ID>,
+    ) -> Result<Vec<Option<Node>>> {
+        let MaxPageSize(max) = *ctx.data::<MaxPageSize>()?;
+        if ids.len() > max {
+            return Err(invalid(format!("at most {max} ids at once")));
         }
+        let mut found = Vec::with_capacity(ids.len());
+        for id in &ids {
+            found.push(node_of(ctx, id).await?);
+        }
+        Ok(found)
     }
 
     /// Orders of every provider, newest first.

@@ -1,6 +1,6 @@
 //! Providers, categories and shops, read through from the Daoway sandbox.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::{
     helpers::{TestApp, shop_detail, shop_ids},
@@ -66,6 +66,25 @@ async fn providers_and_categories(app: TestApp) {
         )
         .await;
     assert_eq!(node["node"]["name"], cats[0]["name"]);
+    // Several at once, in the order asked; an id of nothing is null.
+    let missing = "Q2F0ZWdvcnk6OTk5OTk5"; // Category:999999
+    let nodes = app
+        .gql_ok(
+            "query($ids: [ID!]!) { nodes(ids: $ids) { id ... on Category { name } } }",
+            json!({"ids": [cats[1]["id"], missing, cats[0]["id"]]}),
+        )
+        .await;
+    assert_eq!(nodes["nodes"][0]["name"], cats[1]["name"], "{nodes}");
+    assert_eq!(nodes["nodes"][1], Value::Null, "{nodes}");
+    assert_eq!(nodes["nodes"][2]["name"], cats[0]["name"], "{nodes}");
+    let too_many: Vec<&str> = std::iter::repeat_n(id, 101).collect();
+    let v = app
+        .gql(
+            "query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
+            json!({"ids": too_many}),
+        )
+        .await;
+    assert_eq!(v["errors"][0]["extensions"]["code"], "INVALID_INPUT", "{v}");
 }
 on_every_backend!(providers_and_categories_test, providers_and_categories);
 
