@@ -16,11 +16,11 @@ use async_graphql::{
     parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet},
 };
 
-/// Marks a request that came over `GET`: it may hold queries only (a mutation over GET could
-/// be triggered by a link or an image). Checked on the document actually run, so a persisted
-/// query's hash cannot smuggle a mutation in.
-#[derive(Clone, Copy, Debug)]
-pub struct ViaGet;
+/// Marks a request that came over `GET`, with its `operationName`: it may run queries only (a
+/// mutation over GET could be triggered by a link or an image). Checked on the document
+/// actually run, so a persisted query's hash cannot smuggle a mutation in.
+#[derive(Clone, Debug)]
+pub struct ViaGet(pub Option<String>);
 
 /// The document limits, from configuration.
 #[derive(Clone, Copy, Debug)]
@@ -144,7 +144,7 @@ pub fn measure(doc: &ExecutableDocument) -> Result<Size, Unmeasurable> {
     Ok(total)
 }
 
-fn refusal(code: &str, message: String) -> ServerError {
+pub(super) fn refusal(code: &str, message: String) -> ServerError {
     let mut e = ServerError::new(message, None);
     let mut ext = async_graphql::ErrorExtensionValues::default();
     ext.set("code", code);
@@ -276,6 +276,16 @@ pub fn check(doc: &ExecutableDocument, limits: &DocumentLimits) -> Result<(), Se
     Ok(())
 }
 
+/// The type of the operation a request runs: the one named, or the first.
+fn selected(doc: &ExecutableDocument, name: Option<&str>) -> Option<OperationType> {
+    let mut ops = doc.operations.iter();
+    match name {
+        Some(name) => ops.find(|(n, _)| n.is_some_and(|n| n.as_str() == name)),
+        None => ops.next(),
+    }
+    .map(|(_, op)| op.node.ty)
+}
+
 #[async_trait::async_trait]
 impl Extension for DocumentLimits {
     /// Parses and checks the document in place of async-graphql's parse step (whose checks
@@ -288,18 +298,15 @@ impl Extension for DocumentLimits {
         _next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         let doc = async_graphql::parser::parse_query(query).map_err(parse_failure)?;
-        check(&doc, self)?;
-        if ctx.data_opt::<ViaGet>().is_some()
-            && doc
-                .operations
-                .iter()
-                .any(|(_, op)| op.node.ty != OperationType::Query)
+        if let Some(ViaGet(name)) = ctx.data_opt::<ViaGet>()
+            && selected(&doc, name.as_deref()).is_some_and(|ty| ty != OperationType::Query)
         {
             return Err(refusal(
                 "METHOD_NOT_ALLOWED",
                 "mutations and subscriptions are not accepted over GET; use POST (or graphql-ws for subscriptions)".into(),
             ));
         }
+        check(&doc, self)?;
         Ok(doc)
     }
 }

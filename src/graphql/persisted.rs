@@ -15,12 +15,14 @@ use std::{
 };
 
 use async_graphql::{
-    ErrorExtensionValues, Request, ServerError, ServerResult, ValidationResult,
+    Request, ServerError, ServerResult, ValidationResult,
     extensions::{
         Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest, NextValidation,
     },
 };
 use sha2::{Digest, Sha256};
+
+use super::limits::refusal;
 
 type Known = Arc<Mutex<lru::LruCache<String, Arc<str>>>>;
 
@@ -53,14 +55,6 @@ struct Persist {
     pending: Mutex<Option<(String, Arc<str>)>>,
 }
 
-fn refusal(code: &str, message: &str) -> ServerError {
-    let mut e = ServerError::new(message, None);
-    let mut ext = ErrorExtensionValues::default();
-    ext.set("code", code);
-    e.extensions = Some(ext);
-    e
-}
-
 /// The hash a request names, if it uses the extension.
 fn hash_of(request: &mut Request) -> ServerResult<Option<String>> {
     let Some(value) = request.extensions.remove("persistedQuery") else {
@@ -70,7 +64,7 @@ fn hash_of(request: &mut Request) -> ServerResult<Option<String>> {
     if json.get("version").and_then(|v| v.as_i64()) != Some(1) {
         return Err(refusal(
             "PERSISTED_QUERY_NOT_SUPPORTED",
-            "only version 1 of persistedQuery is supported",
+            "only version 1 of persistedQuery is supported".into(),
         ));
     }
     match json.get("sha256Hash").and_then(|v| v.as_str()) {
@@ -79,7 +73,7 @@ fn hash_of(request: &mut Request) -> ServerResult<Option<String>> {
         }
         _ => Err(refusal(
             "BAD_REQUEST",
-            "persistedQuery.sha256Hash must be 64 hex digits",
+            "persistedQuery.sha256Hash must be 64 hex digits".into(),
         )),
     }
 }
@@ -105,7 +99,7 @@ impl Extension for Persist {
                         metrics::counter!("orderhub_persisted_queries_total", "outcome" => "not_found").increment(1);
                         return Err(refusal(
                             "PERSISTED_QUERY_NOT_FOUND",
-                            "PersistedQueryNotFound",
+                            "PersistedQueryNotFound".into(),
                         ));
                     }
                 }
@@ -114,7 +108,7 @@ impl Extension for Persist {
                 if actual != hash {
                     return Err(refusal(
                         "BAD_REQUEST",
-                        "persistedQuery.sha256Hash is not the SHA-256 of the query",
+                        "persistedQuery.sha256Hash is not the SHA-256 of the query".into(),
                     ));
                 }
                 if let Ok(mut pending) = self.pending.lock() {

@@ -5,7 +5,6 @@
 //! validation, input coercion, limits) and never a `data` entry then; `application/json` (the
 //! default, and for `*/*`) gets 200 with the same body. Anything else is 406.
 
-use async_graphql::parser::types::OperationType;
 use axum::{
     Json,
     body::Bytes,
@@ -137,8 +136,9 @@ fn answer(media: Media, r: async_graphql::Response) -> Response {
 
 fn answer_with_body(media: Media, r: async_graphql::Response) -> (Response, Value) {
     let code = error_code(&r);
-    let status = if code.as_deref() == Some("METHOD_NOT_ALLOWED") && is_request_error(&r) {
-        // A persisted query's hash over GET that names a mutation.
+    let not_allowed = code.as_deref() == Some("METHOD_NOT_ALLOWED") && is_request_error(&r);
+    let status = if not_allowed {
+        // A mutation over GET (by its text or a persisted query's hash).
         StatusCode::METHOD_NOT_ALLOWED
     } else if media == Media::GraphqlResponse && is_request_error(&r) {
         match code.as_deref() {
@@ -159,6 +159,9 @@ fn answer_with_body(media: Media, r: async_graphql::Response) -> (Response, Valu
         headers.insert(header::CACHE_CONTROL, v);
     }
     headers.extend(r.http_headers);
+    if not_allowed {
+        headers.insert(header::ALLOW, HeaderValue::from_static("POST"));
+    }
     (resp, json)
 }
 
@@ -310,33 +313,12 @@ pub(super) async fn graphql_get(State(api): State<Api>, req: Request) -> Respons
         Err(refusal) => return refusal,
     };
     let request = match from_query_string(req.uri().query().unwrap_or_default()) {
-        Ok(r) => r.data(caller).data(ViaGet),
+        Ok(r) => {
+            let name = r.operation_name.clone();
+            r.data(caller).data(ViaGet(name))
+        }
         Err(e) => return http_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", &e),
     };
-    if let Ok(doc) = async_graphql::parser::parse_query(&request.query) {
-        let op = match &request.operation_name {
-            Some(name) => doc
-                .operations
-                .iter()
-                .find(|(n, _)| n.is_some_and(|n| n.as_str() == name))
-                .map(|(_, o)| o.node.ty),
-            None => doc.operations.iter().next().map(|(_, o)| o.node.ty),
-        };
-        if matches!(
-            op,
-            Some(OperationType::Mutation | OperationType::Subscription)
-        ) {
-            let mut refusal = http_error(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "METHOD_NOT_ALLOWED",
-                "mutations and subscriptions are not accepted over GET; use POST (or graphql-ws for subscriptions)",
-            );
-            refusal
-                .headers_mut()
-                .insert(header::ALLOW, HeaderValue::from_static("POST"));
-            return refusal;
-        }
-    }
     let (resp, json) = answer_with_body(media, api.schema.execute(request).await);
     conditional(req.headers(), resp, &json)
 }

@@ -89,6 +89,37 @@ async fn shut(tx: &mut Tx, code: u16, reason: &str) {
     let _ = tx.close().await;
 }
 
+/// What a read from the socket brought, as both phases of a connection tell it apart.
+enum Frame {
+    Text(axum::extract::ws::Utf8Bytes),
+    /// A websocket ping or pong: the peer is alive.
+    Control,
+    /// The protocol is text only.
+    Binary,
+    /// Closed, failed or ended.
+    Gone,
+}
+
+impl Frame {
+    fn of(frame: Option<Result<Message, axum::Error>>) -> Self {
+        match frame {
+            Some(Ok(Message::Text(t))) => Frame::Text(t),
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => Frame::Control,
+            Some(Ok(Message::Binary(_))) => Frame::Binary,
+            Some(Ok(Message::Close(_)) | Err(_)) | None => Frame::Gone,
+        }
+    }
+}
+
+async fn refuse_binary(tx: &mut Tx) {
+    shut(
+        tx,
+        close::BAD_REQUEST,
+        "Invalid message received: binary frame",
+    )
+    .await;
+}
+
 /// The key a client sent in its `connection_init` payload: `Authorization: Bearer <key>` as
 /// GraphiQL and most clients put their headers there (any capitalisation), or `apiKey`.
 fn init_key(payload: &Value) -> Option<String> {
@@ -140,19 +171,14 @@ async fn handshake(tx: &mut Tx, rx: &mut Rx, conn: &Conn) -> Option<Accepted> {
             }
             frame = rx.next() => frame,
         };
-        let text = match frame {
-            Some(Ok(Message::Text(t))) => t,
-            Some(Ok(Message::Binary(_))) => {
-                shut(
-                    tx,
-                    close::BAD_REQUEST,
-                    "Invalid message received: binary frame",
-                )
-                .await;
+        let text = match Frame::of(frame) {
+            Frame::Text(t) => t,
+            Frame::Control => continue,
+            Frame::Binary => {
+                refuse_binary(tx).await;
                 return None;
             }
-            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-            Some(Ok(Message::Close(_)) | Err(_)) | None => return None,
+            Frame::Gone => return None,
         };
         let payload = match protocol::parse(text.as_str()) {
             Err(reason) => {
@@ -311,22 +337,17 @@ impl<'a> Session<'a> {
         tx: &mut Tx,
         frame: Option<Result<Message, axum::Error>>,
     ) -> ControlFlow<()> {
-        let text = match frame {
-            Some(Ok(Message::Text(t))) => t,
-            Some(Ok(Message::Ping(_) | Message::Pong(_))) => {
+        let text = match Frame::of(frame) {
+            Frame::Text(t) => t,
+            Frame::Control => {
                 self.heard = Instant::now();
                 return ControlFlow::Continue(());
             }
-            Some(Ok(Message::Binary(_))) => {
-                shut(
-                    tx,
-                    close::BAD_REQUEST,
-                    "Invalid message received: binary frame",
-                )
-                .await;
+            Frame::Binary => {
+                refuse_binary(tx).await;
                 return ControlFlow::Break(());
             }
-            Some(Ok(Message::Close(_)) | Err(_)) | None => return ControlFlow::Break(()),
+            Frame::Gone => return ControlFlow::Break(()),
         };
         self.heard = Instant::now();
         match protocol::parse(text.as_str()) {
