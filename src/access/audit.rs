@@ -58,6 +58,11 @@ impl AccessService {
         }
     }
 
+    /// One entry by id (a `node` lookup).
+    pub async fn audit_entry(&self, id: i64) -> Result<Option<AuditEntry>, OrderError> {
+        Ok(audit_log::Entity::find_by_id(id).one(&self.db).await?)
+    }
+
     /// The newest `limit` entries, newest first, before entry `before` when given.
     pub async fn audit_log(
         &self,

@@ -148,6 +148,11 @@ impl AccessService {
             .await?)
     }
 
+    /// One key by id (a `node` lookup).
+    pub async fn key(&self, id: i64) -> Result<Option<KeyRow>, OrderError> {
+        Ok(api_key::Entity::find_by_id(id).one(&self.db).await?)
+    }
+
     /// Revokes a key at once; revoking it again changes nothing.
     pub async fn revoke_key(&self, id: i64) -> Result<KeyRow, OrderError> {
         let Some(key) = api_key::Entity::find_by_id(id).one(&self.db).await? else {

@@ -49,6 +49,8 @@ pub struct Partial<T> {
 pub struct ShopPage {
     pub shops: Vec<shop::Model>,
     pub has_next: bool,
+    /// How many match in all, where known (our own stores; a marketplace pages without).
+    pub total: Option<usize>,
 }
 
 #[derive(Clone)]
@@ -138,6 +140,36 @@ impl CatalogService {
         category::Entity::find_by_id(id).one(&self.db).await
     }
 
+    /// Our own stores at a courier network that match the query (what we registered or
+    /// imported), when `only` names a courier network; None for a marketplace listing.
+    async fn own_stores(
+        &self,
+        only: Option<ProviderId>,
+        query: &ShopQuery,
+    ) -> Result<Option<Vec<shop::Model>>, DbErr> {
+        let Some(p) = only.filter(|p| self.registry.courier(*p).is_some()) else {
+            return Ok(None);
+        };
+        let mut all = self.stores(p).await?;
+        if let Some(city) = &query.city {
+            all.retain(|s| s.city.as_deref() == Some(city.as_str()));
+        }
+        if let Some(q) = &query.search {
+            all.retain(|s| s.title.contains(q.as_str()));
+        }
+        Ok(Some(all))
+    }
+
+    /// How many shops the query matches in all, where that is known before paging: our
+    /// own stores at a courier network; None for a marketplace, which pages without a total.
+    pub async fn shop_total(
+        &self,
+        only: Option<ProviderId>,
+        query: &ShopQuery,
+    ) -> Result<Option<usize>, DbErr> {
+        Ok(self.own_stores(only, query).await?.map(|all| all.len()))
+    }
+
     /// Searches the marketplaces (or one of them). `query.limit + 1` rows are asked for, to
     /// know whether another page exists.
     #[tracing::instrument(skip_all)]
@@ -146,25 +178,20 @@ impl CatalogService {
         only: Option<ProviderId>,
         query: &ShopQuery,
     ) -> Result<Partial<ShopPage>, DbErr> {
-        if let Some(p) = only
-            && self.registry.courier(p).is_some()
-        {
-            // Our own stores at a courier network: what we registered or imported.
-            let mut all = self.stores(p).await?;
-            if let Some(city) = &query.city {
-                all.retain(|s| s.city.as_deref() == Some(city.as_str()));
-            }
-            if let Some(q) = &query.search {
-                all.retain(|s| s.title.contains(q.as_str()));
-            }
-            let has_next = all.len() > query.offset + query.limit;
+        if let Some(all) = self.own_stores(only, query).await? {
+            let total = all.len();
+            let has_next = total > query.offset + query.limit;
             let shops = all
                 .into_iter()
                 .skip(query.offset)
                 .take(query.limit)
                 .collect();
             return Ok(Partial {
-                data: ShopPage { shops, has_next },
+                data: ShopPage {
+                    shops,
+                    has_next,
+                    total: Some(total),
+                },
                 errors: vec![],
             });
         }
@@ -205,7 +232,11 @@ impl CatalogService {
             shops.extend(found);
         }
         Ok(Partial {
-            data: ShopPage { shops, has_next },
+            data: ShopPage {
+                shops,
+                has_next,
+                total: None,
+            },
             errors,
         })
     }
@@ -490,6 +521,11 @@ impl CatalogService {
         }
         txn.commit().await?;
         Ok(model)
+    }
+
+    /// One stored price by id, active or not (a `node` lookup).
+    pub async fn price(&self, id: i64) -> Result<Option<price::Model>, DbErr> {
+        price::Entity::find_by_id(id).one(&self.db).await
     }
 
     /// Active prices of a shop, in the platform's order.

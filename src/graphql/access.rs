@@ -120,7 +120,8 @@ async fn check_shop_of<E: std::fmt::Display>(
 /// An API key as admins see it; never its secret.
 #[derive(SimpleObject)]
 pub struct ApiKey {
-    /// The key's id (what `revokeApiKey` takes).
+    /// The key's global id (what `revokeApiKey` takes).
+    #[graphql(owned)]
     pub id: ID,
     /// The name it was created with, to tell keys apart.
     pub name: String,
@@ -164,7 +165,8 @@ impl From<access::KeyRow> for ApiKey {
 /// One audited mutation.
 #[derive(SimpleObject)]
 pub struct AuditEntry {
-    /// The entry's id (what `auditLog` takes as `before`).
+    /// The entry's global id (what `auditLog` takes as `before`).
+    #[graphql(owned)]
     pub id: ID,
     /// When the mutation ran.
     pub at: DateTime<Utc>,
@@ -212,7 +214,7 @@ impl AccessQuery {
     /// The audit log, newest first: `first` entries (at most 500) before `before`.
     #[graphql(
         guard = "Need(Scope::Admin)",
-        complexity = "super::query::page_cost(Some(first), child_complexity)"
+        complexity = "super::paging::page_cost(Some(first), None, child_complexity)"
     )]
     async fn audit_log(
         &self,

@@ -13,6 +13,8 @@ pub enum Kind {
     Quote,
     ApiKey,
     AuditEntry,
+    Technician,
+    OutboxEntry,
 }
 
 impl Kind {
@@ -26,6 +28,8 @@ impl Kind {
             Self::Quote => "DeliveryQuote",
             Self::ApiKey => "ApiKey",
             Self::AuditEntry => "AuditEntry",
+            Self::Technician => "Technician",
+            Self::OutboxEntry => "OutboxEntry",
         }
     }
 }
@@ -48,6 +52,8 @@ pub fn decode_any(id: &str) -> Option<(Kind, i64)> {
         Kind::Quote,
         Kind::ApiKey,
         Kind::AuditEntry,
+        Kind::Technician,
+        Kind::OutboxEntry,
     ]
     .into_iter()
     .find(|k| k.name() == name)?;

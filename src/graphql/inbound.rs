@@ -39,9 +39,10 @@ pub struct Technician(pub TechnicianRow);
 /// A technician of ours registered with 58, who can be put on orders 58 pushes to us.
 #[Object]
 impl Technician {
-    /// Our id of the technician (what `assignTechnician` takes as `technicianId`).
-    async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+    /// The technician's global id (what `assignTechnician` takes as `technicianId`).
+    // Visible to `graphql::node`, where the `Node` interface calls it.
+    pub(in crate::graphql) async fn id(&self) -> ID {
+        ids::encode(Kind::Technician, self.0.id)
     }
     /// The id we gave them at 58 (`userId`).
     async fn external_id(&self) -> &str {
@@ -93,9 +94,10 @@ pub struct OutboxEntry(pub OutboxRow);
 /// platform takes it.
 #[Object]
 impl OutboxEntry {
-    /// The entry's id (what `retryOutboxEntry` takes).
-    async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+    /// The entry's global id (what `retryOutboxEntry` takes).
+    // Visible to `graphql::node`, where the `Node` interface calls it.
+    pub(in crate::graphql) async fn id(&self) -> ID {
+        ids::encode(Kind::OutboxEntry, self.0.id)
     }
     /// What the call does: `UPDATE_ORDER_DETAIL` (syncs an order pushed to us, its status
     /// and technician, back to 58) or `ANSWER_COURIER_CANCELLATION` (answers a courier's
@@ -282,7 +284,7 @@ impl InboundMutation {
             return Ok(bad_order_id());
         };
         check_order(ctx, id).await?;
-        let Ok(tech) = input.technician_id.parse::<i64>() else {
+        let Some(tech) = ids::decode(Kind::Technician, &input.technician_id) else {
             return Ok(OrderPayload {
                 order: None,
                 user_errors: refused(vec![orders::UserError::new(
@@ -330,7 +332,7 @@ impl InboundMutation {
             entry: None,
             user_errors: refused(vec![orders::UserError::new(&["id"], code, msg)]),
         };
-        let Ok(id) = input.id.parse::<i64>() else {
+        let Some(id) = ids::decode(Kind::OutboxEntry, &input.id) else {
             return Ok(refuse(
                 "id is not an outbox entry id",
                 UserErrorCode::InvalidInput,

@@ -15,6 +15,8 @@ mod inbound;
 mod limits;
 pub mod loaders;
 mod mutation;
+mod node;
+mod paging;
 mod persisted;
 mod query;
 mod resolve;

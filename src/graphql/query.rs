@@ -1,27 +1,27 @@
 //! Read side: providers, the catalogue (read-through to the marketplaces) and orders.
 
-use async_graphql::Guard as _;
 use async_graphql::{
     Context, ID, InputObject, Object, Result,
     connection::{Connection, Edge, OpaqueCursor},
 };
 
 use super::access::{Need, caller, check_shop};
+use super::node::{Node, node_of};
+use super::paging::{Take, Window, page_cost, window};
 use super::{
     MaxPageSize,
     errors::{invalid, provider_error},
     ids::{self, Kind},
     resolve::{read, services},
     types::{
-        Category, Node, Order, OrderConnection, OrderStatus, Provider, ProviderId, Shop,
-        ShopConnection,
+        Category, Order, OrderConnection, OrderStatus, Provider, ProviderId, Shop, ShopConnection,
     },
 };
 use crate::access::Scope;
 use crate::{
     catalog::Partial,
     domain::{self, catalog::ShopQuery},
-    orders::OrderFilter as ServiceOrderFilter,
+    orders::{IdWindow, OrderFilter as ServiceOrderFilter},
 };
 
 /// A point on the map in BD-09 (Baidu) coordinates, the system the Chinese platforms use.
@@ -62,6 +62,29 @@ pub struct OrderFilter {
 #[derive(Default)]
 pub struct Query;
 
+/// The offset and size of a shops page, from its window of offset cursors (`after` is the
+/// offset of the item before the page) and the offset the page must end before (`before`'s,
+/// or the total for `last` alone); None for an empty window.
+fn shop_range(w: &Window<OpaqueCursor<usize>>, end: Option<usize>) -> Option<(usize, usize)> {
+    let start = w.after.as_ref().map_or(0, |c| c.0 + 1);
+    match (w.take, end) {
+        (_, Some(end)) if end <= start => None,
+        (Take::First, end) => Some((start, end.map_or(w.n, |e| w.n.min(e - start)))),
+        (Take::Last, Some(end)) => {
+            let from = end.saturating_sub(w.n).max(start);
+            Some((from, end - from))
+        }
+        (Take::Last, None) => None,
+    }
+}
+
+fn empty_shops() -> ShopConnection {
+    ShopConnection {
+        page: Connection::new(false, false),
+        total: Some(0),
+    }
+}
+
 /// The data of a fan-out, with each provider that could not answer reported beside it.
 fn reported<T>(ctx: &Context<'_>, got: Partial<T>) -> T {
     for e in &got.errors {
@@ -72,60 +95,6 @@ fn reported<T>(ctx: &Context<'_>, got: Partial<T>) -> T {
 
 /// The longest `search` text taken (a shop title is far shorter).
 const MAX_SEARCH_CHARS: usize = 100;
-
-/// A page's cost: what one item costs, times the items asked for (`first: 100` of a costly
-/// field costs 100 times it). An out-of-range `first` is costed at its bound and then refused
-/// by [`page_size`].
-pub(super) fn page_cost(first: Option<i32>, child_complexity: usize) -> usize {
-    let items = usize::try_from(first.unwrap_or(20).clamp(1, 1_000)).unwrap_or(20);
-    items.saturating_mul(child_complexity).max(1)
-}
-
-fn page_size(ctx: &Context<'_>, first: Option<i32>) -> Result<usize> {
-    let MaxPageSize(max) = *ctx.data::<MaxPageSize>()?;
-    match first {
-        None => Ok(20.min(max)),
-        Some(n) if n >= 1 && (n as usize) <= max => Ok(n as usize),
-        Some(_) => Err(invalid(format!("first must be between 1 and {max}"))),
-    }
-}
-
-/// One object by its global id, as `node` and `nodes` resolve it (with the scope and shop
-/// checks of its kind).
-async fn node_of(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
-    let (kind, n) = ids::decode_any(id).ok_or_else(|| invalid("malformed id"))?;
-    let need = match kind {
-        Kind::Order => Scope::OrdersRead,
-        _ => Scope::CatalogRead,
-    };
-    Need(need).check(ctx).await?;
-    match kind {
-        Kind::Shop => {
-            read(
-                ctx,
-                async |s| s.catalog.stored_shop(n).await,
-                |s| s.map(|s| Node::Shop(Shop(s))),
-            )
-            .await
-        }
-        Kind::Order => {
-            let order = read(ctx, async |s| s.orders.get(n).await, |o| o).await?;
-            if let Some(o) = &order {
-                check_shop(ctx, o.shop_id)?;
-            }
-            Ok(order.map(|o| Node::Order(Order(o))))
-        }
-        Kind::Category => {
-            read(
-                ctx,
-                async |s| s.catalog.category(n).await,
-                |c| c.map(|c| Node::Category(Category(c))),
-            )
-            .await
-        }
-        Kind::Price | Kind::Event | Kind::Quote | Kind::ApiKey | Kind::AuditEntry => Ok(None),
-    }
-}
 
 #[Object(name = "CatalogQuery")]
 impl Query {
@@ -160,30 +129,29 @@ impl Query {
     /// `PROVIDER_UNAVAILABLE` error beside them.
     #[graphql(
         guard = "Need(Scope::CatalogRead)",
-        complexity = "page_cost(first, child_complexity)"
+        complexity = "page_cost(first, last, child_complexity)"
     )]
     async fn shops(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Which shops; leave out for every shop of every marketplace.")]
         filter: Option<ShopFilter>,
-        #[graphql(desc = "Page size, 1 to the configured maximum (100); 20 when left out.")]
+        #[graphql(
+            desc = "Page size from the start, 1 to the configured maximum (100); 20 \
+                          when neither `first` nor `last` is given."
+        )]
         first: Option<i32>,
-        #[graphql(desc = "The `endCursor` of the previous page; leave out for the first page.")]
+        #[graphql(desc = "Only shops after this cursor (the previous page's `endCursor`).")]
         after: Option<String>,
+        #[graphql(
+            desc = "Page size from the end, 1 to the configured maximum (100); needs \
+                          `before` where the total is not known."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "Only shops before this cursor (the next page's `startCursor`).")]
+        before: Option<String>,
     ) -> Result<ShopConnection> {
-        let limit = page_size(ctx, first)?;
-        let offset = match after {
-            Some(c) => {
-                let c =
-                    <OpaqueCursor<usize> as async_graphql::connection::CursorType>::decode_cursor(
-                        &c,
-                    )
-                    .map_err(|_| invalid("after is not a cursor of this list"))?;
-                c.0 + 1
-            }
-            None => 0,
-        };
+        let w = window::<OpaqueCursor<usize>>(ctx, first, after, last, before)?;
         let filter = filter.unwrap_or_default();
         let mut only = filter.provider.map(domain::ProviderId::from);
         let mut category = None;
@@ -195,7 +163,7 @@ impl Query {
                 .ok_or_else(|| invalid("unknown category"))?;
             let provider: domain::ProviderId = super::types::parse(&cat.provider)?;
             if only.is_some_and(|p| p != provider) {
-                return Ok(ShopConnection(Connection::new(false, false)));
+                return Ok(empty_shops());
             }
             only = Some(provider);
             category = Some(cat.external_id);
@@ -217,28 +185,54 @@ impl Query {
                 "search is too long ({MAX_SEARCH_CHARS} characters at most)"
             )));
         }
-        let query = ShopQuery {
+        let mut query = ShopQuery {
             city: nonblank(filter.city),
             category,
             search: nonblank(filter.search),
             near,
-            offset,
-            limit,
+            offset: 0,
+            limit: 0,
         };
+        // The page ends at `before`, or for `last` alone at the end of the list, which
+        // only a list with a known total has.
+        let end = match (&w.before, w.take) {
+            (Some(c), _) => Some(c.0),
+            (None, Take::Last) => Some(
+                read(
+                    ctx,
+                    async |s| s.catalog.shop_total(only, &query).await,
+                    |n| n,
+                )
+                .await?
+                .ok_or_else(|| {
+                    invalid("last needs before on a marketplace's shops (it has no total)")
+                })?,
+            ),
+            (None, Take::First) => None,
+        };
+        let Some((offset, limit)) = shop_range(&w, end) else {
+            return Ok(empty_shops());
+        };
+        query.offset = offset;
+        query.limit = limit;
         let page = read(
             ctx,
             async |s| s.catalog.search_shops(only, &query).await,
             |got| reported(ctx, got),
         )
         .await?;
-        let mut conn = Connection::new(offset > 0, page.has_next);
+        let has_next = page.has_next || w.before.is_some();
+        let mut conn = Connection::new(offset > 0, has_next);
         conn.edges.extend(
             page.shops
                 .into_iter()
                 .enumerate()
                 .map(|(i, s)| Edge::new(OpaqueCursor(offset + i), Shop(s))),
         );
-        Ok(ShopConnection(conn))
+        Ok(ShopConnection {
+            page: conn,
+            total: page.total,
+        })
     }
 
     /// One shop with its prices, hours and fees (fetched from the platform when older than
@@ -258,8 +252,8 @@ impl Query {
         .await
     }
 
-    /// A shop, order or category by its global id; null when nothing has that id, or for
-    /// the id of another kind of object.
+    /// Any object by its global id (every type that implements `Node`), with the scope
+    /// and shop checks of the field that otherwise shows it; null when nothing has that id.
     async fn node(
         &self,
         ctx: &Context<'_>,
@@ -290,27 +284,28 @@ impl Query {
     /// Orders of every provider, newest first.
     #[graphql(
         guard = "Need(Scope::OrdersRead)",
-        complexity = "page_cost(first, child_complexity)"
+        complexity = "page_cost(first, last, child_complexity)"
     )]
     async fn orders(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Which orders; leave out for every order the key may see.")]
         filter: Option<OrderFilter>,
-        #[graphql(desc = "Page size, 1 to the configured maximum (100); 20 when left out.")]
+        #[graphql(desc = "Page size from the newest end, 1 to the configured maximum \
+                          (100); 20 when neither `first` nor `last` is given.")]
         first: Option<i32>,
-        #[graphql(desc = "The `endCursor` of the previous page; leave out for the first page.")]
+        #[graphql(
+            desc = "Only orders after (older than) this cursor: the previous page's \
+                          `endCursor`."
+        )]
         after: Option<String>,
+        #[graphql(desc = "Page size from the oldest end, 1 to the configured maximum (100).")]
+        last: Option<i32>,
+        #[graphql(desc = "Only orders before (newer than) this cursor: the next page's \
+                          `startCursor`.")]
+        before: Option<String>,
     ) -> Result<OrderConnection> {
-        let limit = page_size(ctx, first)?;
-        let before = match after {
-            Some(c) => Some(
-                <OpaqueCursor<i64> as async_graphql::connection::CursorType>::decode_cursor(&c)
-                    .map_err(|_| invalid("after is not a cursor of this list"))?
-                    .0,
-            ),
-            None => None,
-        };
+        let w = window::<OpaqueCursor<i64>>(ctx, first, after, last, before)?;
         let filter = filter.unwrap_or_default();
         let shop_id = match &filter.shop_id {
             Some(id) => Some(
@@ -329,20 +324,25 @@ impl Query {
             shop_id,
             within_shops: caller(ctx)?.shops.clone(),
         };
-        let mut rows = read(
-            ctx,
-            async |s| s.orders.list(&f, before, limit as u64 + 1).await,
-            |rows| rows,
-        )
-        .await?;
-        let has_next = rows.len() > limit;
-        rows.truncate(limit);
-        let mut conn = Connection::new(before.is_some(), has_next);
+        let range = IdWindow {
+            older_than: w.after.as_ref().map(|c| c.0),
+            newer_than: w.before.as_ref().map(|c| c.0),
+            from_oldest: w.take == Take::Last,
+            n: w.n as u64,
+        };
+        let slice = read(ctx, async |s| s.orders.list(&f, range).await, |s| s).await?;
+        let (has_previous, has_next) = w.page_info(slice.more);
+        let mut conn = Connection::new(has_previous, has_next);
         conn.edges.extend(
-            rows.into_iter()
+            slice
+                .rows
+                .into_iter()
                 .map(|o| Edge::new(OpaqueCursor(o.id), Order(o))),
         );
-        Ok(OrderConnection(conn))
+        Ok(OrderConnection {
+            page: conn,
+            filter: f,
+        })
     }
 
     /// One order with its status timeline.

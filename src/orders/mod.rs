@@ -25,8 +25,8 @@ use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use entity::{order_event, order_item, orders};
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 
 use crate::{
@@ -90,6 +90,43 @@ pub struct OrderFilter {
     pub shop_id: Option<i64>,
     /// Only orders of these shops (an API key restricted to them); None = no restriction.
     pub within_shops: Option<Vec<i64>>,
+}
+
+/// Which part of the newest-first order list a page takes (see [`OrderService::list`]).
+#[derive(Clone, Copy, Debug)]
+pub struct IdWindow {
+    /// Only orders with a smaller id (after this cursor, in list order).
+    pub older_than: Option<i64>,
+    /// Only orders with a greater id (before this cursor, in list order).
+    pub newer_than: Option<i64>,
+    /// Take from the oldest end of the window (`last`) rather than the newest (`first`).
+    pub from_oldest: bool,
+    /// How many to take.
+    pub n: u64,
+}
+
+/// A page of orders, newest first, and whether more lie beyond the end it was taken from.
+pub struct Slice {
+    pub rows: Vec<orders::Model>,
+    pub more: bool,
+}
+
+/// The filter as a SQL condition.
+fn condition(filter: &OrderFilter) -> Condition {
+    let mut cond = Condition::all();
+    if let Some(p) = filter.provider {
+        cond = cond.add(orders::Column::Provider.eq(p.as_str()));
+    }
+    if !filter.statuses.is_empty() {
+        cond = cond.add(orders::Column::Status.is_in(filter.statuses.iter().map(|s| s.as_str())));
+    }
+    if let Some(shop) = filter.shop_id {
+        cond = cond.add(orders::Column::ShopId.eq(shop));
+    }
+    if let Some(shops) = &filter.within_shops {
+        cond = cond.add(orders::Column::ShopId.is_in(shops.iter().copied()));
+    }
+    cond
 }
 
 impl OrderService {
@@ -170,35 +207,40 @@ impl OrderService {
             .await
     }
 
-    /// Newest first; `before` is the id of the last order of the previous page.
-    pub async fn list(
-        &self,
-        filter: &OrderFilter,
-        before: Option<i64>,
-        limit: u64,
-    ) -> Result<Vec<orders::Model>, DbErr> {
-        let mut cond = Condition::all();
-        if let Some(p) = filter.provider {
-            cond = cond.add(orders::Column::Provider.eq(p.as_str()));
-        }
-        if !filter.statuses.is_empty() {
-            cond =
-                cond.add(orders::Column::Status.is_in(filter.statuses.iter().map(|s| s.as_str())));
-        }
-        if let Some(shop) = filter.shop_id {
-            cond = cond.add(orders::Column::ShopId.eq(shop));
-        }
-        if let Some(shops) = &filter.within_shops {
-            cond = cond.add(orders::Column::ShopId.is_in(shops.iter().copied()));
-        }
-        if let Some(b) = before {
+    /// A page of the newest-first list: ids strictly between the window's bounds, `n` of
+    /// them from its newest end (Relay's `first`) or its oldest end (`last`), returned
+    /// newest first, and whether more lie beyond the end taken from.
+    pub async fn list(&self, filter: &OrderFilter, window: IdWindow) -> Result<Slice, DbErr> {
+        let mut cond = condition(filter);
+        if let Some(b) = window.older_than {
             cond = cond.add(orders::Column::Id.lt(b));
         }
-        orders::Entity::find()
-            .filter(cond)
-            .order_by_desc(orders::Column::Id)
-            .limit(limit)
+        if let Some(a) = window.newer_than {
+            cond = cond.add(orders::Column::Id.gt(a));
+        }
+        let query = orders::Entity::find().filter(cond);
+        let query = if window.from_oldest {
+            query.order_by_asc(orders::Column::Id)
+        } else {
+            query.order_by_desc(orders::Column::Id)
+        };
+        let mut rows = query
+            .limit(window.n.saturating_add(1))
             .all(&self.db)
+            .await?;
+        let more = rows.len() as u64 > window.n;
+        rows.truncate(usize::try_from(window.n).unwrap_or(usize::MAX));
+        if window.from_oldest {
+            rows.reverse();
+        }
+        Ok(Slice { rows, more })
+    }
+
+    /// How many orders the filter matches (a connection's `totalCount`).
+    pub async fn count(&self, filter: &OrderFilter) -> Result<u64, DbErr> {
+        orders::Entity::find()
+            .filter(condition(filter))
+            .count(&self.db)
             .await
     }
 

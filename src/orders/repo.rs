@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use entity::{order_event, order_item, orders, outbox};
+use entity::{order_event, order_item, orders, outbox, technician};
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 
 pub use entity::{
@@ -68,4 +68,19 @@ pub async fn outbox_by_order(
         .all(db)
         .await?;
     Ok(group(rows, |r| r.order_id.unwrap_or_default()))
+}
+
+/// One timeline event by id (a `node` lookup).
+pub async fn event(db: &Db, id: i64) -> Result<Option<OrderEventRow>, DbErr> {
+    order_event::Entity::find_by_id(id).one(db).await
+}
+
+/// One outbox row by id (a `node` lookup).
+pub async fn outbox_entry(db: &Db, id: i64) -> Result<Option<OutboxRow>, DbErr> {
+    outbox::Entity::find_by_id(id).one(db).await
+}
+
+/// One registered technician by id (a `node` lookup).
+pub async fn technician(db: &Db, id: i64) -> Result<Option<TechnicianRow>, DbErr> {
+    technician::Entity::find_by_id(id).one(db).await
 }

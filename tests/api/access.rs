@@ -269,6 +269,33 @@ async fn scopes_are_enforced(backend: crate::helpers::Backend) {
     );
     assert!(keys.iter().all(|k| k["prefix"].as_str().unwrap().starts_with("oh_sandbox_") && k["live"] == false));
     assert!(!v.to_string().contains(&reader), "no secret is ever listed");
+    // Keys and audit entries are Nodes, for admins only.
+    let (_, v) = app
+        .gql_as(
+            Some(&admin),
+            "{ apiKeys { id } auditLog(first: 1) { id } }",
+            json!({}),
+        )
+        .await;
+    let ids = [
+        v["data"]["apiKeys"][0]["id"].clone(),
+        v["data"]["auditLog"][0]["id"].clone(),
+    ];
+    let nodes = "query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }";
+    let (_, n) = app.gql_as(Some(&admin), nodes, json!({"ids": ids})).await;
+    assert_eq!(n["data"]["nodes"][0]["__typename"], "ApiKey", "{n:#}");
+    assert_eq!(n["data"]["nodes"][1]["__typename"], "AuditEntry", "{n:#}");
+    assert_eq!(n["data"]["nodes"][1]["id"], ids[1], "{n:#}");
+    for id in &ids {
+        let (_, n) = app
+            .gql_as(
+                Some(&reader),
+                "query($id: ID!) { node(id: $id) { id } }",
+                json!({"id": id}),
+            )
+            .await;
+        assert_eq!(code(&n), "FORBIDDEN", "{n:#}");
+    }
     let refused = app
         .gql_as(
             Some(&admin),
@@ -341,6 +368,24 @@ async fn shop_restricted_keys_see_only_their_shops(backend: crate::helpers::Back
         let (_, v) = app.gql_as(Some(&shop_key), q, json!({"id": in_b})).await;
         assert_eq!(code(&v), "FORBIDDEN", "{q}: {v:#}");
     }
+    // Nor a timeline event of it, by its global id.
+    let (_, v) = app
+        .gql_as(
+            Some(&admin),
+            "query($id: ID!) { order(id: $id) { events { id } } }",
+            json!({"id": in_b}),
+        )
+        .await;
+    let event = v["data"]["order"]["events"][0]["id"].clone();
+    assert!(event.is_string(), "{v:#}");
+    let (_, v) = app
+        .gql_as(
+            Some(&shop_key),
+            "query($id: ID!) { node(id: $id) { id } }",
+            json!({"id": event}),
+        )
+        .await;
+    assert_eq!(code(&v), "FORBIDDEN", "{v:#}");
     let cancel = "mutation($i: CancelOrderInput!) { cancelOrder(input: $i) { order { id status } userErrors { code } } }";
     let (_, v) = app
         .gql_as(Some(&shop_key), cancel, json!({"i": {"orderId": in_b}}))

@@ -471,6 +471,14 @@ async fn quote_then_dispatch(app: TestApp) {
         .await;
     let quote = &q["quoteDelivery"]["quote"];
     assert_eq!(q["quoteDelivery"]["userErrors"], json!([]), "{q:#}");
+    let n = app
+        .gql_ok(
+            "query($id: ID!) { node(id: $id) { __typename ... on DeliveryQuote { originId } } }",
+            json!({ "id": quote["id"] }),
+        )
+        .await;
+    assert_eq!(n["node"]["__typename"], "DeliveryQuote", "{n:#}");
+    assert_eq!(n["node"]["originId"], quote["originId"], "{n:#}");
     let fee = quote["fees"]["total"]["fen"].as_i64().unwrap();
     assert!(fee > 0);
     let expires: chrono::DateTime<chrono::Utc> =

@@ -939,6 +939,13 @@ async fn technicians_are_registered_and_assigned(app: TestApp) {
         .await["technicians"]
         .clone();
     assert_eq!(listed, json!([tech]), "{listed:#}");
+    let n = app
+        .gql_ok(
+            "query($id: ID!) { node(id: $id) { ... on Technician { id externalId name phone active } } }",
+            json!({ "id": tech_id }),
+        )
+        .await;
+    assert_eq!(n["node"], tech, "a technician is a Node");
     let users = dj_get(&app, "/_control/service-users").await;
     let users = users.as_array().unwrap();
     assert_eq!(users.len(), 1, "{users:#?}");
@@ -1001,8 +1008,10 @@ async fn technicians_are_registered_and_assigned(app: TestApp) {
     let p = assign(&app, &id, &tech_id).await;
     assert_eq!(p["userErrors"][0]["code"], "INVALID_STATE", "{p:#}");
     assert_eq!(order(&app, &id).await["outbox"], json!([]));
-    let p = assign(&app, &id, "999999").await;
+    let p = assign(&app, &id, "VGVjaG5pY2lhbjo5OTk5OTk").await; // Technician:999999
     assert_eq!(p["userErrors"][0]["code"], "NOT_FOUND", "{p:#}");
+    let p = assign(&app, &id, "999999").await;
+    assert_eq!(p["userErrors"][0]["code"], "INVALID_INPUT", "{p:#}");
 
     step(&app, "acceptOrder", &id).await;
     let p = assign(&app, &id, &tech_id).await;
@@ -1271,8 +1280,19 @@ async fn dead_rows_and_their_retry(backend: Backend) {
     let p = retry_entry(&app, &row_id).await;
     assert_eq!(p["entry"], Value::Null);
     assert_eq!(p["userErrors"][0]["code"], "INVALID_STATE", "{p:#}");
-    let p = retry_entry(&app, "987654").await;
+    let p = retry_entry(&app, "T3V0Ym94RW50cnk6OTg3NjU0").await; // OutboxEntry:987654
     assert_eq!(p["userErrors"][0]["code"], "NOT_FOUND", "{p:#}");
+    let p = retry_entry(&app, "987654").await;
+    assert_eq!(p["userErrors"][0]["code"], "INVALID_INPUT", "{p:#}");
+    // The row is a Node: fetched again by its global id.
+    let n = app
+        .gql_ok(
+            "query($id: ID!) { node(id: $id) { __typename id ... on OutboxEntry { state } } }",
+            json!({ "id": row_id }),
+        )
+        .await;
+    assert_eq!(n["node"]["__typename"], "OutboxEntry", "{n:#}");
+    assert_eq!(n["node"]["state"], "SENT", "{n:#}");
     let p = retry_entry(&app, "not-an-id").await;
     assert_eq!(p["userErrors"][0]["code"], "INVALID_INPUT", "{p:#}");
     outbox_moved_past(&app).await;

@@ -21,6 +21,7 @@ mod edge;
 mod loaders;
 mod orders;
 mod readme;
+mod relay;
 mod safety;
 mod schema;
 mod subscriptions;

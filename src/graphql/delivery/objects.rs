@@ -231,8 +231,9 @@ pub struct DeliveryQuote(pub DeliveryQuoteRow);
 /// `expiresAt`.
 #[Object]
 impl DeliveryQuote {
-    /// The quote's id (what `dispatchDelivery` takes as `quoteId`).
-    async fn id(&self) -> ID {
+    /// The quote's global id (what `dispatchDelivery` takes as `quoteId`).
+    // Visible to `graphql::node`, where the `Node` interface calls it.
+    pub(in crate::graphql) async fn id(&self) -> ID {
         encode(Kind::Quote, self.0.id)
     }
     /// The courier network that quoted.

@@ -7,7 +7,7 @@ mod page;
 mod provider;
 mod shop;
 
-use async_graphql::{Enum, ID, Interface, Object, Result, SimpleObject};
+use async_graphql::{Enum, Object, Result, SimpleObject};
 
 pub use self::{order::*, page::*, provider::*, shop::*};
 use super::errors::internal;
@@ -99,20 +99,4 @@ pub struct GeoPoint {
     pub lng: f64,
     /// BD-09 latitude.
     pub lat: f64,
-}
-
-/// An object with a global id.
-#[derive(Interface)]
-#[graphql(field(
-    name = "id",
-    ty = "ID",
-    desc = "The object's global id: pass it to `node(id:)` to fetch the object again."
-))]
-// async-graphql's interface enum holds its implementors by value; nodes are built one
-// at a time, so the size is of no consequence.
-#[allow(clippy::large_enum_variant)]
-pub enum Node {
-    Shop(Shop),
-    Order(Order),
-    Category(Category),
 }

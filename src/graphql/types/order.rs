@@ -120,8 +120,8 @@ pub struct Address {
 #[Object]
 impl Order {
     /// The order's global id.
-    // Visible to `types`, where the `Node` interface calls it.
-    pub(super) async fn id(&self) -> ID {
+    // Visible to `graphql::node`, where the `Node` interface calls it.
+    pub(in crate::graphql) async fn id(&self) -> ID {
         encode(Kind::Order, self.0.id)
     }
     /// The platform the order is on.
@@ -337,8 +337,9 @@ pub struct StatusEvent(pub OrderEventRow);
 #[Object]
 #[allow(clippy::wrong_self_convention)] // `fromStatus` is a GraphQL field, not a conversion
 impl StatusEvent {
-    /// The event's id; the same as `eventId` in `orderStatusChanged`.
-    async fn id(&self) -> ID {
+    /// The event's global id; the same as `eventId` in `orderStatusChanged`.
+    // Visible to `graphql::node`, where the `Node` interface calls it.
+    pub(in crate::graphql) async fn id(&self) -> ID {
         encode(Kind::Event, self.0.id)
     }
     /// The order's status before the event; null for the order's first event.

@@ -25,8 +25,8 @@ pub struct Category(pub CategoryRow);
 #[Object]
 impl Category {
     /// The category's global id.
-    // Visible to `types`, where the `Node` interface calls it.
-    pub(super) async fn id(&self) -> ID {
+    // Visible to `graphql::node`, where the `Node` interface calls it.
+    pub(in crate::graphql) async fn id(&self) -> ID {
         encode(Kind::Category, self.0.id)
     }
     /// The marketplace it belongs to.
@@ -78,8 +78,8 @@ pub struct ShopFees {
 #[Object]
 impl Shop {
     /// The shop's global id.
-    // Visible to `types`, where the `Node` interface calls it.
-    pub(super) async fn id(&self) -> ID {
+    // Visible to `graphql::node`, where the `Node` interface calls it.
+    pub(in crate::graphql) async fn id(&self) -> ID {
         encode(Kind::Shop, self.0.id)
     }
     /// The platform the shop is on.
@@ -199,7 +199,8 @@ pub struct Price(pub PriceRow);
 #[Object]
 impl Price {
     /// The price item's global id (what `OrderLineInput.priceId` takes).
-    async fn id(&self) -> ID {
+    // Visible to `graphql::node`, where the `Node` interface calls it.
+    pub(in crate::graphql) async fn id(&self) -> ID {
         encode(Kind::Price, self.0.id)
     }
     /// The platform's id of the price item.
