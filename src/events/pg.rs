@@ -16,6 +16,28 @@ use super::{EventBus, StatusChange};
 
 pub const CHANNEL: &str = "orderhub_status_changes";
 
+/// The advisory lock that orders the commits of transactions writing applied events.
+const EVENT_ORDER_LOCK: i64 = 0x6f68_6576_656e_7473; // "ohevents"
+
+/// Makes the caller's transaction, which is about to write an applied event, commit after
+/// every earlier one that did (PostgreSQL only; SQLite has one writer). Event ids then commit
+/// in id order, so a subscriber that resumes after the last id it saw (`lastEventId`,
+/// `afterEventId`) cannot miss a smaller id that committed later. Held from the event's
+/// insert to the commit, which follows at once at every call site; PostgreSQL already
+/// serialises the commits of notifying transactions, so this costs little more.
+pub async fn order_event_commit(conn: &impl ConnectionTrait) -> Result<(), DbErr> {
+    if conn.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    conn.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT pg_advisory_xact_lock($1)",
+        [EVENT_ORDER_LOCK.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
 /// Queues the notification of `event_id` in the caller's transaction (PostgreSQL only).
 pub async fn notify(
     conn: &impl ConnectionTrait,

@@ -340,7 +340,8 @@ impl OrderService {
 
 impl OrderService {
     /// Writes `change` as an `order_event` row in the caller's transaction and, when it
-    /// moved the order, queues its cross-instance notification. Returns the change with its
+    /// moved the order, queues its cross-instance notification. The caller commits right
+    /// after (an applied event holds the event-order lock until then). Returns the change with its
     /// event id, to publish once the transaction has committed.
     async fn record_event(
         &self,
@@ -349,6 +350,10 @@ impl OrderService {
         applied: bool,
     ) -> Result<crate::events::StatusChange, DbErr> {
         use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+        if applied {
+            // Before the id is drawn: applied ids must commit in id order (resume points).
+            crate::events::pg::order_event_commit(txn).await?;
+        }
         let row = order_event::ActiveModel {
             order_id: Set(change.order_id),
             provider: Set(change.provider.as_str().to_owned()),

@@ -168,3 +168,55 @@ postgres_only! {
         on_b.assert_quiet(300).await;
     }
 }
+
+crate::postgres_only! {
+    /// PostgreSQL: a transaction writing an applied event draws its id only after every
+    /// earlier one has committed, so event ids commit in id order and a subscriber resuming
+    /// after the last id it saw cannot miss a smaller id that committed later.
+    async fn event_ids_commit_in_id_order_on_postgres() {
+        use sea_orm::{ConnectionTrait, Database, Statement, TransactionTrait};
+        let app = TestApp::spawn(crate::helpers::Backend::Postgres).await;
+        let draw = "SELECT nextval(pg_get_serial_sequence('order_event', 'id'))";
+        let id_of = |row: Option<sea_orm::QueryResult>| -> i64 {
+            row.expect("a row").try_get_by_index(0).expect("an id")
+        };
+        let db = Database::connect(app.database_url.as_str()).await.expect("connect");
+        let first = db.begin().await.expect("begin");
+        orderhub::events::pg::order_event_commit(&first).await.expect("lock");
+        let first_id = id_of(first.query_one_raw(Statement::from_string(db.get_database_backend(), draw)).await.expect("draw"));
+
+        let url = app.database_url.clone();
+        let second = tokio::spawn(async move {
+            let db = Database::connect(url.as_str()).await.expect("connect");
+            let txn = db.begin().await.expect("begin");
+            orderhub::events::pg::order_event_commit(&txn).await.expect("lock");
+            let id = txn
+                .query_one_raw(Statement::from_string(db.get_database_backend(), draw))
+                .await
+                .expect("draw");
+            txn.commit().await.expect("commit");
+            id
+        });
+        // The second waits on the lock, before drawing an id, while the first is open.
+        crate::helpers::wait_until(
+            "the second transaction to wait on the event-order lock",
+            std::time::Duration::from_secs(10),
+            || async {
+                let waiting = db
+                    .query_one_raw(Statement::from_string(
+                        db.get_database_backend(),
+                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
+                    ))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let n: i64 = waiting.and_then(|r| r.try_get_by_index(0).ok()).unwrap_or(0);
+                if n == 1 { Ok(()) } else { Err(format!("{n} waiting")) }
+            },
+        )
+        .await;
+        assert!(!second.is_finished());
+        first.commit().await.expect("commit");
+        let second_id = id_of(second.await.expect("second"));
+        assert!(second_id > first_id, "{second_id} after {first_id}");
+    }
+}
