@@ -2,7 +2,8 @@
 //! graphql-http's `auditServer` against `/graphql`; the graphql-transport-ws close codes over a
 //! raw `ws` socket; graphql-ws's `createClient` resuming with `lastEventId` after its socket is
 //! cut, and holding one subscription through idle periods (five minutes in CI;
-//! ORDERHUB_CLIENTS_HOLD_SECS shortens it). Each script prints a JSON report and exits non-zero
+//! ORDERHUB_CLIENTS_HOLD_SECS shortens it); and Python's `gql` (tests/clients/python, its own venv)
+//! querying, paging and resuming a subscription. Each script prints a JSON report and exits non-zero
 //! on a failed expectation. Needs Node.js and `npm ci` in tests/clients (CI does both), so the
 //! tests are ignored by default and reported SKIPPED; `-- --include-ignored` runs them.
 
@@ -22,8 +23,13 @@ async fn app(tweak: impl FnOnce(&mut orderhub::Config)) -> TestApp {
 /// Runs `node <script> <base> <key> <args…>` in tests/clients: whether it exited 0, and its
 /// report.
 async fn run(app: &TestApp, script: &str, args: &[String]) -> (bool, Value) {
+    run_with(app, "node", script, args).await
+}
+
+/// Runs `<program> <script> <base> <key> <args…>` in tests/clients.
+async fn run_with(app: &TestApp, program: &str, script: &str, args: &[String]) -> (bool, Value) {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients");
-    let out = tokio::process::Command::new("node")
+    let out = tokio::process::Command::new(program)
         .arg(script)
         .arg(&app.base)
         .arg(app.key_for_tests())
@@ -32,7 +38,7 @@ async fn run(app: &TestApp, script: &str, args: &[String]) -> (bool, Value) {
         .kill_on_drop(true)
         .output()
         .await
-        .expect("node runs (install Node.js and `npm ci` in tests/clients)");
+        .unwrap_or_else(|e| panic!("{program} runs (see tests/clients; .ci/run installs it): {e}"));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     let report = serde_json::from_str(stdout.trim())
@@ -162,4 +168,24 @@ async fn apollo_client_persisted_queries_and_batches() {
         assert_eq!(codes, &json!(["GRAPHQL_PARSE_FAILED"]), "{report:#}");
     }
     assert!(ok, "apollo.mjs failed: {report:#}");
+}
+
+#[tokio::test]
+#[ignore = "SKIPPED: client conformance; needs the Python venv of tests/clients/python (.ci/run makes it), run with -- --include-ignored"]
+async fn python_gql_client_queries_pages_and_resumes() {
+    let app = app(|_| {}).await;
+    let input = an_order_input(&app).await;
+    let python = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/clients/python/.venv/bin/python"
+    );
+    let (ok, report) = run_with(&app, python, "python/gql_client.py", &[input]).await;
+    let checks = report["checks"].as_array().expect("checks");
+    let failed: Vec<&Value> = checks.iter().filter(|c| c["ok"] != true).collect();
+    assert!(
+        failed.is_empty(),
+        "{}",
+        serde_json::to_string_pretty(&failed).unwrap()
+    );
+    assert!(ok && checks.len() >= 8, "{report:#}");
 }
