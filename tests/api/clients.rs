@@ -2,7 +2,7 @@
 //! graphql-http's `auditServer` against `/graphql`; the graphql-transport-ws close codes over a
 //! raw `ws` socket; graphql-ws's `createClient` resuming with `lastEventId` after its socket is
 //! cut, and holding one subscription through idle periods (five minutes in CI;
-//! ORDERHUB_CLIENTS_HOLD_SECS shortens it); and Python's `gql` (tests/clients/python, its own venv)
+//! ORDERHUB_TEST_CLIENTS_HOLD_SECS shortens it); and Python's `gql` (tests/clients/python, its own venv)
 //! querying, paging and resuming a subscription. Each script prints a JSON report and exits non-zero
 //! on a failed expectation. Needs Node.js and `npm ci` in tests/clients (CI does both), so the
 //! tests are ignored by default and reported SKIPPED; `-- --include-ignored` runs them.
@@ -107,9 +107,9 @@ async fn graphql_ws_client_resumes_after_a_cut_socket_without_loss_or_duplicates
 }
 
 #[tokio::test]
-#[ignore = "SKIPPED: client conformance; holds a subscription ORDERHUB_CLIENTS_HOLD_SECS (default 300) s; needs Node.js and `npm ci` in tests/clients, run with -- --include-ignored"]
+#[ignore = "SKIPPED: client conformance; holds a subscription ORDERHUB_TEST_CLIENTS_HOLD_SECS (default 300) s; needs Node.js and `npm ci` in tests/clients, run with -- --include-ignored"]
 async fn graphql_ws_client_holds_a_subscription_through_idle_periods() {
-    let secs = std::env::var("ORDERHUB_CLIENTS_HOLD_SECS").unwrap_or_else(|_| "300".into());
+    let secs = std::env::var("ORDERHUB_TEST_CLIENTS_HOLD_SECS").unwrap_or_else(|_| "300".into());
     let app = app(|c| c.websocket.ping_interval_secs = 15).await;
     let input = an_order_input(&app).await;
     let (ok, report) = run(&app, "ws_hold.mjs", &[secs, input]).await;
