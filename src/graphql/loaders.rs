@@ -1,5 +1,5 @@
-//! DataLoaders for every child lookup, so a page of orders costs a constant number of SQL
-//! statements however long it is. Each batch is one call of a repository function of the
+//! DataLoaders for the child lookups outside a page (a page reads its children ahead: see
+//! `prefetch`), so many objects resolved at once still cost one statement per kind. Each batch is one call of a repository function of the
 //! service that owns the rows (`orders::repo`, `catalog::repo`). They do not cache (each
 //! load reads the database), so one set serves every request and subscription without
 //! handing out stale rows.
@@ -40,17 +40,17 @@ impl Loaders {
     }
 }
 
-/// Collects keys for 20 ms: long enough for every sibling resolver of a 100-row page (even in
-/// a debug build on PostgreSQL, where 5 ms split a page of 50 into two batches) to join one
-/// batch. It adds up to 20 ms per nesting level; prefetching in the list resolvers would
-/// remove that and is the next step.
+/// No batching window: a batch starts as soon as the first key's resolver yields, and takes
+/// every key its siblings asked for by then (they are polled in the same pass). Pages never
+/// get here — their children are read ahead (`prefetch`) — so what batches here is what lies
+/// outside a page: one `order(id:)`'s children, the orders of many subscribers' events.
 fn batched<K, L>(loader: L) -> DataLoader<L>
 where
     K: Send + Sync + Hash + Eq + Clone + 'static,
     L: Loader<K>,
 {
     DataLoader::new(loader, tokio::spawn)
-        .delay(std::time::Duration::from_millis(20))
+        .delay(std::time::Duration::ZERO)
         .max_batch_size(1000)
 }
 

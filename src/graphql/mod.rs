@@ -18,6 +18,7 @@ mod mutation;
 mod node;
 mod paging;
 mod persisted;
+mod prefetch;
 mod query;
 mod resolve;
 mod subscription;
@@ -79,6 +80,7 @@ struct MaxPageSize(usize);
 pub fn build(limits: &LimitsConfig, services: Option<Services>) -> AppSchema {
     let mut builder = Schema::build(Query::default(), Mutation::default(), Subscription)
         .extension(classify::ErrorCodes)
+        .extension(prefetch::ReadAhead)
         .extension(persisted::PersistedQueries::new(2_000))
         .extension(caching::CatalogueCaching {
             max_age_secs: i32::try_from(limits.catalogue_max_age_secs).unwrap_or(i32::MAX),

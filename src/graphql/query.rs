@@ -221,6 +221,7 @@ impl Query {
             |got| reported(ctx, got),
         )
         .await?;
+        super::prefetch::shops_page(ctx, &page.shops).await?;
         let has_next = page.has_next || w.before.is_some();
         let mut conn = Connection::new(offset > 0, has_next);
         conn.edges.extend(
@@ -331,6 +332,7 @@ impl Query {
             n: w.n as u64,
         };
         let slice = read(ctx, async |s| s.orders.list(&f, range).await, |s| s).await?;
+        super::prefetch::orders_page(ctx, &slice.rows).await?;
         let (has_previous, has_next) = w.page_info(slice.more);
         let mut conn = Connection::new(has_previous, has_next);
         conn.edges.extend(

@@ -13,6 +13,7 @@ use crate::{
         ids::{self, Kind, encode},
         inbound::OutboxEntry,
         loaders::Loaders,
+        prefetch,
         resolve::services,
     },
     orders::repo::{OrderEventRow, OrderItemRow, OrderRow},
@@ -163,19 +164,23 @@ impl Order {
         let Some(id) = self.0.shop_id else {
             return Ok(None);
         };
+        if let Some(read) = prefetch::shop(ctx, id) {
+            return Ok(read.map(Shop));
+        }
         Ok(ctx.data::<Loaders>()?.shops.load_one(id).await?.map(Shop))
     }
     /// The price items ordered, at the prices of the time; empty for deliveries.
     async fn items(&self, ctx: &Context<'_>) -> Result<Vec<OrderItem>> {
-        Ok(ctx
-            .data::<Loaders>()?
-            .items
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or_default()
-            .into_iter()
-            .map(OrderItem)
-            .collect())
+        let items = match prefetch::items(ctx, self.0.id) {
+            Some(read) => read,
+            None => ctx
+                .data::<Loaders>()?
+                .items
+                .load_one(self.0.id)
+                .await?
+                .unwrap_or_default(),
+        };
+        Ok(items.into_iter().map(OrderItem).collect())
     }
     /// What the order costs.
     async fn amounts(&self) -> OrderAmounts {
@@ -216,15 +221,16 @@ impl Order {
     }
     /// Every status event, oldest first, including late or repeated ones that did not move the order.
     async fn events(&self, ctx: &Context<'_>) -> Result<Vec<StatusEvent>> {
-        Ok(ctx
-            .data::<Loaders>()?
-            .events
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or_default()
-            .into_iter()
-            .map(StatusEvent)
-            .collect())
+        let events = match prefetch::events(ctx, self.0.id) {
+            Some(read) => read,
+            None => ctx
+                .data::<Loaders>()?
+                .events
+                .load_one(self.0.id)
+                .await?
+                .unwrap_or_default(),
+        };
+        Ok(events.into_iter().map(StatusEvent).collect())
     }
     /// When we recorded the order.
     async fn created_at(&self) -> DateTime<Utc> {
@@ -236,15 +242,16 @@ impl Order {
     }
     /// The durable outgoing calls about this order (status syncs, answers), oldest first.
     async fn outbox(&self, ctx: &Context<'_>) -> Result<Vec<OutboxEntry>> {
-        Ok(ctx
-            .data::<Loaders>()?
-            .outbox
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or_default()
-            .into_iter()
-            .map(OutboxEntry)
-            .collect())
+        let rows = match prefetch::outbox(ctx, self.0.id) {
+            Some(read) => read,
+            None => ctx
+                .data::<Loaders>()?
+                .outbox
+                .load_one(self.0.id)
+                .await?
+                .unwrap_or_default(),
+        };
+        Ok(rows.into_iter().map(OutboxEntry).collect())
     }
     /// End of the service window (orders pushed to us); `appointTime` is its start.
     async fn service_end(&self) -> Option<DateTime<Utc>> {

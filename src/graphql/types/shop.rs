@@ -15,6 +15,7 @@ use crate::{
         delivery::StoreInfo,
         ids::{Kind, encode},
         loaders::Loaders,
+        prefetch,
     },
 };
 
@@ -107,12 +108,12 @@ impl Shop {
         let Some(ext) = self.0.category_external_id.clone() else {
             return Ok(None);
         };
+        let key = (self.0.provider.clone(), ext);
+        if let Some(read) = prefetch::category(ctx, &key) {
+            return Ok(read.map(Category));
+        }
         let loaders = ctx.data::<Loaders>()?;
-        Ok(loaders
-            .categories
-            .load_one((self.0.provider.clone(), ext))
-            .await?
-            .map(Category))
+        Ok(loaders.categories.load_one(key).await?.map(Category))
     }
     /// URLs of the shop's pictures; empty when it has none.
     async fn images(&self) -> Vec<String> {
@@ -168,15 +169,16 @@ impl Shop {
     }
     /// The shop's price items: all of them once the detail was fetched, else the main one.
     async fn prices(&self, ctx: &Context<'_>) -> Result<Vec<Price>> {
-        let loaders = ctx.data::<Loaders>()?;
-        Ok(loaders
-            .prices
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or_default()
-            .into_iter()
-            .map(Price)
-            .collect())
+        let prices = match prefetch::prices(ctx, self.0.id) {
+            Some(read) => read,
+            None => ctx
+                .data::<Loaders>()?
+                .prices
+                .load_one(self.0.id)
+                .await?
+                .unwrap_or_default(),
+        };
+        Ok(prices.into_iter().map(Price).collect())
     }
     /// Whether hours, fees and the full price list have been fetched.
     async fn detail_loaded(&self) -> bool {
