@@ -149,6 +149,10 @@ pub struct DatabaseConfig {
     /// Pool size for PostgreSQL. SQLite always uses one writer connection, which keeps its
     /// transactions serial and free of SQLITE_BUSY surprises.
     pub max_connections: u32,
+    /// SQLite only: read-only connections the API's reads go through (WAL lets them read
+    /// while the writer writes), so reads never queue behind writes. PostgreSQL reads share
+    /// the pool.
+    pub readers: u32,
 }
 
 impl Default for DatabaseConfig {
@@ -156,6 +160,7 @@ impl Default for DatabaseConfig {
         Self {
             url: SecretString::from("sqlite://./data/orderhub.db?mode=rwc"),
             max_connections: 10,
+            readers: 4,
         }
     }
 }
@@ -193,6 +198,11 @@ pub struct LimitsConfig {
     /// How long a client may reuse a catalogue answer (`Cache-Control: max-age`, private);
     /// 0 turns catalogue caching off.
     pub catalogue_max_age_secs: u32,
+    /// How long a catalogue read waits for the marketplaces it asks (categories, shop lists,
+    /// a shop's detail): one that has not answered by then is served from what is stored,
+    /// marked stale, with a `PROVIDER_UNAVAILABLE` error beside it. Each platform's own
+    /// `request_timeout_ms` still applies when shorter.
+    pub fanout_deadline_ms: u64,
 }
 
 impl Default for LimitsConfig {
@@ -200,6 +210,7 @@ impl Default for LimitsConfig {
         Self {
             max_query_depth: 16,
             max_query_complexity: 10_000,
+            fanout_deadline_ms: 2_000,
             max_aliases: 30,
             max_document_fields: 2_000,
             graphql_body_bytes: 64 * 1024,

@@ -49,6 +49,41 @@ pub async fn connect(
     Ok(db)
 }
 
+/// The connection the API's reads go through. On SQLite, a pool of `readers` read-only
+/// connections beside the single writer (WAL: they read the last commit while the writer
+/// writes), counted in `statements` like the writer; on PostgreSQL, the writer's own pool.
+/// Call after [`connect`] (the schema must exist).
+pub async fn connect_readers(
+    config: &DatabaseConfig,
+    writer: &DatabaseConnection,
+    statements: Arc<AtomicU64>,
+) -> Result<DatabaseConnection, DbErr> {
+    let url = config.url.expose_secret();
+    // An in-memory database exists only on its own connection: the writer serves it all.
+    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+    if !url.starts_with("sqlite:") || in_memory || config.readers == 0 {
+        return Ok(writer.clone());
+    }
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.sqlx_logging(false)
+        .acquire_timeout(Duration::from_secs(30))
+        .max_connections(config.readers)
+        .min_connections(1)
+        .map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .busy_timeout(Duration::from_secs(10))
+                .read_only(true)
+        });
+    let mut db = Database::connect(opts).await?;
+    db.set_metric_callback(move |info| {
+        statements.fetch_add(1, Ordering::Relaxed);
+        if info.failed {
+            metrics::counter!("orderhub_db_statement_errors_total").increment(1);
+        }
+    });
+    Ok(db)
+}
+
 /// A connection of its own for `/healthz`: a health probe must say whether the database
 /// answers, not wait in line behind the request traffic on the application's pool (on SQLite
 /// that pool is a single writer connection). One connection, a short acquire timeout.

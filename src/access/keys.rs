@@ -180,7 +180,7 @@ impl AccessService {
         }
         let Some(key) = api_key::Entity::find()
             .filter(api_key::Column::SecretHash.eq(hash(secret)))
-            .one(&self.db)
+            .one(&self.reader)
             .await?
         else {
             return Err(AuthError::Invalid);

@@ -18,6 +18,8 @@ use sea_orm::DatabaseConnection;
 #[derive(Clone)]
 pub struct AccessService {
     db: DatabaseConnection,
+    /// Where a request's key is looked up (the API's read connection; `db` by default).
+    reader: DatabaseConnection,
     /// This deployment talks to at least one real platform: its keys are `oh_live_…`, and
     /// sandbox keys are refused.
     live: bool,
@@ -29,10 +31,17 @@ pub struct AccessService {
 impl AccessService {
     pub fn new(db: DatabaseConnection, live: bool, anonymous: bool) -> Self {
         Self {
+            reader: db.clone(),
             db,
             live,
             anonymous,
         }
+    }
+
+    /// Looks keys up through `reader` (every request does) instead of the writer.
+    pub fn with_reader(mut self, reader: DatabaseConnection) -> Self {
+        self.reader = reader;
+        self
     }
 
     /// Whether requests without a key are let in (as the anonymous development caller).

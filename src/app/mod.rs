@@ -73,6 +73,7 @@ impl Application {
         let (listener, base_url) = bind(&config.server).await?;
         let statements = Arc::new(AtomicU64::new(0));
         let db = db::connect(&config.database, statements.clone()).await?;
+        let reader = db::connect_readers(&config.database, &db, statements.clone()).await?;
         let shutdown = CancellationToken::new();
 
         let mut sandbox = sandbox::start(&config, &base_url, &shutdown)?;
@@ -86,20 +87,22 @@ impl Application {
             platforms.registry.clone(),
             Duration::from_secs(config.daoway.detail_ttl_secs),
         )
-        .with_network_timeout(config.dada.request_timeout());
+        .with_network_timeout(config.dada.request_timeout())
+        .with_fanout_deadline(Duration::from_millis(config.limits.fanout_deadline_ms));
         let mut orders = OrderService::new(
             db.clone(),
             platforms.registry.clone(),
             catalog.clone(),
             bus.clone(),
         )
-        .with_delivery(platforms.delivery.clone());
+        .with_delivery(platforms.delivery.clone())
+        .with_reader(reader.clone());
         if let Some(source) = platforms.order_source.take() {
             orders = orders.with_order_source(source);
         }
         register_wechat_stores(&catalog, &platforms).await?;
 
-        let access = access_service(&config, &db);
+        let access = access_service(&config, &db).with_reader(reader);
 
         let mut workers = Workers::new(shutdown.clone());
         workers.start(

@@ -28,7 +28,8 @@ use sea_orm::{
 use crate::{
     domain::{GeoPoint, ProviderId},
     providers::{
-        PriceData, ProviderError, Registry, ShopDetail, ShopQuery, ShopSummary, with_timeout,
+        Marketplace, PriceData, ProviderError, Registry, ShopDetail, ShopQuery, ShopSummary,
+        with_timeout,
     },
 };
 
@@ -61,6 +62,8 @@ pub struct CatalogService {
     /// City lists of the courier networks, asked once.
     cities: Arc<Mutex<HashMap<ProviderId, Vec<crate::providers::delivery::City>>>>,
     network_timeout: Duration,
+    /// The longest a marketplace read waits (see `limits.fanout_deadline_ms`).
+    deadline: Duration,
 }
 
 impl CatalogService {
@@ -71,7 +74,19 @@ impl CatalogService {
             detail_ttl,
             cities: Arc::default(),
             network_timeout: Duration::from_secs(10),
+            deadline: Duration::from_secs(2),
         }
+    }
+
+    /// How long a read waits for the marketplaces before serving stored data instead.
+    pub fn with_fanout_deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// How long to wait for `market`: its own timeout, or the deadline when shorter.
+    fn wait_for(&self, market: &dyn Marketplace) -> Duration {
+        market.timeout().min(self.deadline)
     }
 
     /// How long a courier network's answer is awaited.
@@ -86,7 +101,7 @@ impl CatalogService {
         let calls = self.registry.marketplaces.iter().map(|m| async move {
             (
                 m.id(),
-                with_timeout(m.id(), m.timeout(), m.categories()).await,
+                with_timeout(m.id(), self.wait_for(m.as_ref()), m.categories()).await,
             )
         });
         let mut errors = Vec::new();
@@ -206,7 +221,7 @@ impl CatalogService {
         let calls = markets.map(|m| async move {
             (
                 m.id(),
-                with_timeout(m.id(), m.timeout(), m.search_shops(probe)).await,
+                with_timeout(m.id(), self.wait_for(m.as_ref()), m.search_shops(probe)).await,
             )
         });
         let mut shops = Vec::new();
@@ -427,7 +442,7 @@ impl CatalogService {
         };
         match with_timeout(
             provider,
-            market.timeout(),
+            self.wait_for(market.as_ref()),
             market.shop_detail(&stored.external_id),
         )
         .await

@@ -106,7 +106,7 @@ pub fn build(limits: &LimitsConfig, services: Option<Services>) -> AppSchema {
     }
     if let Some(services) = services {
         builder = builder
-            .data(loaders::Loaders::new(services.orders.db().clone()))
+            .data(loaders::Loaders::new(services.orders.reader().clone()))
             .data(services);
     }
     builder.finish()

@@ -68,7 +68,7 @@ pub(super) async fn node_of(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> 
     use async_graphql::Guard as _;
     let (kind, n) = ids::decode_any(id).ok_or_else(|| invalid("malformed id"))?;
     Need(scope_of(kind)).check(ctx).await?;
-    let db = |s: &super::Services| s.orders.db().clone();
+    let db = |s: &super::Services| s.orders.reader().clone();
     Ok(match kind {
         Kind::Shop => read(ctx, async |s| s.catalog.stored_shop(n).await, |s| s)
             .await?

@@ -118,7 +118,7 @@ pub(super) async fn orders_page(ctx: &Context<'_>, page: &[orders::OrderRow]) ->
         return Ok(());
     }
     let wants = Wants::of(ctx);
-    let db = services(ctx)?.orders.db();
+    let db = services(ctx)?.orders.reader();
     let ids: Vec<i64> = page.iter().map(|o| o.id).collect();
     let shop_ids = distinct(page.iter().filter_map(|o| o.shop_id));
     let (items, events, outbox) = futures::try_join!(
@@ -170,7 +170,7 @@ async fn shop_children(
     if shops.is_empty() {
         return Ok(());
     }
-    let db = services(ctx)?.orders.db();
+    let db = services(ctx)?.orders.reader();
     let path = |leaf: &'static str| -> Vec<&str> { at.iter().copied().chain([leaf]).collect() };
     let ids: Vec<i64> = shops.iter().map(|s| s.id).collect();
     let keys: Vec<(String, String)> = shops

@@ -48,6 +48,9 @@ impl From<crate::catalog::CatalogError> for OrderError {
 #[derive(Clone)]
 pub struct OrderService {
     db: DatabaseConnection,
+    /// What the API's reads go through (on SQLite, read-only connections beside the writer;
+    /// see `db::connect_readers`). Writes and the reads inside them use `db`.
+    reader: DatabaseConnection,
     registry: Registry,
     catalog: CatalogService,
     bus: EventBus,
@@ -137,6 +140,7 @@ impl OrderService {
         bus: EventBus,
     ) -> Self {
         Self {
+            reader: db.clone(),
             db,
             registry,
             catalog,
@@ -162,8 +166,15 @@ impl OrderService {
         self.outbox_wake.clone()
     }
 
-    pub fn db(&self) -> &DatabaseConnection {
-        &self.db
+    /// Reads the API's pages and lookups through `reader` instead of the writer.
+    pub fn with_reader(mut self, reader: DatabaseConnection) -> Self {
+        self.reader = reader;
+        self
+    }
+
+    /// The connection reads go through (the repository functions and DataLoaders use it).
+    pub fn reader(&self) -> &DatabaseConnection {
+        &self.reader
     }
 
     /// What a marketplace itself says of one of its orders now, for news that must not be
@@ -192,7 +203,7 @@ impl OrderService {
     }
 
     pub async fn get(&self, id: i64) -> Result<Option<orders::Model>, DbErr> {
-        orders::Entity::find_by_id(id).one(&self.db).await
+        orders::Entity::find_by_id(id).one(&self.reader).await
     }
 
     pub async fn by_external_id(
@@ -226,7 +237,7 @@ impl OrderService {
         };
         let mut rows = query
             .limit(window.n.saturating_add(1))
-            .all(&self.db)
+            .all(&self.reader)
             .await?;
         let more = rows.len() as u64 > window.n;
         rows.truncate(usize::try_from(window.n).unwrap_or(usize::MAX));
@@ -240,7 +251,7 @@ impl OrderService {
     pub async fn count(&self, filter: &OrderFilter) -> Result<u64, DbErr> {
         orders::Entity::find()
             .filter(condition(filter))
-            .count(&self.db)
+            .count(&self.reader)
             .await
     }
 
@@ -263,7 +274,7 @@ impl OrderService {
             .filter(order_event::Column::Applied.eq(true))
             .order_by_asc(order_event::Column::Id)
             .limit(limit)
-            .all(&self.db)
+            .all(&self.reader)
             .await
     }
 
@@ -322,7 +333,7 @@ impl OrderService {
     /// Whether an event with this id was ever recorded (a resume point must be one).
     pub async fn event_exists(&self, id: i64) -> Result<bool, DbErr> {
         Ok(order_event::Entity::find_by_id(id)
-            .one(&self.db)
+            .one(&self.reader)
             .await?
             .is_some())
     }
@@ -332,7 +343,7 @@ impl OrderService {
         Ok(order_event::Entity::find()
             .order_by_desc(order_event::Column::Id)
             .limit(1)
-            .one(&self.db)
+            .one(&self.reader)
             .await?
             .map_or(0, |e| e.id))
     }

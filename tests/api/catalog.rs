@@ -318,3 +318,45 @@ on_every_backend!(
     filtered_list_fills_the_city_test,
     filtered_list_fills_the_city
 );
+
+/// A marketplace that answers after the fan-out deadline (but well inside its own request
+/// timeout) is not waited for: the stored shops are served, stale, with PROVIDER_UNAVAILABLE
+/// beside them; once it is quick again, fresh data.
+async fn fanout_deadline_serves_stored(backend: crate::helpers::Backend) {
+    let app = TestApp::spawn_with(backend, |c| {
+        c.limits.fanout_deadline_ms = 300;
+        c.daoway.request_timeout_ms = 30_000;
+    })
+    .await;
+    let q =
+        "query($f: ShopFilter) { shops(filter: $f, first: 50) { edges { node { id stale } } } }";
+    let f = json!({"f": {"city": "北京"}});
+    let before = shop_ids(&app, "北京", None).await;
+    // Slower than the deadline, far quicker than the platform's own timeout.
+    app.control_put("/_control/faults", json!({"latencyMs": 3_000}))
+        .await;
+    let v = app.gql(q, f.clone()).await;
+    assert_eq!(
+        v["errors"][0]["extensions"]["code"], "PROVIDER_UNAVAILABLE",
+        "{v:#}"
+    );
+    let edges = v["data"]["shops"]["edges"].as_array().unwrap();
+    let mut ids: Vec<&str> = edges
+        .iter()
+        .map(|e| e["node"]["id"].as_str().unwrap())
+        .collect();
+    let mut want: Vec<&str> = before.iter().map(String::as_str).collect();
+    ids.sort_unstable();
+    want.sort_unstable();
+    assert_eq!(ids, want, "the stored shops");
+    assert!(edges.iter().all(|e| e["node"]["stale"] == true));
+    app.control_put("/_control/faults", json!({"latencyMs": 0}))
+        .await;
+    let v = app.gql(q, f).await;
+    assert!(v.get("errors").is_none(), "{v:#}");
+}
+on_every_backend!(
+    fanout_deadline_serves_stored_test,
+    fanout_deadline_serves_stored,
+    by_backend
+);
