@@ -3,9 +3,15 @@
 //! concurrent clients, and the latency of each answer (p50, p99, max) plus throughput; then
 //! the same for repeats of orders already taken in.
 //!
+//! Then open loop, as the platform pushes: pushes sent at a fixed rate whatever the answers
+//! (`BENCH_RATE`, default 1000/s, for `BENCH_SECS`, default 10 s), latency counted from each
+//! push's scheduled time (so a stall is not hidden by the sender waiting), the rate of
+//! answered pushes; and 300 pushes/s while 128 page reads/s (`orders(first: 50)` with shop,
+//! items and events) run beside them.
+//!
 //! `cargo bench --bench intake` (SQLite in a temp dir). With
 //! `ORDERHUB_BENCH_DATABASE_URL=postgres://…/db` it runs on that PostgreSQL database instead.
-//! `BENCH_PUSHES` (default 2000) and `BENCH_CONCURRENCY` (default 16) tune the load.
+//! `BENCH_PUSHES` (default 2000) and `BENCH_CONCURRENCY` (default 16) tune the closed loop.
 
 use std::{
     collections::BTreeMap,
@@ -92,6 +98,84 @@ async fn run(
     Ok((all, wall))
 }
 
+/// Sends `rate` pushes a second for `secs` from `first_id` on, each on its own task at its
+/// scheduled time; beside them, `reads` page reads a second when given. Latencies of the
+/// pushes from their scheduled times, and the wall time until the last answer.
+async fn open_loop(
+    url: &str,
+    rate: u32,
+    secs: u64,
+    first_id: i64,
+    reads: Option<(String, u32)>,
+) -> Result<(Vec<Duration>, Duration), String> {
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(512)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let n = u64::from(rate) * secs;
+    let started = tokio::time::Instant::now();
+    let reader = reads.map(|(gql, per_sec)| {
+        let http = http.clone();
+        tokio::spawn(async move {
+            let body = serde_json::json!({"query": PAGE}).to_string();
+            let mut tick = tokio::time::interval(Duration::from_secs(1) / per_sec);
+            let mut tasks = Vec::new();
+            for _ in 0..u64::from(per_sec) * secs {
+                tick.tick().await;
+                let (http, gql, body) = (http.clone(), gql.clone(), body.clone());
+                tasks.push(tokio::spawn(async move {
+                    let r = http
+                        .post(gql)
+                        .header("content-type", "application/json")
+                        .body(body)
+                        .send()
+                        .await;
+                    matches!(r, Ok(r) if r.status().is_success())
+                }));
+            }
+            let mut ok = 0usize;
+            for t in tasks {
+                ok += usize::from(t.await.unwrap_or(false));
+            }
+            ok
+        })
+    });
+    let mut tasks = Vec::with_capacity(n as usize);
+    for i in 0..n {
+        let due = started + Duration::from_secs_f64(i as f64 / f64::from(rate));
+        let (http, url) = (http.clone(), url.to_owned());
+        tasks.push(tokio::spawn(async move {
+            tokio::time::sleep_until(due).await;
+            let id = first_id + i as i64;
+            let r = http
+                .post(&url)
+                .form(&push_form(id))
+                .send()
+                .await
+                .map_err(|e| e.to_string())?;
+            let ok = r.status().is_success();
+            let body = r.text().await.map_err(|e| e.to_string())?;
+            if !ok || !body.contains("\"received\"") {
+                return Err(format!("push {id}: {body}"));
+            }
+            Ok::<_, String>(due.elapsed())
+        }));
+    }
+    let mut lat = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        lat.push(t.await.map_err(|e| e.to_string())??);
+    }
+    let wall = started.elapsed();
+    if let Some(r) = reader {
+        let ok = r.await.map_err(|e| e.to_string())?;
+        println!("{:<28} {ok} page reads answered", "");
+    }
+    lat.sort_unstable();
+    Ok((lat, wall))
+}
+
+const PAGE: &str = "{ orders(first: 50) { nodes { id status shop { title } items { name } events { toStatus } } } }";
+
 fn report(label: &str, lat: &[Duration], wall: Duration) {
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!(
@@ -157,6 +241,20 @@ async fn main() -> Result<(), String> {
     let repeats: Vec<i64> = ids.iter().copied().take(pushes / 2).collect();
     let (lat, wall) = run(&url, repeats, concurrency).await?;
     report("repeats (deduplicated)", &lat, wall);
+
+    let rate: u32 = std::env::var("BENCH_RATE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
+    let secs: u64 = std::env::var("BENCH_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10);
+    let (lat, wall) = open_loop(&url, rate, secs, base + 1_000_000, None).await?;
+    report(&format!("open loop {rate}/s"), &lat, wall);
+    let gql = url.replace("/callbacks/daojia58/orders", "/graphql");
+    let (lat, wall) = open_loop(&url, 300, secs, base + 2_000_000, Some((gql, 128))).await?;
+    report("open 300/s + 128 reads/s", &lat, wall);
 
     shutdown.cancel();
     let _ = server.await;

@@ -59,6 +59,28 @@ pub async fn notify(
     Ok(())
 }
 
+/// Queues the notifications of several events in one statement (PostgreSQL only).
+pub async fn notify_many(
+    conn: &impl ConnectionTrait,
+    bus: &EventBus,
+    event_ids: &[i64],
+) -> Result<(), DbErr> {
+    if conn.get_database_backend() != DbBackend::Postgres || event_ids.is_empty() {
+        return Ok(());
+    }
+    let payloads: Vec<String> = event_ids
+        .iter()
+        .map(|id| format!("{}:{id}", bus.instance()))
+        .collect();
+    conn.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT pg_notify($1, p) FROM unnest($2::text[]) WITH ORDINALITY AS t(p, n) ORDER BY n",
+        [CHANNEL.into(), payloads.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
 /// Listens until shutdown, reconnecting with a pause after failures.
 pub async fn listen(db: DatabaseConnection, bus: EventBus, shutdown: CancellationToken) {
     loop {

@@ -3,7 +3,7 @@
 //! same transaction as the change, so a change is never lost or sent twice.
 
 use chrono::Utc;
-use entity::{order_event, order_item, orders, technician};
+use entity::{order_event, orders, technician};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, TransactionTrait, sea_query::OnConflict,
@@ -12,24 +12,14 @@ use serde::{Deserialize, Serialize};
 
 use super::{OrderError, OrderService, UserError, UserErrorCode, provider_user_error};
 use crate::{
-    domain::{Direction, EventKind, EventSource, OrderKind, OrderStatus, ProviderId},
+    domain::{Direction, EventKind, EventSource, OrderStatus, ProviderId},
     events::StatusChange,
     outbox,
-    providers::{
-        OrderSource, ProviderError, PushedOrder, SourceStep, StatusSync, TechnicianProfile,
-    },
+    providers::{OrderSource, ProviderError, SourceStep, StatusSync, TechnicianProfile},
 };
 
 /// The outbox operation that syncs an order's status (and technician) to 58.
 pub const UPDATE_ORDER_DETAIL: &str = "UPDATE_ORDER_DETAIL";
-
-/// What the intake did with a push.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Intake {
-    pub order_id: i64,
-    /// False for a repeat of an order we already have.
-    pub created: bool,
-}
 
 /// What our staff do to an order pushed to us.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,125 +58,6 @@ pub struct NewTechnician {
 }
 
 impl OrderService {
-    /// Stores a pushed order once: a repeat (sequential or concurrent) finds the first and
-    /// changes nothing. Returns when the order is committed — the moment 58 may be told.
-    #[tracing::instrument(skip_all, fields(daojia_order_id = pushed.order_id))]
-    pub async fn take_in(&self, pushed: &PushedOrder, payload: &str) -> Result<Intake, DbErr> {
-        let external = pushed.order_id.to_string();
-        let now = Utc::now();
-        let txn = self.db.begin().await?;
-        let technician = match &pushed.service_user_id {
-            Some(uid) => {
-                technician::Entity::find()
-                    .filter(technician::Column::Provider.eq(ProviderId::Daojia58.as_str()))
-                    .filter(technician::Column::ExternalId.eq(uid.as_str()))
-                    .one(&txn)
-                    .await?
-            }
-            None => None,
-        };
-        let row = orders::ActiveModel {
-            provider: Set(ProviderId::Daojia58.as_str().to_owned()),
-            external_id: Set(Some(external.clone())),
-            direction: Set(Direction::Inbound.as_str().to_owned()),
-            kind: Set(OrderKind::Service.as_str().to_owned()),
-            status: Set(OrderStatus::Pending.as_str().to_owned()),
-            raw_status: Set(pushed.status_code.to_string()),
-            shop_id: Set(None),
-            contact_person: Set(String::new()),
-            phone: Set(pushed.user_mobile.clone()),
-            city: Set(pushed.city_name.clone()),
-            street: Set(pushed.service_address.clone()),
-            house: Set(String::new()),
-            note: Set(pushed.remark.clone()),
-            appoint_time: Set(Some(pushed.service_begin)),
-            items_total_fen: Set(pushed.total.fen()),
-            fee_fen: Set(0),
-            total_fen: Set(pushed.total.fen()),
-            balance_after_fen: Set(None),
-            cancel_reason: Set(None),
-            status_at: Set(Some(now)),
-            created_at: Set(now),
-            updated_at: Set(now),
-            receiver_lng: Set(pushed.location.map(|p| p.lng)),
-            receiver_lat: Set(pushed.location.map(|p| p.lat)),
-            dispatch_round: Set(1),
-            technician_id: Set(technician.as_ref().map(|t| t.id)),
-            courier_name: Set(technician.as_ref().map(|t| t.name.clone())),
-            courier_phone: Set(technician.as_ref().map(|t| t.phone.clone())),
-            service_end: Set(pushed.service_end),
-            ..Default::default()
-        };
-        let inserted = orders::Entity::insert(row)
-            .on_conflict(
-                OnConflict::columns([orders::Column::Provider, orders::Column::ExternalId])
-                    .do_nothing()
-                    .to_owned(),
-            )
-            .exec_without_returning(&txn)
-            .await?;
-        if inserted == 0 {
-            // A repeat: the order is already ours.
-            txn.rollback().await?;
-            let existing = self
-                .by_external_id(ProviderId::Daojia58, &external)
-                .await?
-                .ok_or_else(|| DbErr::RecordNotFound(format!("58 order {external}")))?;
-            metrics::counter!("orderhub_callbacks_total", "provider" => "DAOJIA58", "outcome" => "duplicate").increment(1);
-            return Ok(Intake {
-                order_id: existing.id,
-                created: false,
-            });
-        }
-        let order = orders::Entity::find()
-            .filter(orders::Column::Provider.eq(ProviderId::Daojia58.as_str()))
-            .filter(orders::Column::ExternalId.eq(external.as_str()))
-            .one(&txn)
-            .await?
-            .ok_or_else(|| DbErr::RecordNotFound(format!("58 order {external}")))?;
-        if !pushed.lines.is_empty() {
-            let items = pushed.lines.iter().map(|l| order_item::ActiveModel {
-                order_id: Set(order.id),
-                price_id: Set(None),
-                external_price_id: Set(l.goods_id.clone()),
-                name: Set(format!("goods {}", l.goods_id)),
-                unit: Set(None),
-                unit_price_fen: Set(l.unit_price.fen()),
-                quantity: Set(l.quantity),
-                amount_fen: Set(l.unit_price.fen().saturating_mul(i64::from(l.quantity))),
-                ..Default::default()
-            });
-            order_item::Entity::insert_many(items)
-                .exec_without_returning(&txn)
-                .await?;
-        }
-        let change = self
-            .record_event(
-                &txn,
-                StatusChange {
-                    event_id: 0,
-                    order_id: order.id,
-                    provider: ProviderId::Daojia58,
-                    from: None,
-                    to: OrderStatus::Pending,
-                    raw_status: pushed.status_code.to_string(),
-                    source: EventSource::Callback,
-                    occurred_at: now,
-                    detail: Some(format!("pushed by 58 ({} bytes)", payload.len())),
-                    kind: EventKind::Status,
-                },
-                true,
-            )
-            .await?;
-        txn.commit().await?;
-        metrics::counter!("orderhub_callbacks_total", "provider" => "DAOJIA58", "outcome" => "accepted").increment(1);
-        self.bus.publish(change);
-        Ok(Intake {
-            order_id: order.id,
-            created: true,
-        })
-    }
-
     /// The platform that pushes orders to us, when enabled.
     fn order_source(&self) -> Result<std::sync::Arc<dyn OrderSource>, UserError> {
         self.order_source.clone().ok_or_else(|| {

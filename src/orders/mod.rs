@@ -7,6 +7,7 @@ mod create;
 mod delivery;
 mod idempotency;
 mod inbound;
+mod intake;
 mod perform;
 pub mod poller;
 pub mod repo;
@@ -18,7 +19,8 @@ pub use delivery::{
     CourierAction, CourierCancelPolicy, CourierCancelRequest, DeliveryInput, DispatchDelivery,
     DispatchSource, Quoted,
 };
-pub use inbound::{InboundAction, Intake, NewTechnician, UPDATE_ORDER_DETAIL};
+pub use inbound::{InboundAction, NewTechnician, UPDATE_ORDER_DETAIL};
+pub use intake::Intake;
 pub use status::{ApplyOutcome, DeliveryNews, InboundRecord, StatusUpdate};
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
@@ -60,6 +62,8 @@ pub struct OrderService {
     /// The platform that pushes orders to us (58 Daojia), when enabled: where status changes
     /// of pushed orders are synced, and whose status codes they follow.
     order_source: Option<Arc<dyn crate::providers::OrderSource>>,
+    /// The worker that stores pushed orders, a batch per transaction (see `intake`).
+    intake: intake::IntakeQueue,
 }
 
 /// How deliveries are dispatched here.
@@ -148,6 +152,7 @@ impl OrderService {
             delivery: Arc::new(DeliverySettings::default()),
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
             order_source: None,
+            intake: Arc::default(),
         }
     }
 
@@ -386,5 +391,51 @@ impl OrderService {
             crate::events::pg::notify(txn, &self.bus, row.id).await?;
         }
         Ok(change)
+    }
+
+    /// [`Self::record_event`] for several applied changes of different orders at once: one
+    /// insert, one notification statement. Returns the changes with their event ids.
+    async fn record_applied_events(
+        &self,
+        txn: &sea_orm::DatabaseTransaction,
+        changes: Vec<crate::events::StatusChange>,
+    ) -> Result<Vec<crate::events::StatusChange>, DbErr> {
+        use sea_orm::ActiveValue::Set;
+        if changes.is_empty() {
+            return Ok(changes);
+        }
+        crate::events::pg::order_event_commit(txn).await?;
+        let now = chrono::Utc::now();
+        let rows = changes.iter().map(|c| order_event::ActiveModel {
+            order_id: Set(c.order_id),
+            provider: Set(c.provider.as_str().to_owned()),
+            from_status: Set(c.from.map(|s| s.as_str().to_owned())),
+            to_status: Set(c.to.as_str().to_owned()),
+            raw_status: Set(c.raw_status.clone()),
+            source: Set(c.source.as_str().to_owned()),
+            applied: Set(true),
+            detail: Set(c.detail.clone()),
+            occurred_at: Set(c.occurred_at),
+            recorded_at: Set(now),
+            kind: Set(c.kind.as_str().to_owned()),
+            ..Default::default()
+        });
+        let inserted = order_event::Entity::insert_many(rows)
+            .exec_with_returning(txn)
+            .await?;
+        // One event per order here: match the rows back by order.
+        let ids: std::collections::HashMap<i64, i64> =
+            inserted.iter().map(|e| (e.order_id, e.id)).collect();
+        let mut out = Vec::with_capacity(changes.len());
+        for mut change in changes {
+            change.event_id = *ids.get(&change.order_id).ok_or_else(|| {
+                DbErr::RecordNotFound(format!("event of order {}", change.order_id))
+            })?;
+            out.push(change);
+        }
+        let mut event_ids: Vec<i64> = out.iter().map(|c| c.event_id).collect();
+        event_ids.sort_unstable();
+        crate::events::pg::notify_many(txn, &self.bus, &event_ids).await?;
+        Ok(out)
     }
 }

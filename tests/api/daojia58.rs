@@ -585,6 +585,27 @@ async fn duplicate_pushes_make_one_order(app: TestApp) {
     assert_eq!(rows[0]["events"].as_array().unwrap().len(), 1);
     assert_eq!(rows[0]["items"].as_array().unwrap().len(), 1);
     assert_eq!(inbound_orders(&app).await.len(), 2);
+
+    // Many at once, each twice: stored in shared transactions (group commit), every push
+    // answered, each order once with one event and its items.
+    let many: Vec<i64> = (0..20).map(|i| 31_421_593_368_900_100 + i).collect();
+    let answers = futures::future::join_all(many.iter().chain(many.iter()).map(|oid| {
+        let form = good_push(*oid);
+        let app = &app;
+        async move { (*oid, post_intake(app, &form).await) }
+    }))
+    .await;
+    for (oid, (status, body)) in &answers {
+        assert_received(*status, body, *oid);
+    }
+    let all = inbound_orders(&app).await;
+    assert_eq!(all.len(), 22, "20 more orders");
+    for oid in &many {
+        let mine: Vec<&Value> = all.iter().filter(|o| has_external(o, *oid)).collect();
+        assert_eq!(mine.len(), 1, "{oid}");
+        assert_eq!(mine[0]["events"].as_array().unwrap().len(), 1, "{oid}");
+        assert_eq!(mine[0]["items"].as_array().unwrap().len(), 1, "{oid}");
+    }
 }
 on_every_backend!(
     duplicate_pushes_make_one_order_test,
