@@ -8,6 +8,7 @@ pub mod category;
 pub mod delivery_quote;
 pub mod idempotency_key;
 pub mod inbound_callback;
+pub mod lease;
 pub mod order_event;
 pub mod order_item;
 pub mod orders;

@@ -12,6 +12,7 @@ use crate::{
     app::platforms::Platforms,
     catalog::CatalogService,
     config::Config,
+    db::lease::Lease,
     domain::ProviderId,
     events::{self, EventBus},
     orders::{self, OrderService},
@@ -61,19 +62,32 @@ impl Workers {
             orders.outbox_wake(),
             stop.clone(),
         ));
+        // One poll lease per provider, held by one instance of the cluster at a time.
+        let lease = |provider: ProviderId, every: Duration| {
+            Lease::new(
+                db.clone(),
+                format!("poll:{}", provider.as_str()),
+                bus.instance().to_owned(),
+                orders::poller::lease_ttl(every),
+            )
+        };
         for (network, every) in std::mem::take(&mut platforms.courier_pollers) {
+            let lease = lease(network.id(), every);
             self.spawn(orders::poller::run_deliveries(
                 orders.clone(),
                 network,
                 every,
+                lease,
                 stop.clone(),
             ));
         }
         for (market, every) in std::mem::take(&mut platforms.marketplace_pollers) {
+            let lease = lease(market.id(), every);
             self.spawn(orders::poller::run(
                 orders.clone(),
                 market,
                 every,
+                lease,
                 stop.clone(),
             ));
         }

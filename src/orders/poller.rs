@@ -1,5 +1,7 @@
 //! Polls in-flight orders of the marketplaces that push nothing but cancellations (Daoway)
-//! and turns what changed into status events. Stops promptly on shutdown.
+//! and the courier networks, and turns what changed into status events. Only the instance
+//! holding a provider's poll lease polls it, so a cluster asks each platform once per
+//! interval. Stops promptly on shutdown.
 
 use std::time::Duration;
 
@@ -9,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{OrderService, StatusUpdate};
 use crate::{
+    db::lease::Lease,
     domain::EventSource,
     providers::{Marketplace, with_timeout},
 };
@@ -16,24 +19,48 @@ use crate::{
 /// How many status requests run at once, to stay polite to the platform.
 const CONCURRENCY: usize = 8;
 
+/// Polls `market` every `every` while this instance holds the provider's poll lease (so a
+/// cluster polls each platform once per interval); gives the lease up at shutdown.
 pub async fn run(
     orders: OrderService,
     market: std::sync::Arc<dyn Marketplace>,
     every: Duration,
+    lease: Lease,
     shutdown: CancellationToken,
 ) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            _ = shutdown.cancelled() => return,
+            _ = shutdown.cancelled() => break,
             _ = tick.tick() => {}
         }
+        if !holds(&lease).await {
+            continue;
+        }
         tokio::select! {
-            _ = shutdown.cancelled() => return,
+            _ = shutdown.cancelled() => break,
             _ = poll_once(&orders, market.as_ref()) => {}
         }
     }
+    let _ = lease.release().await;
+}
+
+/// Whether this instance holds (and has just renewed) the poll lease.
+async fn holds(lease: &Lease) -> bool {
+    match lease.claim().await {
+        Ok(held) => held,
+        Err(e) => {
+            tracing::warn!(error = %e, "poller: claiming the poll lease failed; skipping a round");
+            false
+        }
+    }
+}
+
+/// How long a poll lease lasts unrenewed: a few rounds, so a holder that died is replaced
+/// soon, and a slow round does not lose it.
+pub fn lease_ttl(every: Duration) -> Duration {
+    (every * 3).max(Duration::from_secs(3))
 }
 
 #[tracing::instrument(skip_all, fields(provider = %market.id()))]
@@ -78,10 +105,12 @@ pub async fn poll_once(orders: &OrderService, market: &dyn Marketplace) {
 
 /// Checks in-flight deliveries of a courier network: catches a status whose callback was
 /// lost, and settles dispatches whose answer never came.
+/// [`run`] for a courier network's deliveries.
 pub async fn run_deliveries(
     orders: OrderService,
     network: std::sync::Arc<dyn crate::providers::delivery::CourierNetwork>,
     every: Duration,
+    lease: Lease,
     shutdown: CancellationToken,
 ) {
     let mut tick = tokio::time::interval(every);
@@ -90,14 +119,18 @@ pub async fn run_deliveries(
     tick.tick().await;
     loop {
         tokio::select! {
-            _ = shutdown.cancelled() => return,
+            _ = shutdown.cancelled() => break,
             _ = tick.tick() => {}
         }
+        if !holds(&lease).await {
+            continue;
+        }
         tokio::select! {
-            _ = shutdown.cancelled() => return,
+            _ = shutdown.cancelled() => break,
             _ = poll_deliveries_once(&orders, network.as_ref()) => {}
         }
     }
+    let _ = lease.release().await;
 }
 
 #[tracing::instrument(skip_all, fields(provider = %network.id()))]

@@ -11,6 +11,7 @@ mod browser;
 mod callbacks;
 mod catalog;
 mod clients;
+mod cluster;
 mod connections;
 mod contract;
 mod dada;

@@ -181,6 +181,7 @@ async fn order_status(
     let status = check_channel(&inner, &params).and_then(|channel| {
         let mut state = inner.state();
         state.advance(Utc::now());
+        state.note_status_query(&order_id);
         state
             .order(&order_id)
             .filter(|o| o.channel == channel)

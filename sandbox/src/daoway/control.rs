@@ -91,6 +91,8 @@ struct OrderView {
     cancelled_at: Option<DateTime<Utc>>,
     cancel_reason: Option<String>,
     notification: Option<NotificationView>,
+    /// How often the partner asked for the order's status.
+    status_queries: u64,
 }
 
 #[derive(Serialize)]
@@ -156,6 +158,7 @@ impl From<&Order> for OrderView {
             completed_at: o.completed_at,
             cancelled_at: o.cancelled_at,
             cancel_reason: o.cancel_reason.clone(),
+            status_queries: o.status_queries,
             notification: o.notification.as_ref().map(|n| NotificationView {
                 reason: n.reason.clone(),
                 fate: match n.fate {

@@ -75,7 +75,7 @@
 //!
 //! | route | effect |
 //! |---|---|
-//! | `GET /orders`, `GET /orders/{id}` | full order views, including the notification record |
+//! | `GET /orders`, `GET /orders/{id}` | full order views, including the notification record and `statusQueries` (how often the partner polled the order) |
 //! | `POST /orders/{id}/confirm` · `/complete` · `/cancel` (`{"reason"}` optional, default `商家取消`) | 200 view · 404 unknown · 409 not allowed |
 //! | `GET`/`PUT /faults` | the [`Faults`] in force |
 //! | `GET`/`PUT /accounts/{userName}` | `{userName, balanceFen}`; PUT `{"balanceFen", "password"?}` sets the balance (a password creates the account) |

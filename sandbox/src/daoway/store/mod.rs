@@ -89,6 +89,8 @@ pub(crate) struct Order {
     pub cancelled_at: Option<DateTime<Utc>>,
     pub cancel_reason: Option<String>,
     pub notification: Option<Notification>,
+    /// How often the partner asked for this order's status (`GET /orders/{id}/status`).
+    pub status_queries: u64,
 }
 
 /// The cancel notification of one order and how its delivery went.
@@ -190,6 +192,13 @@ impl State {
 
     pub(crate) fn order(&self, id: &str) -> Option<&Order> {
         self.orders.iter().find(|o| o.id == id)
+    }
+
+    /// Counts a status query of order `id` (a control route reports the count).
+    pub(crate) fn note_status_query(&mut self, id: &str) {
+        if let Some(o) = self.order_mut(id) {
+            o.status_queries += 1;
+        }
     }
 
     fn order_mut(&mut self, id: &str) -> Option<&mut Order> {
@@ -304,6 +313,7 @@ impl State {
             cancelled_at: None,
             cancel_reason: None,
             notification: None,
+            status_queries: 0,
         });
         Ok(Placed {
             order_id,

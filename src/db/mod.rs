@@ -1,6 +1,8 @@
 //! Opening the database (SQLite or PostgreSQL), applying migrations, counting SQL
 //! statements for the metrics endpoint, and the batched by-id read the repositories share.
 
+pub mod lease;
+
 use std::{
     sync::{
         Arc,

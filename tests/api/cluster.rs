@@ -1,0 +1,106 @@
+//! A cluster of instances over one PostgreSQL database: each platform is polled by one
+//! instance per interval (a lease in the database), and the work moves to another instance
+//! when its holder stops.
+
+use std::time::Duration;
+
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
+use secrecy::SecretString;
+use serde_json::json;
+
+use crate::{
+    helpers::{Backend, CREATE_ORDER, TestApp, find_shop, order_input, plain_shop, wait_until},
+    postgres_only,
+};
+
+/// The Daoway poll lease: its holder and how many rounds were polled under it.
+async fn poll_lease(db: &DatabaseConnection) -> Option<(String, i64)> {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT holder, renewals FROM lease WHERE name = 'poll:DAOWAY'",
+        ))
+        .await
+        .ok()??;
+    Some((row.try_get_by_index(0).ok()?, row.try_get_by_index(1).ok()?))
+}
+
+/// How often Daoway was asked for the status of these orders, in all.
+async fn status_queries(app: &TestApp, external_ids: &[String]) -> u64 {
+    let mut total = 0;
+    for id in external_ids {
+        let v = app.control_get(&format!("/_control/orders/{id}")).await;
+        total += v["statusQueries"].as_u64().unwrap_or(0);
+    }
+    total
+}
+
+async fn wait_rounds(db: &DatabaseConnection, past: i64) -> (String, i64) {
+    wait_until(
+        "the Daoway poller to run more rounds",
+        Duration::from_secs(20),
+        || async {
+            match poll_lease(db).await {
+                Some((holder, n)) if n >= past => Ok((holder, n)),
+                other => Err(format!("{other:?}")),
+            }
+        },
+    )
+    .await
+}
+
+postgres_only! {
+    @workers 4,
+    /// Two instances, both configured to poll Daoway every 200 ms: the platform is asked
+    /// once per round, not twice; when the holder stops, the other takes the polling over.
+    async fn a_cluster_polls_each_platform_once() {
+        let a = TestApp::spawn(Backend::Postgres).await;
+        let db_url = a.database_url.clone();
+        let daoway = a.sandbox("/");
+        let b = TestApp::spawn_with(Backend::Postgres, |c| {
+            c.database.url = SecretString::from(db_url);
+            c.sandbox.enabled = false;
+            c.dada.enabled = false;
+            c.wechat.enabled = false;
+            c.daojia58.enabled = false;
+            c.daoway.base_url = Some(daoway);
+            c.daoway.channel = Some("orderhub".into());
+            c.daoway.user_name = Some("apitest".into());
+            c.daoway.password = Some(SecretString::from("api123".to_owned()));
+            c.daoway.poll_interval_ms = 200;
+        })
+        .await;
+        let db = Database::connect(a.database_url.as_str()).await.expect("connect");
+
+        // Three orders the platform has not confirmed: every round asks about each.
+        let shop = find_shop(&a, plain_shop).await;
+        let mut external = Vec::new();
+        for n in 0..3 {
+            let key = format!("cluster-{n}");
+            let p = a
+                .gql_ok(CREATE_ORDER, json!({"input": order_input(&shop, Some(&key))}))
+                .await;
+            let id = &p["createOrder"]["order"]["externalId"];
+            external.push(id.as_str().expect("externalId").to_owned());
+        }
+        let (_, start) = wait_rounds(&db, 1).await;
+        let asked_before = status_queries(&a, &external).await;
+        let (holder, end) = wait_rounds(&db, start + 10).await;
+        let asked = status_queries(&a, &external).await - asked_before;
+        let rounds = u64::try_from(end - start).expect("rounds");
+        // One instance: 3 queries a round (a round may be under way at either reading).
+        assert!(
+            asked <= 3 * (rounds + 1) && asked + 3 >= 3 * rounds,
+            "{asked} status queries in {rounds} rounds: more than one instance polled"
+        );
+
+        // The second instance stops (giving the lease up if it held it): the first polls
+        // from then on, round after round.
+        let _ = holder;
+        b.stop().await;
+        let (_, now) = poll_lease(&db).await.expect("the lease");
+        let (first, n) = wait_rounds(&db, now + 2).await;
+        let (later, _) = wait_rounds(&db, n + 3).await;
+        assert_eq!(first, later, "one holder once the second instance is gone");
+    }
+}
