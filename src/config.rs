@@ -569,7 +569,9 @@ pub struct OutboxConfig {
     pub max_backoff_secs: u64,
     /// How often due rows are looked for when nothing wakes the worker.
     pub poll_interval_ms: u64,
-    /// How long a claimed row is hidden from other workers; longer than any one call.
+    /// How long a claimed row is hidden from other workers. The worker renews it every
+    /// third of this while it holds the row (also during a long call), so it only bounds
+    /// how soon a row comes back after its worker died.
     pub lease_secs: u64,
     /// Rows claimed per round.
     pub batch: u64,
@@ -582,7 +584,7 @@ impl Default for OutboxConfig {
             initial_backoff_ms: 1_000,
             max_backoff_secs: 300,
             poll_interval_ms: 1_000,
-            lease_secs: 60,
+            lease_secs: 10,
             batch: 16,
         }
     }

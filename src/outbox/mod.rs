@@ -8,14 +8,18 @@
 //! PostgreSQL, `FOR UPDATE SKIP LOCKED` lets several instances claim side by side without
 //! taking the same row. Rows of one order go one at a time, oldest first.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use chrono::{TimeDelta, Utc};
 use entity::outbox;
 use rand::Rng;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DbBackend, DbErr, EntityTrait, QueryFilter, Statement, Value,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter, Statement, Value,
+    sea_query::Expr,
 };
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -88,13 +92,49 @@ pub async fn retry_dead(db: &DatabaseConnection, id: i64) -> Result<Retry, DbErr
     am.update(db).await.map(Retry::Requeued)
 }
 
+fn lease(config: &OutboxConfig) -> Duration {
+    Duration::from_secs(config.lease_secs.max(1))
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Extends the lease of rows this worker still holds (fenced by their attempt count, like
+/// [`finish`]: a row claimed again elsewhere is left alone).
+async fn renew_leases(
+    db: &DatabaseConnection,
+    config: &OutboxConfig,
+    rows: &[(i64, i32)],
+) -> Result<(), DbErr> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let until = Utc::now() + TimeDelta::from_std(lease(config)).unwrap_or(TimeDelta::MAX);
+    let mut mine = Condition::any();
+    for (id, attempts) in rows {
+        mine = mine.add(
+            Condition::all()
+                .add(outbox::Column::Id.eq(*id))
+                .add(outbox::Column::Attempts.eq(*attempts)),
+        );
+    }
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::NextAttemptAt, Expr::value(until))
+        .filter(outbox::Column::State.eq(PENDING))
+        .filter(mine)
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
 /// Claims up to `batch` due rows, one per order, under a lease.
 async fn claim(
     db: &DatabaseConnection,
     config: &OutboxConfig,
 ) -> Result<Vec<outbox::Model>, DbErr> {
     let now = Utc::now();
-    let lease_until = now + TimeDelta::seconds(config.lease_secs as i64);
+    let lease_until = now + TimeDelta::from_std(lease(config)).unwrap_or(TimeDelta::MAX);
     let backend = db.get_database_backend();
     let (sql, lock) = match backend {
         DbBackend::Postgres => ("$", " FOR UPDATE SKIP LOCKED"),
@@ -245,16 +285,39 @@ pub async fn run(
             }
         };
         let busy = !claimed.is_empty();
-        for row in claimed {
-            let result = perform(performer.as_ref(), &row).await;
-            if let Err(Failure::Retry(e) | Failure::Permanent(e)) = &result {
-                tracing::warn!(outbox_id = row.id, operation = %row.operation, attempt = row.attempts, error = %e, "outbox call failed");
+        // The claimed rows stay leased while they wait and while their call is in flight:
+        // renewed every third of the lease, so a worker that dies gives its rows back within
+        // one lease, however long a call may take.
+        let held: Mutex<Vec<(i64, i32)>> =
+            Mutex::new(claimed.iter().map(|r| (r.id, r.attempts)).collect());
+        let work = async {
+            for row in claimed {
+                let result = perform(performer.as_ref(), &row).await;
+                if let Err(Failure::Retry(e) | Failure::Permanent(e)) = &result {
+                    tracing::warn!(outbox_id = row.id, operation = %row.operation, attempt = row.attempts, error = %e, "outbox call failed");
+                }
+                let id = row.id;
+                if let Err(e) = finish(&db, &config, row, result).await {
+                    // The lease runs out and the row is tried again: at-least-once, like the
+                    // platforms' own retries, which is why every operation is safe to repeat.
+                    tracing::error!(error = %e, "outbox: recording an outcome failed");
+                }
+                lock(&held).retain(|(held_id, _)| *held_id != id);
             }
-            if let Err(e) = finish(&db, &config, row, result).await {
-                // The lease runs out and the row is tried again: at-least-once, like the
-                // platforms' own retries, which is why every operation is safe to repeat.
-                tracing::error!(error = %e, "outbox: recording an outcome failed");
+        };
+        let renew = async {
+            let every = lease(&config) / 3;
+            loop {
+                tokio::time::sleep(every).await;
+                let rows = lock(&held).clone();
+                if let Err(e) = renew_leases(&db, &config, &rows).await {
+                    tracing::warn!(error = %e, "outbox: renewing leases failed");
+                }
             }
+        };
+        tokio::select! {
+            () = work => {}
+            () = renew => {}
         }
         if busy {
             continue;

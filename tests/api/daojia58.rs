@@ -1513,3 +1513,85 @@ postgres_only! {
         );
     }
 }
+
+/// A second instance that talks to `a`'s 58 sandbox (so `a` may be the platform while this
+/// one works the outbox), with a short outbox lease.
+async fn worker_beside(a: &TestApp, lease_secs: u64) -> TestApp {
+    let db_url = a.database_url.clone();
+    let sandbox_api = dj(a, "/api/v1");
+    TestApp::spawn_with(Backend::Postgres, |c| {
+        c.database.url = SecretString::from(db_url);
+        c.sandbox.enabled = false;
+        c.daoway.enabled = false;
+        c.dada.enabled = false;
+        c.wechat.enabled = false;
+        c.daojia58.base_url = Some(sandbox_api);
+        c.daojia58.service_key = Some(SERVICE_KEY.to_owned());
+        c.daojia58.service_secret = Some(SecretString::from(SERVICE_SECRET.to_owned()));
+        c.daojia58.access_token = Some(SecretString::from(ACCESS_TOKEN.to_owned()));
+        c.daojia58.request_timeout_ms = 30_000;
+        c.outbox.lease_secs = lease_secs;
+    })
+    .await
+}
+
+/// The outbox rows of our order `id` as the API shows them.
+async fn outbox_rows(app: &TestApp, id: &str) -> Vec<Value> {
+    order(app, id).await["outbox"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+postgres_only! {
+    @workers 4,
+    /// PostgreSQL: a call that lasts several leases (58 answering after 3.5 s, a 1 s lease)
+    /// keeps its row: the other instance's worker, looking all the while, never sends it too.
+    async fn a_long_call_keeps_its_lease() {
+        let a = TestApp::spawn_with(Backend::Postgres, |c| c.outbox.lease_secs = 1).await;
+        let b = worker_beside(&a, 1).await;
+        let (oid, id) = pushed(&a, json!({})).await;
+        faults(&a, json!({"latencyMs": 3_500})).await;
+        // Through b: b's worker is woken and takes the row; a's worker polls every 100 ms.
+        step(&b, "acceptOrder", &id).await;
+        wait_sent(&a, &id, 1).await;
+        faults(&a, json!({})).await;
+        let log = updates(&a, oid).await;
+        assert_eq!(outcomes(&log), applied(&[20]), "sent once: {log:#}");
+        assert_eq!(outbox_rows(&a, &id).await[0]["attempts"], 1);
+    }
+}
+
+postgres_only! {
+    @workers 4,
+    /// PostgreSQL: the instance working an outbox row dies mid-call; the row comes back after
+    /// its (1 s) lease and another instance sends it.
+    async fn a_row_in_flight_when_its_instance_dies_is_sent_by_another() {
+        // a is the platform only: its own worker looks for due rows once an hour.
+        let a = TestApp::spawn_with(Backend::Postgres, |c| {
+            c.outbox.poll_interval_ms = 3_600_000;
+        })
+        .await;
+        let b = worker_beside(&a, 1).await;
+        let (oid, id) = pushed(&a, json!({})).await;
+        faults(&a, json!({"latencyMs": 60_000})).await;
+        step(&b, "acceptOrder", &id).await;
+        // b has claimed the row and its call hangs.
+        a.eventually(10, || async {
+            let rows = outbox_rows(&a, &id).await;
+            (rows.first()?["attempts"] == 1).then_some(())
+        })
+        .await;
+        b.kill();
+        faults(&a, json!({})).await;
+        let c = worker_beside(&a, 1).await;
+        let o = wait_sent(&a, &id, 1).await;
+        assert_eq!(o["outbox"][0]["attempts"], 2, "{o:#}");
+        let log = updates(&a, oid).await;
+        assert!(
+            outcomes(&log).contains(&(20, "applied".to_owned())),
+            "{log:#}"
+        );
+        drop(c);
+    }
+}

@@ -320,6 +320,15 @@ impl TestApp {
         started.elapsed()
     }
 
+    /// Ends the server as a crash would: its tasks are dropped where they stand, nothing is
+    /// given back or recorded (leases run out on their own).
+    pub fn kill(mut self) {
+        self.shutdown = CancellationToken::new();
+        if let Some(h) = self.handle.take() {
+            h.abort();
+        }
+    }
+
     /// The key service over this app's database, as the `orderhub keys` CLI uses it.
     pub async fn access(&self) -> orderhub::access::AccessService {
         let config = orderhub::config::DatabaseConfig {
