@@ -24,6 +24,9 @@ pub struct Model {
     /// `STATUS` for a status change; otherwise what happened around the order without
     /// changing its status (`COURIER_CANCEL_REQUESTED`, `TIP_ADDED`, …).
     pub kind: String,
+    /// The instance that wrote it (its event-bus id); null for events written before this
+    /// was recorded.
+    pub origin: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -81,12 +81,29 @@ pub async fn notify_many(
     Ok(())
 }
 
-/// Listens until shutdown, reconnecting with a pause after failures.
+/// Listens until shutdown, reconnecting with a pause after failures. Nothing committed while
+/// the listener was away is lost: each (re)connection first listens, then re-publishes the
+/// other instances' applied events after the last one it processed, read from the table.
+/// Event ids commit in id order ([`order_event_commit`]), so "after the last id processed"
+/// is exactly what was missed, and a notification of an id already caught up is skipped.
 pub async fn listen(db: DatabaseConnection, bus: EventBus, shutdown: CancellationToken) {
+    // Events before start are history: subscribers replay them from the table themselves.
+    let mut high = loop {
+        match newest_event(&db).await {
+            Ok(id) => break id,
+            Err(e) => tracing::warn!(error = %e, "event listener: reading the newest event failed"),
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+        }
+    };
     loop {
-        match run(&db, &bus, &shutdown).await {
+        match run(&db, &bus, &shutdown, &mut high).await {
             Ok(()) => return,
-            Err(e) => tracing::warn!(error = %e, "event listener failed; reconnecting"),
+            Err(e) => {
+                tracing::warn!(error = %e, "event listener lost its connection; reconnecting")
+            }
         }
         tokio::select! {
             _ = shutdown.cancelled() => return,
@@ -95,27 +112,73 @@ pub async fn listen(db: DatabaseConnection, bus: EventBus, shutdown: Cancellatio
     }
 }
 
+async fn newest_event(db: &DatabaseConnection) -> Result<i64, DbErr> {
+    use sea_orm::{QueryOrder, QuerySelect};
+    Ok(entity::order_event::Entity::find()
+        .order_by_desc(entity::order_event::Column::Id)
+        .limit(1)
+        .one(db)
+        .await?
+        .map_or(0, |e| e.id))
+}
+
+/// Publishes other instances' applied events after `high`, oldest first; moves `high`.
+async fn catch_up(db: &DatabaseConnection, bus: &EventBus, high: &mut i64) -> Result<(), DbErr> {
+    use entity::order_event::{Column, Entity};
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
+    loop {
+        let rows = Entity::find()
+            .filter(Column::Id.gt(*high))
+            .order_by_asc(Column::Id)
+            .limit(500)
+            .all(db)
+            .await?;
+        let Some(last) = rows.last().map(|r| r.id) else {
+            return Ok(());
+        };
+        for row in rows {
+            let ours = row.origin.as_deref() == Some(bus.instance());
+            if row.applied && !ours {
+                if let Some(change) = StatusChange::from_row(row) {
+                    metrics::counter!("orderhub_events_caught_up_total").increment(1);
+                    bus.publish(change);
+                }
+            }
+        }
+        *high = last;
+    }
+}
+
 async fn run(
     db: &DatabaseConnection,
     bus: &EventBus,
     shutdown: &CancellationToken,
+    high: &mut i64,
 ) -> Result<(), String> {
     let mut listener = PgListener::connect_with(db.get_postgres_connection_pool())
         .await
         .map_err(|e| e.to_string())?;
     listener.listen(CHANNEL).await.map_err(|e| e.to_string())?;
+    // Listening now: what committed before is in the table, what commits after is notified.
+    catch_up(db, bus, high).await.map_err(|e| e.to_string())?;
     loop {
         let n = tokio::select! {
             _ = shutdown.cancelled() => return Ok(()),
-            n = listener.recv() => n.map_err(|e| e.to_string())?,
+            n = listener.try_recv() => n.map_err(|e| e.to_string())?,
         };
+        // None: the connection was lost (and notifications with it); reconnect, catch up.
+        let n = n.ok_or_else(|| "the connection was lost".to_owned())?;
         let Some((instance, id)) = n.payload().split_once(':') else {
             continue;
         };
+        let Ok(id) = id.parse::<i64>() else { continue };
+        if id <= *high {
+            continue; // caught up already
+        }
+        *high = id;
         if instance == bus.instance() {
             continue;
         }
-        let Ok(id) = id.parse::<i64>() else { continue };
         match entity::order_event::Entity::find_by_id(id).one(db).await {
             Ok(Some(row)) if row.applied => {
                 if let Some(change) = StatusChange::from_row(row) {

@@ -382,6 +382,7 @@ impl OrderService {
             occurred_at: Set(change.occurred_at),
             recorded_at: Set(chrono::Utc::now()),
             kind: Set(change.kind.as_str().to_owned()),
+            origin: Set(Some(self.bus.instance().to_owned())),
             ..Default::default()
         }
         .insert(txn)
@@ -418,6 +419,7 @@ impl OrderService {
             occurred_at: Set(c.occurred_at),
             recorded_at: Set(now),
             kind: Set(c.kind.as_str().to_owned()),
+            origin: Set(Some(self.bus.instance().to_owned())),
             ..Default::default()
         });
         let inserted = order_event::Entity::insert_many(rows)

@@ -104,3 +104,72 @@ postgres_only! {
         assert_eq!(first, later, "one holder once the second instance is gone");
     }
 }
+
+/// Ends every `LISTEN` connection of the database (the event listeners of both instances);
+/// how many it ended.
+async fn cut_listeners(db: &DatabaseConnection) -> i64 {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+             WHERE datname = current_database() AND query ILIKE 'LISTEN%'",
+        ))
+        .await
+        .expect("terminate")
+        .expect("a row");
+    row.try_get_by_index(0).expect("a count")
+}
+
+postgres_only! {
+    @workers 4,
+    /// PostgreSQL: a change another instance commits while this instance's listener is cut
+    /// off (its notification lost) still reaches this instance's live subscriber, once, when
+    /// the listener is back.
+    async fn a_notification_lost_in_a_reconnect_still_reaches_subscribers() {
+        let a = TestApp::spawn(Backend::Postgres).await;
+        let db_url = a.database_url.clone();
+        let daoway = a.sandbox("/");
+        let b = TestApp::spawn_with(Backend::Postgres, |c| {
+            c.database.url = SecretString::from(db_url);
+            c.sandbox.enabled = false;
+            c.dada.enabled = false;
+            c.wechat.enabled = false;
+            c.daojia58.enabled = false;
+            c.daoway.base_url = Some(daoway);
+            c.daoway.channel = Some("orderhub".into());
+            c.daoway.user_name = Some("apitest".into());
+            c.daoway.password = Some(SecretString::from("api123".to_owned()));
+        })
+        .await;
+        let db = Database::connect(a.database_url.as_str()).await.expect("connect");
+        let shop = find_shop(&a, plain_shop).await;
+        let mut sub = a
+            .subscribe("subscription { orderStatusChanged { eventId orderId } }", json!({}))
+            .await;
+        wait_until("both listeners", Duration::from_secs(10), || async {
+            let n = db
+                .query_one_raw(Statement::from_string(
+                    db.get_database_backend(),
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+                     AND query ILIKE 'LISTEN%'",
+                ))
+                .await
+                .map_err(|e| e.to_string())?
+                .and_then(|r| r.try_get_by_index::<i64>(0).ok())
+                .unwrap_or(0);
+            if n >= 2 { Ok(()) } else { Err(format!("{n} listening")) }
+        })
+        .await;
+        assert!(cut_listeners(&db).await >= 1);
+        // While a's listener is away (it waits a second before reconnecting): an order
+        // through b, whose notification a never hears.
+        let p = b
+            .gql_ok(CREATE_ORDER, json!({"input": order_input(&shop, Some("gap-1"))}))
+            .await;
+        let order_id = p["createOrder"]["order"]["id"].clone();
+        assert!(order_id.is_string(), "{p:#}");
+        let got = sub.next(15).await;
+        assert_eq!(got["data"]["orderStatusChanged"]["orderId"], order_id, "{got:#}");
+        sub.assert_quiet(500).await;
+    }
+}
