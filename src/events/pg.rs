@@ -138,11 +138,12 @@ async fn catch_up(db: &DatabaseConnection, bus: &EventBus, high: &mut i64) -> Re
         };
         for row in rows {
             let ours = row.origin.as_deref() == Some(bus.instance());
-            if row.applied && !ours {
-                if let Some(change) = StatusChange::from_row(row) {
-                    metrics::counter!("orderhub_events_caught_up_total").increment(1);
-                    bus.publish(change);
-                }
+            if row.applied
+                && !ours
+                && let Some(change) = StatusChange::from_row(row)
+            {
+                metrics::counter!("orderhub_events_caught_up_total").increment(1);
+                bus.publish(change);
             }
         }
         *high = last;
