@@ -322,6 +322,7 @@ fn main() {
         (base, Arc::new(format!("http://{at}")))
     });
     load_rt.block_on(seed(&base));
+    let rss_before = rss_kib();
     println!(
         "read path, SQLite, {secs} s per measurement, medians of {rounds} rounds\n\n\
          | measure | clients | orderhub req/s | anchor req/s | ratio | orderhub p50 ms | orderhub p99 ms | anchor p50 ms |\n\
@@ -375,6 +376,13 @@ fn main() {
             .await;
         }
     });
+    // Nothing scraped /metrics meanwhile: its histograms must not have grown with the
+    // requests (they are drained into fixed buckets every few seconds).
+    std::thread::sleep(Duration::from_secs(6));
+    println!(
+        "\nprocess RSS (server, anchors and clients): {rss_before} KiB after seeding, {} KiB after the rows",
+        rss_kib()
+    );
 }
 
 /// 120 orders at the Daoway sandbox's shops, through the API.
@@ -466,4 +474,17 @@ fn next_slot(hours: &Value) -> chrono::DateTime<chrono::Utc> {
         }
         date = date.succ_opt().expect("a next day");
     }
+}
+
+/// This process's resident set, from /proc (0 where there is none).
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse().ok())
+        })
+        .unwrap_or(0)
 }

@@ -254,9 +254,38 @@ async fn register_wechat_stores(
 }
 
 /// The process-wide Prometheus recorder, installed once (tests build many apps).
+/// The process's Prometheus recorder. Latencies are histograms with fixed buckets and the
+/// intake's batch sizes likewise; a thread drains recorded samples into them every few
+/// seconds, so memory stays bounded whether or not `/metrics` is ever scraped (samples
+/// otherwise wait in the recorder until a scrape).
 fn metrics_handle() -> Option<PrometheusHandle> {
     static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
     HANDLE
-        .get_or_init(|| PrometheusBuilder::new().install_recorder().ok())
+        .get_or_init(|| {
+            use metrics_exporter_prometheus::Matcher;
+            const SECONDS: &[f64] = &[
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+                10.0, 30.0,
+            ];
+            const SIZES: &[f64] = &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0];
+            let handle = PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), SECONDS)
+                .ok()?
+                .set_buckets_for_metric(Matcher::Suffix("_size".into()), SIZES)
+                .ok()?
+                .install_recorder()
+                .ok()?;
+            let upkeep = handle.clone();
+            std::thread::Builder::new()
+                .name("metrics-upkeep".into())
+                .spawn(move || {
+                    loop {
+                        std::thread::sleep(Duration::from_secs(5));
+                        upkeep.run_upkeep();
+                    }
+                })
+                .ok()?;
+            Some(handle)
+        })
         .clone()
 }

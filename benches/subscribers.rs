@@ -1,0 +1,229 @@
+//! Many subscribers, one event a second: delivery latency and the server's memory per
+//! subscriber.
+//!
+//! `cargo bench --bench subscribers` (`BENCH_SUBSCRIBERS`, default 20000; `BENCH_EVENTS`,
+//! default 20). The server is the release `orderhub` binary in its own process (SQLite in a
+//! temp dir, every sandbox in-process, loopback, so no key), so its resident memory is its
+//! own: read from /proc before any subscriber, and once all are subscribed. The subscribers
+//! are graphql-transport-ws clients (tokio-tungstenite) in this process, each subscribed to
+//! `orderStatusChanged`; once a second the bench has the 58 sandbox push an order, and each
+//! subscriber notes when that order's event arrived. Latency is from the push request's
+//! sending to the event's arrival at a subscriber, over every delivery.
+
+use std::{
+    process::{Child, Command, Stdio},
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use futures::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest, http::HeaderValue};
+
+fn env(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Resident memory of process `pid`, KiB.
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Raises this process's open-file limit to its hard limit (the server inherits it).
+fn raise_nofile() {
+    if let Ok((_, hard)) = rlimit::getrlimit(rlimit::Resource::NOFILE) {
+        let _ = rlimit::setrlimit(rlimit::Resource::NOFILE, hard, hard);
+    }
+}
+
+struct Server {
+    child: Child,
+    base: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_server(subscribers: usize) -> Server {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let cap = (subscribers + 1000).to_string();
+    let child = Command::new(env!("CARGO_BIN_EXE_orderhub"))
+        .env("ORDERHUB_SERVER__PORT", port.to_string())
+        .env(
+            "ORDERHUB_DATABASE__URL",
+            format!("sqlite://{}?mode=rwc", dir.path().join("subs.db").display()),
+        )
+        .env("ORDERHUB_SERVER__MAX_CONNECTIONS", &cap)
+        .env("ORDERHUB_WEBSOCKET__MAX_SOCKETS_PER_ADDRESS", &cap)
+        .env("ORDERHUB_WEBSOCKET__MAX_SOCKETS_PER_KEY", &cap)
+        .env("ORDERHUB_DAOWAY__POLL_INTERVAL_MS", "3600000")
+        .env("ORDERHUB_DADA__POLL_INTERVAL_MS", "3600000")
+        .env("ORDERHUB_WECHAT__POLL_INTERVAL_MS", "3600000")
+        .env("ORDERHUB_DADA__IMPORT_SHOPS", "[]")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the orderhub binary starts");
+    Server {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+        _dir: dir,
+    }
+}
+
+/// One subscriber: connects, subscribes, then records the arrival of each event.
+async fn subscriber(
+    url: String,
+    ready: tokio::sync::mpsc::Sender<()>,
+    sent: Arc<Mutex<Vec<Instant>>>,
+    events: usize,
+) -> Vec<Duration> {
+    let mut req = url.into_client_request().expect("request");
+    req.headers_mut().insert(
+        "sec-websocket-protocol",
+        HeaderValue::from_static("graphql-transport-ws"),
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(req)
+        .await
+        .expect("websocket");
+    let send = |v: Value| Message::text(v.to_string());
+    ws.send(send(json!({"type": "connection_init"})))
+        .await
+        .expect("init");
+    while let Some(Ok(m)) = ws.next().await {
+        if m.to_text().is_ok_and(|t| t.contains("connection_ack")) {
+            break;
+        }
+    }
+    ws.send(send(json!({"id": "1", "type": "subscribe", "payload": {
+        "query": "subscription { orderStatusChanged { eventId orderId newStatus } }"
+    }})))
+    .await
+    .expect("subscribe");
+    let _ = ready.send(()).await;
+    let mut got = Vec::with_capacity(events);
+    while got.len() < events {
+        match tokio::time::timeout(Duration::from_secs(30), ws.next()).await {
+            Ok(Some(Ok(Message::Text(t)))) if t.contains("\"next\"") => {
+                let arrived = Instant::now();
+                let at = sent
+                    .lock()
+                    .map(|s| s.get(got.len()).copied())
+                    .ok()
+                    .flatten();
+                got.push(at.map_or(Duration::MAX, |at| arrived.duration_since(at)));
+            }
+            Ok(Some(Ok(Message::Ping(p)))) => {
+                let _ = ws.send(Message::Pong(p)).await;
+            }
+            Ok(Some(Ok(_))) => {}
+            _ => break,
+        }
+    }
+    got
+}
+
+fn main() {
+    let subscribers = env("BENCH_SUBSCRIBERS", 20_000);
+    let events = env("BENCH_EVENTS", 20);
+    raise_nofile();
+    let server = start_server(subscribers);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async move {
+        let http = reqwest::Client::new();
+        let started = Instant::now();
+        loop {
+            if http.get(format!("{}/healthz", server.base)).send().await.is_ok_and(|r| r.status().is_success()) {
+                break;
+            }
+            assert!(started.elapsed() < Duration::from_secs(60), "the server did not start");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let pid = server.child.id();
+        let idle = rss_kib(pid);
+        let url = format!("{}/graphql/ws", server.base.replace("http", "ws"));
+        let sent = Arc::new(Mutex::new(Vec::new()));
+        let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel(1024);
+        let mut clients = Vec::with_capacity(subscribers);
+        let gate = Arc::new(tokio::sync::Semaphore::new(256));
+        for _ in 0..subscribers {
+            let (url, ready, sent, gate) = (url.clone(), ready_tx.clone(), sent.clone(), gate.clone());
+            clients.push(tokio::spawn(async move {
+                // At most 256 handshakes at once.
+                let permit = gate.acquire_owned().await.expect("gate");
+                let run = subscriber(url, ready, sent, events);
+                drop(permit);
+                run.await
+            }));
+        }
+        drop(ready_tx);
+        for n in 0..subscribers {
+            if ready_rx.recv().await.is_none() {
+                panic!("only {n} subscribers subscribed");
+            }
+        }
+        // Let the server settle its buffers before reading its memory.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let subscribed = rss_kib(pid);
+        let push = format!("{}/sandbox/daojia58/_control/push", server.base);
+        for _ in 0..events {
+            let tick = Instant::now();
+            if let Ok(mut s) = sent.lock() {
+                s.push(tick);
+            }
+            let r = http.post(&push).json(&json!({})).send().await.expect("push");
+            assert!(r.status().is_success(), "push: {}", r.status());
+            tokio::time::sleep_until((tick + Duration::from_secs(1)).into()).await;
+        }
+        let mut all = Vec::new();
+        let mut short = 0usize;
+        for c in clients {
+            let got = c.await.unwrap_or_default();
+            if got.len() < events {
+                short += 1;
+            }
+            all.extend(got);
+        }
+        all.sort_unstable();
+        let at = |p: f64| all.get(((all.len().max(1) - 1) as f64 * p) as usize).copied().unwrap_or_default();
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        let per = (subscribed.saturating_sub(idle) as f64) / subscribers as f64;
+        println!("subscribers: {subscribers}, events: {events} (one a second)");
+        println!(
+            "deliveries: {} of {} ({short} subscribers missed some); latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+            all.len(),
+            subscribers * events,
+            ms(at(0.5)),
+            ms(at(0.99)),
+            ms(all.last().copied().unwrap_or_default()),
+        );
+        println!(
+            "server RSS: {idle} KiB idle, {subscribed} KiB with every subscriber: {per:.1} KiB per subscriber"
+        );
+    });
+}
