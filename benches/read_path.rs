@@ -376,6 +376,27 @@ fn main() {
             .await;
         }
     });
+    // Fan-out with the marketplace hanging (its answers delayed 10 s, its own timeout 5 s):
+    // the answer comes at the fan-out deadline (2 s) with stored data and an error.
+    load_rt.block_on(async {
+        let http = reqwest::Client::new();
+        let faults = format!("{base}/sandbox/daoway/_control/faults");
+        let put = |ms: u64| http.put(&faults).json(&json!({"latencyMs": ms})).send();
+        put(10_000).await.expect("faults");
+        let mut took = Vec::new();
+        for n in 0..rounds {
+            let body = json!({"query": format!("{{ shops(filter: {{search: \"x{n}\"}}, first: 5) {{ nodes {{ id }} }} }}")});
+            let t = Instant::now();
+            let v: Value = http.post(&gql).json(&body).send().await.expect("answer").json().await.expect("json");
+            took.push(t.elapsed().as_secs_f64());
+            assert_eq!(v["errors"][0]["extensions"]["code"], "PROVIDER_UNAVAILABLE", "{v}");
+        }
+        put(0).await.expect("faults");
+        println!(
+            "\nfan-out with the marketplace hanging: answered in {:.2} s (median of {rounds}; deadline 2 s, platform timeout 5 s)",
+            median(took)
+        );
+    });
     // Nothing scraped /metrics meanwhile: its histograms must not have grown with the
     // requests (they are drained into fixed buckets every few seconds).
     std::thread::sleep(Duration::from_secs(6));
