@@ -80,7 +80,6 @@ struct MaxPageSize(usize);
 pub fn build(limits: &LimitsConfig, services: Option<Services>) -> AppSchema {
     let mut builder = Schema::build(Query::default(), Mutation::default(), Subscription)
         .extension(classify::ErrorCodes)
-        .extension(prefetch::ReadAhead)
         .extension(persisted::PersistedQueries::new(2_000))
         .extension(caching::CatalogueCaching {
             max_age_secs: i32::try_from(limits.catalogue_max_age_secs).unwrap_or(i32::MAX),
@@ -110,6 +109,16 @@ pub fn build(limits: &LimitsConfig, services: Option<Services>) -> AppSchema {
             .data(services);
     }
     builder.finish()
+}
+
+/// A request as the schema runs it: with its caller and a fresh read-ahead cache for its
+/// pages (`prefetch`). Added here rather than by an extension: any extension puts every field
+/// of every answer through one more boxed future.
+pub fn prepare(
+    request: async_graphql::Request,
+    caller: crate::access::Caller,
+) -> async_graphql::Request {
+    request.data(caller).data(prefetch::PageCache::default())
 }
 
 /// The SDL as `schema.graphql` holds it.

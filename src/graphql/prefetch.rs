@@ -6,16 +6,14 @@
 //! to the DataLoaders. So a page costs a constant number of statements and no batching
 //! window: nothing on the request path waits on a timer.
 //!
-//! The cache lives for one request. Only list resolvers fill it, and none is reachable from
-//! a subscription, so a long-lived subscription never serves rows read for an earlier event.
+//! The cache lives for one request (`graphql::prepare` gives each its own). Only list
+//! resolvers fill it, and none is reachable from a subscription, so a long-lived
+//! subscription never serves rows read for an earlier event.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 
-use async_graphql::{
-    Context, Result, ServerResult,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest},
-};
+use async_graphql::{Context, Result};
 
 use super::{errors::internal, resolve::services};
 use crate::{
@@ -51,7 +49,8 @@ impl PageCache {
     }
 }
 
-/// The request's cache, when the request has one (every query and mutation does).
+/// The request's cache, when the request has one (every request the HTTP and websocket
+/// handlers run does).
 fn cache<'a>(ctx: &Context<'a>) -> Option<&'a PageCache> {
     ctx.data_opt::<PageCache>()
 }
@@ -221,30 +220,5 @@ fn fill<T>(into: &mut HashMap<i64, Vec<T>>, ids: &[i64], read: Option<HashMap<i6
         for id in ids {
             into.insert(*id, read.remove(id).unwrap_or_default());
         }
-    }
-}
-
-/// Gives every request its [`PageCache`]. No page field is reachable from a subscription's
-/// events, so a subscription's cache stays empty and every event reads fresh rows.
-pub(super) struct ReadAhead;
-
-impl ExtensionFactory for ReadAhead {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(ReadAheadExtension)
-    }
-}
-
-struct ReadAheadExtension;
-
-#[async_trait::async_trait]
-impl Extension for ReadAheadExtension {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        request: async_graphql::Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<async_graphql::Request> {
-        let request = request.data(PageCache::default());
-        next.run(ctx, request).await
     }
 }

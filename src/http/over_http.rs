@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{Api, authenticate, http_error};
-use crate::graphql::ViaGet;
+use crate::graphql::{self, ViaGet};
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 
@@ -215,7 +215,7 @@ pub(super) async fn graphql_post(
         return run_batch(&api, media, caller, &bytes).await;
     }
     match serde_json::from_slice::<async_graphql::Request>(&bytes) {
-        Ok(r) => answer(media, api.schema.execute(r.data(caller)).await),
+        Ok(r) => answer(media, api.schema.execute(graphql::prepare(r, caller)).await),
         Err(e) => http_error(
             StatusCode::BAD_REQUEST,
             "BAD_REQUEST",
@@ -255,7 +255,11 @@ async fn run_batch(
     }
     let mut answers = Vec::with_capacity(requests.len());
     for r in requests {
-        answers.push(body(&api.schema.execute(r.data(caller.clone())).await));
+        answers.push(body(
+            &api.schema
+                .execute(graphql::prepare(r, caller.clone()))
+                .await,
+        ));
     }
     let mut resp = Json(Value::Array(answers)).into_response();
     resp.headers_mut()
@@ -315,7 +319,7 @@ pub(super) async fn graphql_get(State(api): State<Api>, req: Request) -> Respons
     let request = match from_query_string(req.uri().query().unwrap_or_default()) {
         Ok(r) => {
             let name = r.operation_name.clone();
-            r.data(caller).data(ViaGet(name))
+            graphql::prepare(r, caller).data(ViaGet(name))
         }
         Err(e) => return http_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", &e),
     };

@@ -355,6 +355,31 @@ impl OrderService {
 }
 
 impl OrderService {
+    /// The `order_event` row recording `change`, written by this instance.
+    fn event_row(
+        &self,
+        change: &crate::events::StatusChange,
+        applied: bool,
+        recorded_at: chrono::DateTime<chrono::Utc>,
+    ) -> order_event::ActiveModel {
+        use sea_orm::ActiveValue::Set;
+        order_event::ActiveModel {
+            order_id: Set(change.order_id),
+            provider: Set(change.provider.as_str().to_owned()),
+            from_status: Set(change.from.map(|s| s.as_str().to_owned())),
+            to_status: Set(change.to.as_str().to_owned()),
+            raw_status: Set(change.raw_status.clone()),
+            source: Set(change.source.as_str().to_owned()),
+            applied: Set(applied),
+            detail: Set(change.detail.clone()),
+            occurred_at: Set(change.occurred_at),
+            recorded_at: Set(recorded_at),
+            kind: Set(change.kind.as_str().to_owned()),
+            origin: Set(Some(self.bus.instance().to_owned())),
+            ..Default::default()
+        }
+    }
+
     /// Writes `change` as an `order_event` row in the caller's transaction and, when it
     /// moved the order, queues its cross-instance notification. The caller commits right
     /// after (an applied event holds the event-order lock until then). Returns the change with its
@@ -365,28 +390,15 @@ impl OrderService {
         mut change: crate::events::StatusChange,
         applied: bool,
     ) -> Result<crate::events::StatusChange, DbErr> {
-        use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+        use sea_orm::ActiveModelTrait;
         if applied {
             // Before the id is drawn: applied ids must commit in id order (resume points).
             crate::events::pg::order_event_commit(txn).await?;
         }
-        let row = order_event::ActiveModel {
-            order_id: Set(change.order_id),
-            provider: Set(change.provider.as_str().to_owned()),
-            from_status: Set(change.from.map(|s| s.as_str().to_owned())),
-            to_status: Set(change.to.as_str().to_owned()),
-            raw_status: Set(change.raw_status.clone()),
-            source: Set(change.source.as_str().to_owned()),
-            applied: Set(applied),
-            detail: Set(change.detail.clone()),
-            occurred_at: Set(change.occurred_at),
-            recorded_at: Set(chrono::Utc::now()),
-            kind: Set(change.kind.as_str().to_owned()),
-            origin: Set(Some(self.bus.instance().to_owned())),
-            ..Default::default()
-        }
-        .insert(txn)
-        .await?;
+        let row = self
+            .event_row(&change, applied, chrono::Utc::now())
+            .insert(txn)
+            .await?;
         change.event_id = row.id;
         if applied {
             crate::events::pg::notify(txn, &self.bus, row.id).await?;
@@ -401,27 +413,12 @@ impl OrderService {
         txn: &sea_orm::DatabaseTransaction,
         changes: Vec<crate::events::StatusChange>,
     ) -> Result<Vec<crate::events::StatusChange>, DbErr> {
-        use sea_orm::ActiveValue::Set;
         if changes.is_empty() {
             return Ok(changes);
         }
         crate::events::pg::order_event_commit(txn).await?;
         let now = chrono::Utc::now();
-        let rows = changes.iter().map(|c| order_event::ActiveModel {
-            order_id: Set(c.order_id),
-            provider: Set(c.provider.as_str().to_owned()),
-            from_status: Set(c.from.map(|s| s.as_str().to_owned())),
-            to_status: Set(c.to.as_str().to_owned()),
-            raw_status: Set(c.raw_status.clone()),
-            source: Set(c.source.as_str().to_owned()),
-            applied: Set(true),
-            detail: Set(c.detail.clone()),
-            occurred_at: Set(c.occurred_at),
-            recorded_at: Set(now),
-            kind: Set(c.kind.as_str().to_owned()),
-            origin: Set(Some(self.bus.instance().to_owned())),
-            ..Default::default()
-        });
+        let rows = changes.iter().map(|c| self.event_row(c, true, now));
         let inserted = order_event::Entity::insert_many(rows)
             .exec_with_returning(txn)
             .await?;

@@ -48,6 +48,18 @@ async fn run_with(app: &TestApp, program: &str, script: &str, args: &[String]) -
     (out.status.success(), report)
 }
 
+/// A report's `checks`, every one of which must have passed (the failing ones are shown).
+fn all_passed(report: &Value) -> &Vec<Value> {
+    let checks = report["checks"].as_array().expect("checks");
+    let failed: Vec<&Value> = checks.iter().filter(|c| c["ok"] != true).collect();
+    assert!(
+        failed.is_empty(),
+        "{}",
+        serde_json::to_string_pretty(&failed).unwrap()
+    );
+    checks
+}
+
 /// An order input at a shop that takes plain orders, as JSON for a script.
 async fn an_order_input(app: &TestApp) -> String {
     order_input(&find_shop(app, plain_shop).await, None).to_string()
@@ -80,17 +92,7 @@ async fn graphql_over_http_audit_passes() {
 async fn graphql_ws_close_codes_and_errors() {
     let app = app(|c| c.websocket.init_timeout_secs = 1).await;
     let (ok, report) = run(&app, "ws_protocol.mjs", &[]).await;
-    let failed: Vec<&Value> = report["checks"]
-        .as_array()
-        .expect("checks")
-        .iter()
-        .filter(|c| c["ok"] != true)
-        .collect();
-    assert!(
-        failed.is_empty(),
-        "{}",
-        serde_json::to_string_pretty(&failed).unwrap()
-    );
+    all_passed(&report);
     assert!(ok, "ws_protocol.mjs failed: {report:#}");
 }
 
@@ -125,13 +127,7 @@ async fn graphql_ws_client_holds_a_subscription_through_idle_periods() {
 async fn apollo_client_persisted_queries_and_batches() {
     let app = app(|_| {}).await;
     let (ok, report) = run(&app, "apollo.mjs", &[]).await;
-    let checks = report["checks"].as_array().expect("checks");
-    let failed: Vec<&Value> = checks.iter().filter(|c| c["ok"] != true).collect();
-    assert!(
-        failed.is_empty(),
-        "{}",
-        serde_json::to_string_pretty(&failed).unwrap()
-    );
+    let checks = all_passed(&report);
     assert_eq!(checks.len(), 4, "{report:#}");
     // The expectations the script compared, restated where they matter most.
     let apq = &checks[0]["got"];
@@ -180,12 +176,6 @@ async fn python_gql_client_queries_pages_and_resumes() {
         "/tests/clients/python/.venv/bin/python"
     );
     let (ok, report) = run_with(&app, python, "python/gql_client.py", &[input]).await;
-    let checks = report["checks"].as_array().expect("checks");
-    let failed: Vec<&Value> = checks.iter().filter(|c| c["ok"] != true).collect();
-    assert!(
-        failed.is_empty(),
-        "{}",
-        serde_json::to_string_pretty(&failed).unwrap()
-    );
+    let checks = all_passed(&report);
     assert!(ok && checks.len() >= 8, "{report:#}");
 }

@@ -13,6 +13,26 @@ use crate::{
     postgres_only,
 };
 
+/// A second instance over `a`'s database that has Daoway only, reached through `a`'s Daoway
+/// sandbox (as a real deployment reaches the platform), configured further by `tweak`.
+async fn daoway_beside(a: &TestApp, tweak: impl FnOnce(&mut orderhub::Config)) -> TestApp {
+    let db_url = a.database_url.clone();
+    let daoway = a.sandbox("/");
+    TestApp::spawn_with(Backend::Postgres, |c| {
+        c.database.url = SecretString::from(db_url);
+        c.sandbox.enabled = false;
+        c.dada.enabled = false;
+        c.wechat.enabled = false;
+        c.daojia58.enabled = false;
+        c.daoway.base_url = Some(daoway);
+        c.daoway.channel = Some("orderhub".into());
+        c.daoway.user_name = Some("apitest".into());
+        c.daoway.password = Some(SecretString::from("api123".to_owned()));
+        tweak(c);
+    })
+    .await
+}
+
 /// The Daoway poll lease: its holder and how many rounds were polled under it.
 async fn poll_lease(db: &DatabaseConnection) -> Option<(String, i64)> {
     let row = db
@@ -55,21 +75,7 @@ postgres_only! {
     /// once per round, not twice; when the holder stops, the other takes the polling over.
     async fn a_cluster_polls_each_platform_once() {
         let a = TestApp::spawn(Backend::Postgres).await;
-        let db_url = a.database_url.clone();
-        let daoway = a.sandbox("/");
-        let b = TestApp::spawn_with(Backend::Postgres, |c| {
-            c.database.url = SecretString::from(db_url);
-            c.sandbox.enabled = false;
-            c.dada.enabled = false;
-            c.wechat.enabled = false;
-            c.daojia58.enabled = false;
-            c.daoway.base_url = Some(daoway);
-            c.daoway.channel = Some("orderhub".into());
-            c.daoway.user_name = Some("apitest".into());
-            c.daoway.password = Some(SecretString::from("api123".to_owned()));
-            c.daoway.poll_interval_ms = 200;
-        })
-        .await;
+        let b = daoway_beside(&a, |c| c.daoway.poll_interval_ms = 200).await;
         let db = Database::connect(a.database_url.as_str()).await.expect("connect");
 
         // Three orders the platform has not confirmed: every round asks about each.
@@ -127,20 +133,7 @@ postgres_only! {
     /// the listener is back.
     async fn a_notification_lost_in_a_reconnect_still_reaches_subscribers() {
         let a = TestApp::spawn(Backend::Postgres).await;
-        let db_url = a.database_url.clone();
-        let daoway = a.sandbox("/");
-        let b = TestApp::spawn_with(Backend::Postgres, |c| {
-            c.database.url = SecretString::from(db_url);
-            c.sandbox.enabled = false;
-            c.dada.enabled = false;
-            c.wechat.enabled = false;
-            c.daojia58.enabled = false;
-            c.daoway.base_url = Some(daoway);
-            c.daoway.channel = Some("orderhub".into());
-            c.daoway.user_name = Some("apitest".into());
-            c.daoway.password = Some(SecretString::from("api123".to_owned()));
-        })
-        .await;
+        let b = daoway_beside(&a, |_| {}).await;
         let db = Database::connect(a.database_url.as_str()).await.expect("connect");
         let shop = find_shop(&a, plain_shop).await;
         let mut sub = a

@@ -1454,22 +1454,9 @@ postgres_only! {
     /// applied exactly once, in order, with no repeats at all.
     async fn two_workers_on_postgres_send_each_change_once() {
         let a = TestApp::spawn(Backend::Postgres).await;
-        let db_url = a.database_url.clone();
-        let sandbox_api = dj(&a, "/api/v1");
         // The second instance talks to 58 only, as a real deployment would: the first one's
         // sandbox stands in for the platform.
-        let b = TestApp::spawn_with(Backend::Postgres, |c| {
-            c.database.url = SecretString::from(db_url);
-            c.sandbox.enabled = false;
-            c.daoway.enabled = false;
-            c.dada.enabled = false;
-            c.wechat.enabled = false;
-            c.daojia58.base_url = Some(sandbox_api);
-            c.daojia58.service_key = Some(SERVICE_KEY.to_owned());
-            c.daojia58.service_secret = Some(SecretString::from(SERVICE_SECRET.to_owned()));
-            c.daojia58.access_token = Some(SecretString::from(ACCESS_TOKEN.to_owned()));
-        })
-        .await;
+        let b = worker_beside(&a, |_| {}).await;
         // Answers take a moment, so the two workers' rounds overlap.
         faults(&a, json!({"latencyMs": 20})).await;
 
@@ -1515,8 +1502,8 @@ postgres_only! {
 }
 
 /// A second instance that talks to `a`'s 58 sandbox (so `a` may be the platform while this
-/// one works the outbox), with a short outbox lease.
-async fn worker_beside(a: &TestApp, lease_secs: u64) -> TestApp {
+/// one works the outbox), configured further by `tweak`.
+async fn worker_beside(a: &TestApp, tweak: impl FnOnce(&mut orderhub::Config)) -> TestApp {
     let db_url = a.database_url.clone();
     let sandbox_api = dj(a, "/api/v1");
     TestApp::spawn_with(Backend::Postgres, |c| {
@@ -1529,10 +1516,17 @@ async fn worker_beside(a: &TestApp, lease_secs: u64) -> TestApp {
         c.daojia58.service_key = Some(SERVICE_KEY.to_owned());
         c.daojia58.service_secret = Some(SecretString::from(SERVICE_SECRET.to_owned()));
         c.daojia58.access_token = Some(SecretString::from(ACCESS_TOKEN.to_owned()));
-        c.daojia58.request_timeout_ms = 30_000;
-        c.outbox.lease_secs = lease_secs;
+        tweak(c);
     })
     .await
+}
+
+/// [`worker_beside`] with a short outbox lease and a patient 58 client.
+fn short_lease(lease_secs: u64) -> impl FnOnce(&mut orderhub::Config) {
+    move |c| {
+        c.daojia58.request_timeout_ms = 30_000;
+        c.outbox.lease_secs = lease_secs;
+    }
 }
 
 /// The outbox rows of our order `id` as the API shows them.
@@ -1549,7 +1543,7 @@ postgres_only! {
     /// keeps its row: the other instance's worker, looking all the while, never sends it too.
     async fn a_long_call_keeps_its_lease() {
         let a = TestApp::spawn_with(Backend::Postgres, |c| c.outbox.lease_secs = 1).await;
-        let b = worker_beside(&a, 1).await;
+        let b = worker_beside(&a, short_lease(1)).await;
         let (oid, id) = pushed(&a, json!({})).await;
         faults(&a, json!({"latencyMs": 3_500})).await;
         // Through b: b's worker is woken and takes the row; a's worker polls every 100 ms.
@@ -1572,7 +1566,7 @@ postgres_only! {
             c.outbox.poll_interval_ms = 3_600_000;
         })
         .await;
-        let b = worker_beside(&a, 1).await;
+        let b = worker_beside(&a, short_lease(1)).await;
         let (oid, id) = pushed(&a, json!({})).await;
         faults(&a, json!({"latencyMs": 60_000})).await;
         step(&b, "acceptOrder", &id).await;
@@ -1584,7 +1578,7 @@ postgres_only! {
         .await;
         b.kill();
         faults(&a, json!({})).await;
-        let c = worker_beside(&a, 1).await;
+        let c = worker_beside(&a, short_lease(1)).await;
         let o = wait_sent(&a, &id, 1).await;
         assert_eq!(o["outbox"][0]["attempts"], 2, "{o:#}");
         let log = updates(&a, oid).await;

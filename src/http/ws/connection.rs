@@ -22,7 +22,7 @@ use super::{
 };
 use crate::{
     access::{AccessService, AuthError, Caller},
-    graphql::{AppSchema, ResumeAfter, errors::codes},
+    graphql::{self, AppSchema, ResumeAfter, errors::codes},
 };
 
 /// Everything one socket needs.
@@ -393,11 +393,10 @@ impl<'a> Session<'a> {
 
     /// Starts an operation; its responses join the socket's outputs.
     fn start(&mut self, id: String, payload: protocol::Payload) {
-        let mut request = async_graphql::Request::new(payload.query)
-            .variables(Variables::from_json(
-                payload.variables.unwrap_or(Value::Null),
-            ))
-            .data(self.caller.clone());
+        let request = async_graphql::Request::new(payload.query).variables(Variables::from_json(
+            payload.variables.unwrap_or(Value::Null),
+        ));
+        let mut request = graphql::prepare(request, self.caller.clone());
         if let Some(name) = payload.operation_name {
             request = request.operation_name(name);
         }
