@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use async_graphql::{
     Context, Enum, ErrorExtensions, Guard, ID, InputObject, Object, Result, ServerResult,
     SimpleObject, Value,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo},
+    extensions::{ExtensionContext, NextResolve, ResolveInfo},
 };
 use chrono::{DateTime, Utc};
 
@@ -409,54 +409,39 @@ fn collect_ids(
     }
 }
 
-/// Writes every root mutation field to the audit log with its outcome.
-pub struct Audit;
-
-impl ExtensionFactory for Audit {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(Audit)
-    }
-}
-
-#[async_trait::async_trait]
-impl Extension for Audit {
-    async fn resolve(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        info: ResolveInfo<'_>,
-        next: NextResolve<'_>,
-    ) -> ServerResult<Option<Value>> {
-        if info.parent_type != "Mutation" || info.path_node.parent.is_some() {
-            return next.run(ctx, info).await;
-        }
-        let operation = info.name.to_owned();
-        let slot = Arc::new(Mutex::new(AuditSlot::default()));
-        let result = AUDIT.scope(slot.clone(), next.run(ctx, info)).await;
-        let (target, refusals) = slot
-            .lock()
-            .map(|s| (s.target.clone().flatten(), s.refusals.clone()))
-            .unwrap_or_default();
-        let outcome = match &result {
-            Err(e) => {
-                let code = match e.extensions.as_ref().and_then(|x| x.get("code")) {
-                    Some(Value::String(c)) => c.clone(),
-                    _ => codes::INTERNAL.to_owned(),
-                };
-                if code == codes::UNAUTHENTICATED || code == codes::FORBIDDEN {
-                    Outcome::Denied(code)
-                } else {
-                    Outcome::Failed(code)
-                }
+/// Runs a root mutation field and writes it to the audit log with its outcome.
+pub(super) async fn audited(
+    ctx: &ExtensionContext<'_>,
+    info: ResolveInfo<'_>,
+    next: NextResolve<'_>,
+) -> ServerResult<Option<Value>> {
+    let operation = info.name.to_owned();
+    let slot = Arc::new(Mutex::new(AuditSlot::default()));
+    let result = AUDIT.scope(slot.clone(), next.run(ctx, info)).await;
+    let (target, refusals) = slot
+        .lock()
+        .map(|s| (s.target.clone().flatten(), s.refusals.clone()))
+        .unwrap_or_default();
+    let outcome = match &result {
+        Err(e) => {
+            let code = match e.extensions.as_ref().and_then(|x| x.get("code")) {
+                Some(Value::String(c)) => c.clone(),
+                _ => codes::INTERNAL.to_owned(),
+            };
+            if code == codes::UNAUTHENTICATED || code == codes::FORBIDDEN {
+                Outcome::Denied(code)
+            } else {
+                Outcome::Failed(code)
             }
-            Ok(_) if !refusals.is_empty() => Outcome::Refused(refusals),
-            Ok(_) => Outcome::Ok,
-        };
-        if let (Some(access), Some(caller)) = (
-            ctx.data_opt::<super::Services>().map(|s| &s.access),
-            ctx.data_opt::<Caller>(),
-        ) {
-            access.audit(caller, &operation, target, &outcome).await;
         }
-        result
+        Ok(_) if !refusals.is_empty() => Outcome::Refused(refusals),
+        Ok(_) => Outcome::Ok,
+    };
+    if let (Some(access), Some(caller)) = (
+        ctx.data_opt::<super::Services>().map(|s| &s.access),
+        ctx.data_opt::<Caller>(),
+    ) {
+        access.audit(caller, &operation, target, &outcome).await;
     }
+    result
 }

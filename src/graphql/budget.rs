@@ -9,46 +9,22 @@ use std::sync::{
     atomic::{AtomicU32, Ordering},
 };
 
-use async_graphql::{
-    Context, ErrorExtensions, Request, ServerResult,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest},
-};
+use async_graphql::{Context, ErrorExtensions};
 
 use super::errors::codes;
 
-/// Gives every request its own budget of `per_request` platform calls.
-pub struct PlatformCalls {
-    pub per_request: u32,
-}
-
-impl ExtensionFactory for PlatformCalls {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(Grant(self.per_request))
-    }
-}
-
-struct Grant(u32);
-
-/// What is left of one request's budget.
-struct Remaining {
+/// What is left of one request's budget (request data, added by [`grant`]).
+pub struct Remaining {
     left: AtomicU32,
     of: u32,
 }
 
-#[async_trait::async_trait]
-impl Extension for Grant {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        let budget = Arc::new(Remaining {
-            left: AtomicU32::new(self.0),
-            of: self.0,
-        });
-        next.run(ctx, request.data(budget)).await
-    }
+/// A fresh budget of `per_request` platform calls for one request.
+pub fn grant(per_request: u32) -> Arc<Remaining> {
+    Arc::new(Remaining {
+        left: AtomicU32::new(per_request),
+        of: per_request,
+    })
 }
 
 /// Takes one platform call from the request's budget, or refuses the field.

@@ -1,33 +1,13 @@
 //! Every error a client sees carries `extensions.code` from the closed set in
-//! [`super::errors::codes`]. Our own refusals set theirs; this extension labels the ones
+//! [`super::errors::codes`]. Our own refusals set theirs; [`super::stages`] labels the ones
 //! async-graphql raises itself: validation failures (`GRAPHQL_VALIDATION_FAILED`, or
 //! `INVALID_INPUT` with the `argument` at fault when a value does not fit its type), input
 //! that fails to parse at execution (`INVALID_INPUT`), and anything else left without a code
 //! (`INTERNAL`, logged).
 
-use std::sync::Arc;
-
-use async_graphql::{
-    Response, ServerError, ValidationResult,
-    extensions::{
-        Extension, ExtensionContext, ExtensionFactory, NextRequest, NextSubscribe, NextValidation,
-    },
-    futures_util::stream::BoxStream,
-};
-use futures::StreamExt;
+use async_graphql::ServerError;
 
 use super::errors::codes;
-
-/// Registered first, so it sees every error the others and the library produce.
-pub struct ErrorCodes;
-
-impl ExtensionFactory for ErrorCodes {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(Classify)
-    }
-}
-
-struct Classify;
 
 fn has_code(e: &ServerError) -> bool {
     e.extensions
@@ -59,7 +39,8 @@ fn argument_of(message: &str) -> Option<String> {
     })
 }
 
-fn label_validation(e: &mut ServerError) {
+/// Labels a validation failure.
+pub(super) fn label_validation(e: &mut ServerError) {
     if has_code(e) {
         return;
     }
@@ -69,7 +50,8 @@ fn label_validation(e: &mut ServerError) {
     }
 }
 
-fn label(errors: &mut [ServerError]) {
+/// Labels whatever else reached a response without a code.
+pub(super) fn label(errors: &mut [ServerError]) {
     for e in errors.iter_mut().filter(|e| !has_code(e)) {
         if e.message.starts_with("Failed to parse") {
             set(e, codes::INVALID_INPUT, None);
@@ -80,40 +62,6 @@ fn label(errors: &mut [ServerError]) {
             tracing::warn!(message = %e.message, path = ?e.path, "an error without a code reached a client");
             set(e, codes::INTERNAL, None);
         }
-    }
-}
-
-#[async_trait::async_trait]
-impl Extension for Classify {
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx).await.map_err(|mut errors| {
-            errors.iter_mut().for_each(label_validation);
-            errors
-        })
-    }
-
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let mut response = next.run(ctx).await;
-        label(&mut response.errors);
-        response
-    }
-
-    fn subscribe<'s>(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        stream: BoxStream<'s, Response>,
-        next: NextSubscribe<'_>,
-    ) -> BoxStream<'s, Response> {
-        next.run(ctx, stream)
-            .map(|mut response| {
-                label(&mut response.errors);
-                response
-            })
-            .boxed()
     }
 }
 

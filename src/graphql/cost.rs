@@ -6,15 +6,9 @@
 //! `extensions.cost`: the requested cost, the actual cost (the fields the answer holds), and
 //! the bucket's state. The bucket lives in this instance (GCRA, the `governor` crate).
 
-use std::{
-    num::NonZeroU32,
-    sync::{Arc, Mutex},
-};
+use std::{num::NonZeroU32, sync::Arc};
 
-use async_graphql::{
-    Response, ServerError, ValidationResult, Value,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute, NextValidation},
-};
+use async_graphql::{Response, ServerError, ValidationResult, Value};
 use governor::{
     Quota, RateLimiter, clock::Clock, clock::DefaultClock, middleware::StateInformationMiddleware,
     state::keyed::DefaultKeyedStateStore,
@@ -61,34 +55,27 @@ impl CostLimit {
     }
 }
 
-impl ExtensionFactory for CostLimit {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(Charge {
-            limit: self.clone(),
-            paid: Mutex::new(None),
-        })
-    }
+/// What a request paid: its cost, and what the bucket held after.
+#[derive(Clone, Copy, Debug)]
+pub struct Paid {
+    requested: u32,
+    available: u32,
 }
 
-/// One request's charge: what it was asked to pay, and what the bucket held after.
-struct Charge {
-    limit: CostLimit,
-    paid: Mutex<Option<(u32, u32)>>,
-}
-
-fn who(ctx: &ExtensionContext<'_>) -> String {
-    match ctx.data_opt::<Caller>().and_then(|c| c.key_id) {
+/// Who a request's bucket belongs to.
+pub fn who(caller: Option<&Caller>) -> String {
+    match caller.and_then(|c| c.key_id) {
         Some(id) => format!("k{id}"),
         None => "anonymous".into(),
     }
 }
 
-impl Charge {
+impl CostLimit {
     fn status(&self, available: u32) -> serde_json::Value {
         serde_json::json!({
-            "maximumAvailable": self.limit.bucket,
+            "maximumAvailable": self.bucket,
             "currentlyAvailable": available,
-            "restoreRate": self.limit.restore,
+            "restoreRate": self.restore,
         })
     }
 
@@ -113,6 +100,71 @@ impl Charge {
         e.extensions = Some(ext);
         e
     }
+
+    /// Checks a validated document's depth and complexity, and takes its cost from the
+    /// caller's bucket.
+    pub fn charge(&self, who: &str, result: &ValidationResult) -> Result<Paid, ServerError> {
+        if result.depth > self.max_depth {
+            return Err(super::limits::over_limit(
+                "QUERY_TOO_DEEP",
+                format!(
+                    "the query is {} levels deep (at most {})",
+                    result.depth, self.max_depth
+                ),
+                self.max_depth,
+                result.depth,
+            ));
+        }
+        if result.complexity > self.max_complexity {
+            return Err(super::limits::over_limit(
+                "QUERY_TOO_COMPLEX",
+                format!(
+                    "the query costs {} (at most {}): ask for fewer items per page or fewer fields",
+                    result.complexity, self.max_complexity
+                ),
+                self.max_complexity,
+                result.complexity,
+            ));
+        }
+        let requested = u32::try_from(result.complexity.max(1)).unwrap_or(u32::MAX);
+        let n = NonZeroU32::new(requested).unwrap_or(NonZeroU32::MIN);
+        match self.limiter.check_key_n(&who.to_owned(), n) {
+            Ok(Ok(snapshot)) => Ok(Paid {
+                requested,
+                available: snapshot.remaining_burst_capacity(),
+            }),
+            Ok(Err(not_until)) => {
+                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                Err(self.throttled(
+                    requested,
+                    Some(wait.as_millis().max(1)),
+                    format!(
+                        "throttled: this request costs {requested} and the bucket refills at {} a second",
+                        self.restore
+                    ),
+                ))
+            }
+            Err(_) => Err(self.throttled(
+                requested,
+                None,
+                format!(
+                    "this request costs {requested}, more than the bucket holds ({}): ask for fewer items",
+                    self.bucket
+                ),
+            )),
+        }
+    }
+
+    /// Adds `extensions.cost` to an answer: what was asked, what the answer holds, the bucket.
+    pub fn report(&self, paid: Paid, response: &mut Response) {
+        if let Ok(cost) = Value::from_json(serde_json::json!({
+            "requestedQueryCost": paid.requested,
+            "actualQueryCost": fields(&response.data),
+            "throttleStatus": self.status(paid.available),
+        })) {
+            response.extensions.insert("cost".into(), cost);
+        }
+    }
 }
 
 /// The fields an answer holds: its actual cost.
@@ -121,87 +173,5 @@ fn fields(v: &Value) -> u64 {
         Value::Object(map) => map.values().map(|v| 1 + fields(v)).sum(),
         Value::List(items) => items.iter().map(fields).sum(),
         _ => 0,
-    }
-}
-
-#[async_trait::async_trait]
-impl Extension for Charge {
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        let result = next.run(ctx).await?;
-        if result.depth > self.limit.max_depth {
-            return Err(vec![super::limits::over_limit(
-                "QUERY_TOO_DEEP",
-                format!(
-                    "the query is {} levels deep (at most {})",
-                    result.depth, self.limit.max_depth
-                ),
-                self.limit.max_depth,
-                result.depth,
-            )]);
-        }
-        if result.complexity > self.limit.max_complexity {
-            return Err(vec![super::limits::over_limit(
-                "QUERY_TOO_COMPLEX",
-                format!(
-                    "the query costs {} (at most {}): ask for fewer items per page or fewer fields",
-                    result.complexity, self.limit.max_complexity
-                ),
-                self.limit.max_complexity,
-                result.complexity,
-            )]);
-        }
-        let requested = u32::try_from(result.complexity.max(1)).unwrap_or(u32::MAX);
-        let n = NonZeroU32::new(requested).unwrap_or(NonZeroU32::MIN);
-        match self.limit.limiter.check_key_n(&who(ctx), n) {
-            Ok(Ok(snapshot)) => {
-                if let Ok(mut paid) = self.paid.lock() {
-                    *paid = Some((requested, snapshot.remaining_burst_capacity()));
-                }
-                Ok(result)
-            }
-            Ok(Err(not_until)) => {
-                let wait = not_until.wait_time_from(DefaultClock::default().now());
-                Err(vec![self.throttled(
-                    requested,
-                    Some(wait.as_millis().max(1)),
-                    format!(
-                        "throttled: this request costs {requested} and the bucket refills at {} a second",
-                        self.limit.restore
-                    ),
-                )])
-            }
-            Err(_) => Err(vec![self.throttled(
-                requested,
-                None,
-                format!(
-                    "this request costs {requested}, more than the bucket holds ({}): ask for fewer items",
-                    self.limit.bucket
-                ),
-            )]),
-        }
-    }
-
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        let mut response = next.run(ctx, operation_name).await;
-        let paid = self.paid.lock().ok().and_then(|p| *p);
-        if let Some((requested, available)) = paid
-            && let Ok(cost) = Value::from_json(serde_json::json!({
-                "requestedQueryCost": requested,
-                "actualQueryCost": fields(&response.data),
-                "throttleStatus": self.status(available),
-            }))
-        {
-            response.extensions.insert("cost".into(), cost);
-        }
-        response
     }
 }

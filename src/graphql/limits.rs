@@ -4,15 +4,14 @@
 //! one field carries. A fragment chain (each fragment spreading the previous one twice, 27
 //! levels, about 1 KB) expands to 2^27 fields; async-graphql's own recursion-depth and
 //! directive checks, and then its validation, walk that expansion and take minutes of CPU.
-//! So this extension parses the document itself and measures it with each fragment's size
+//! So [`DocumentLimits::parse`] parses the document itself and measures it with each fragment's size
 //! memoised, in time linear in its text, and hands on only a document within the limits
 //! (async-graphql's expanding checks are not run; the same limits are kept here).
 
-use std::{collections::HashMap, sync::Arc};
+use std::collections::HashMap;
 
 use async_graphql::{
-    ServerError, ServerResult, Variables,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery},
+    ServerError, ServerResult,
     parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet},
 };
 
@@ -36,12 +35,6 @@ pub struct DocumentLimits {
     pub max_directives: usize,
     /// Whether `__schema` and `__type` may be asked for.
     pub introspection: bool,
-}
-
-impl ExtensionFactory for DocumentLimits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(*self)
-    }
 }
 
 /// Fields and aliased fields of an expanded selection (saturating: a chain can overflow),
@@ -286,29 +279,25 @@ fn selected(doc: &ExecutableDocument, name: Option<&str>) -> Option<OperationTyp
     .map(|(_, op)| op.node.ty)
 }
 
-#[async_trait::async_trait]
-impl Extension for DocumentLimits {
-    /// Parses and checks the document in place of async-graphql's parse step (whose checks
-    /// expand fragments); `next` is deliberately not run.
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        _variables: &Variables,
-        _next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
+impl DocumentLimits {
+    /// Parses a document and checks it against these limits; async-graphql's own parse step
+    /// (whose checks expand fragments) is not run.
+    pub fn parse(&self, query: &str) -> ServerResult<ExecutableDocument> {
         let doc = async_graphql::parser::parse_query(query).map_err(parse_failure)?;
-        if let Some(ViaGet(name)) = ctx.data_opt::<ViaGet>()
-            && selected(&doc, name.as_deref()).is_some_and(|ty| ty != OperationType::Query)
-        {
-            return Err(refusal(
-                "METHOD_NOT_ALLOWED",
-                "mutations and subscriptions are not accepted over GET; use POST (or graphql-ws for subscriptions)".into(),
-            ));
-        }
         check(&doc, self)?;
         Ok(doc)
     }
+}
+
+/// Refuses to run a mutation or subscription that came over GET.
+pub fn allowed_over_get(doc: &ExecutableDocument, via: &ViaGet) -> ServerResult<()> {
+    if selected(doc, via.0.as_deref()).is_some_and(|ty| ty != OperationType::Query) {
+        return Err(refusal(
+            "METHOD_NOT_ALLOWED",
+            "mutations and subscriptions are not accepted over GET; use POST (or graphql-ws for subscriptions)".into(),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ mod persisted;
 mod prefetch;
 mod query;
 mod resolve;
+mod stages;
 mod subscription;
 pub mod types;
 
@@ -78,27 +79,21 @@ struct MaxPageSize(usize);
 
 /// The schema with its limits; `services` is None only for printing the SDL.
 pub fn build(limits: &LimitsConfig, services: Option<Services>) -> AppSchema {
-    let mut builder = Schema::build(Query::default(), Mutation::default(), Subscription)
-        .extension(classify::ErrorCodes)
-        .extension(persisted::PersistedQueries::new(2_000))
-        .extension(caching::CatalogueCaching {
-            max_age_secs: i32::try_from(limits.catalogue_max_age_secs).unwrap_or(i32::MAX),
-        })
-        .extension(limits::DocumentLimits {
+    let stages = stages::Stages::new(
+        limits::DocumentLimits {
             max_fields: limits.max_document_fields,
             max_aliases: limits.max_aliases,
             max_nesting: 32,
             max_directives: 10,
             introspection: limits.introspection,
-        })
-        .extension(access::Audit)
-        .extension(
-            cost::CostLimit::new(limits.cost_bucket, limits.cost_restore_per_sec)
-                .with_shape(limits.max_query_depth, limits.max_query_complexity),
-        )
-        .extension(budget::PlatformCalls {
-            per_request: limits.platform_calls_per_request,
-        })
+        },
+        cost::CostLimit::new(limits.cost_bucket, limits.cost_restore_per_sec)
+            .with_shape(limits.max_query_depth, limits.max_query_complexity),
+        i32::try_from(limits.catalogue_max_age_secs).unwrap_or(i32::MAX),
+        limits.platform_calls_per_request,
+    );
+    let mut builder = Schema::build(Query::default(), Mutation::default(), Subscription)
+        .extension(stages::Pipeline(std::sync::Arc::new(stages)))
         .data(MaxPageSize(limits.max_page_size));
     if !limits.introspection {
         builder = builder.disable_introspection();
@@ -112,8 +107,8 @@ pub fn build(limits: &LimitsConfig, services: Option<Services>) -> AppSchema {
 }
 
 /// A request as the schema runs it: with its caller and a fresh read-ahead cache for its
-/// pages (`prefetch`). Added here rather than by an extension: any extension puts every field
-/// of every answer through one more boxed future.
+/// pages (`prefetch`). Added here rather than in the `stages` extension, which would need
+/// one more hook.
 pub fn prepare(
     request: async_graphql::Request,
     caller: crate::access::Caller,

@@ -14,12 +14,7 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use async_graphql::{
-    Request, ServerError, ServerResult, ValidationResult,
-    extensions::{
-        Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest, NextValidation,
-    },
-};
+use async_graphql::{Request, ServerResult};
 use sha2::{Digest, Sha256};
 
 use super::limits::refusal;
@@ -40,20 +35,8 @@ impl PersistedQueries {
     }
 }
 
-impl ExtensionFactory for PersistedQueries {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(Persist {
-            known: self.known.clone(),
-            pending: Mutex::new(None),
-        })
-    }
-}
-
-/// One request: a query to register once it has validated.
-struct Persist {
-    known: Known,
-    pending: Mutex<Option<(String, Arc<str>)>>,
-}
+/// A query to register once it has validated: its hash and its text.
+pub struct Pending(String, Arc<str>);
 
 /// The hash a request names, if it uses the extension.
 fn hash_of(request: &mut Request) -> ServerResult<Option<String>> {
@@ -78,59 +61,50 @@ fn hash_of(request: &mut Request) -> ServerResult<Option<String>> {
     }
 }
 
-#[async_trait::async_trait]
-impl Extension for Persist {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        mut request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        if let Some(hash) = hash_of(&mut request)? {
-            if request.query.trim().is_empty() {
-                let known = self
-                    .known
-                    .lock()
-                    .ok()
-                    .and_then(|mut k| k.get(&hash).cloned());
-                match known {
-                    Some(query) => request.query = query.to_string(),
-                    None => {
-                        metrics::counter!("orderhub_persisted_queries_total", "outcome" => "not_found").increment(1);
-                        return Err(refusal(
-                            "PERSISTED_QUERY_NOT_FOUND",
-                            "PersistedQueryNotFound".into(),
-                        ));
-                    }
+impl PersistedQueries {
+    /// Puts the query a request names by hash in its place, or refuses an unknown hash
+    /// (`PERSISTED_QUERY_NOT_FOUND`: the client sends the query too). A request that sends
+    /// hash and query gets back what to [`register`](Self::register) once it has validated.
+    pub fn resolve(&self, request: &mut Request) -> ServerResult<Option<Pending>> {
+        let Some(hash) = hash_of(request)? else {
+            return Ok(None);
+        };
+        if request.query.trim().is_empty() {
+            let known = self
+                .known
+                .lock()
+                .ok()
+                .and_then(|mut k| k.get(&hash).cloned());
+            match known {
+                Some(query) => {
+                    request.query = query.to_string();
+                    Ok(None)
                 }
-            } else {
-                let actual = hex::encode(Sha256::digest(request.query.as_bytes()));
-                if actual != hash {
-                    return Err(refusal(
-                        "BAD_REQUEST",
-                        "persistedQuery.sha256Hash is not the SHA-256 of the query".into(),
-                    ));
-                }
-                if let Ok(mut pending) = self.pending.lock() {
-                    *pending = Some((hash, Arc::from(request.query.as_str())));
+                None => {
+                    metrics::counter!("orderhub_persisted_queries_total", "outcome" => "not_found")
+                        .increment(1);
+                    Err(refusal(
+                        "PERSISTED_QUERY_NOT_FOUND",
+                        "PersistedQueryNotFound".into(),
+                    ))
                 }
             }
+        } else {
+            let actual = hex::encode(Sha256::digest(request.query.as_bytes()));
+            if actual != hash {
+                return Err(refusal(
+                    "BAD_REQUEST",
+                    "persistedQuery.sha256Hash is not the SHA-256 of the query".into(),
+                ));
+            }
+            Ok(Some(Pending(hash, Arc::from(request.query.as_str()))))
         }
-        next.run(ctx, request).await
     }
 
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        let result = next.run(ctx).await?;
-        let pending = self.pending.lock().ok().and_then(|mut p| p.take());
-        if let Some((hash, query)) = pending
-            && let Ok(mut known) = self.known.lock()
-        {
+    /// Makes a validated query known by its hash.
+    pub fn register(&self, Pending(hash, query): Pending) {
+        if let Ok(mut known) = self.known.lock() {
             known.put(hash, query);
         }
-        Ok(result)
     }
 }

@@ -6,7 +6,6 @@
 //! default, and for `*/*`) gets 200 with the same body. Anything else is 406.
 
 use axum::{
-    Json,
     body::Bytes,
     extract::{Request, State, rejection::BytesRejection},
     http::{HeaderMap, HeaderValue, StatusCode, header},
@@ -83,30 +82,49 @@ fn error_code(r: &async_graphql::Response) -> Option<String> {
     }
 }
 
-/// One response as JSON: without `data` when the request could not run.
-fn body(r: &async_graphql::Response) -> Value {
-    let mut v = serde_json::to_value(r).unwrap_or(Value::Null);
-    if is_request_error(r)
-        && let Some(map) = v.as_object_mut()
-    {
-        map.remove("data");
+/// A response that could not run, written without its `data` entry.
+#[derive(serde::Serialize)]
+struct NotRun<'a> {
+    errors: &'a [async_graphql::ServerError],
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    extensions: &'a std::collections::BTreeMap<String, async_graphql::Value>,
+}
+
+/// One response as JSON text, written straight from the response (no intermediate tree):
+/// without `data` when the request could not run.
+fn body(r: &async_graphql::Response) -> Bytes {
+    let written = if is_request_error(r) {
+        serde_json::to_vec(&NotRun {
+            errors: &r.errors,
+            extensions: &r.extensions,
+        })
+    } else {
+        serde_json::to_vec(r)
+    };
+    match written {
+        Ok(v) => Bytes::from(v),
+        Err(e) => {
+            tracing::error!(error = %e, "a GraphQL response could not be written as JSON");
+            Bytes::from_static(
+                br#"{"errors":[{"message":"the answer could not be written","extensions":{"code":"INTERNAL"}}]}"#,
+            )
+        }
     }
-    v
 }
 
 /// A GET answer: `Vary` on what it depends on, an `ETag` of its body, and 304 when the
 /// client already holds that body (`If-None-Match`).
-fn conditional(request: &HeaderMap, mut resp: Response, body: &Value) -> Response {
+fn conditional(request: &HeaderMap, mut resp: Response, body: &[u8], errors: bool) -> Response {
     resp.headers_mut().insert(
         header::VARY,
         HeaderValue::from_static("Accept, Authorization"),
     );
     // Only a full answer is worth revalidating (not a refusal or an error).
-    if resp.status() != StatusCode::OK || body.get("errors").is_some() {
+    if resp.status() != StatusCode::OK || errors {
         return resp;
     }
     use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(body.to_string().as_bytes());
+    let digest = Sha256::digest(body);
     let tag = format!("\"{}\"", hex::encode(&digest[..16]));
     let Ok(etag) = HeaderValue::from_str(&tag) else {
         return resp;
@@ -134,7 +152,7 @@ fn answer(media: Media, r: async_graphql::Response) -> Response {
     answer_with_body(media, r).0
 }
 
-fn answer_with_body(media: Media, r: async_graphql::Response) -> (Response, Value) {
+fn answer_with_body(media: Media, r: async_graphql::Response) -> (Response, Bytes, bool) {
     let code = error_code(&r);
     let not_allowed = code.as_deref() == Some("METHOD_NOT_ALLOWED") && is_request_error(&r);
     let status = if not_allowed {
@@ -149,7 +167,7 @@ fn answer_with_body(media: Media, r: async_graphql::Response) -> (Response, Valu
         StatusCode::OK
     };
     let json = body(&r);
-    let mut resp = (status, Json(&json)).into_response();
+    let mut resp = (status, json.clone()).into_response();
     let headers = resp.headers_mut();
     headers.insert(header::CONTENT_TYPE, media.content_type());
     if r.errors.is_empty()
@@ -162,7 +180,8 @@ fn answer_with_body(media: Media, r: async_graphql::Response) -> (Response, Valu
     if not_allowed {
         headers.insert(header::ALLOW, HeaderValue::from_static("POST"));
     }
-    (resp, json)
+    let errors = !r.errors.is_empty();
+    (resp, json, errors)
 }
 
 pub(super) async fn graphql_post(
@@ -261,7 +280,16 @@ async fn run_batch(
                 .await,
         ));
     }
-    let mut resp = Json(Value::Array(answers)).into_response();
+    let mut array = Vec::with_capacity(answers.iter().map(|a| a.len() + 1).sum::<usize>() + 1);
+    array.push(b'[');
+    for (i, a) in answers.iter().enumerate() {
+        if i > 0 {
+            array.push(b',');
+        }
+        array.extend_from_slice(a);
+    }
+    array.push(b']');
+    let mut resp = array.into_response();
     resp.headers_mut()
         .insert(header::CONTENT_TYPE, media.content_type());
     resp
@@ -323,8 +351,8 @@ pub(super) async fn graphql_get(State(api): State<Api>, req: Request) -> Respons
         }
         Err(e) => return http_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", &e),
     };
-    let (resp, json) = answer_with_body(media, api.schema.execute(request).await);
-    conditional(req.headers(), resp, &json)
+    let (resp, json, errors) = answer_with_body(media, api.schema.execute(request).await);
+    conditional(req.headers(), resp, &json, errors)
 }
 
 #[cfg(test)]
