@@ -188,6 +188,10 @@ fn report(label: &str, lat: &[Duration], wall: Duration) {
     );
 }
 
+/// The allocator the `orderhub` binary runs with (src/main.rs).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> Result<(), String> {
     // `cargo bench` passes `--bench`; nothing else to parse.

@@ -265,6 +265,10 @@ async fn row(
     );
 }
 
+/// The allocator the `orderhub` binary runs with (src/main.rs), for server and anchors alike.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let secs: u64 = std::env::var("BENCH_SECS")
         .ok()

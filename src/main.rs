@@ -6,6 +6,11 @@ use clap::{Parser, Subcommand};
 use orderhub::{Application, Config};
 use tracing_subscriber::{EnvFilter, fmt};
 
+/// mimalloc instead of glibc's malloc: a request allocates hundreds of small objects (one
+/// per field, row and value), and glibc's arenas spent a quarter of the read path's CPU on it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     version,

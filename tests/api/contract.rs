@@ -356,3 +356,41 @@ async fn catalogue_answers_over_get_are_cacheable() {
         assert!(r.headers().get("cache-control").is_none(), "{q}");
     }
 }
+
+/// Parsed documents are kept by their text, but every request is still checked on its own:
+/// the cost is charged and reported each time, a document that fails validation fails each
+/// time, and a cached document run with other variables is validated again with them (a page
+/// size that makes it too complex is refused after the same text ran with a small one).
+#[tokio::test]
+async fn parsed_documents_are_reused_and_every_request_is_still_checked() {
+    let app = app().await;
+    let hits = r#"orderhub_document_cache_total{outcome="hit"}"#;
+    let before = app.metric(hits).await;
+    let plain = json!({"query": "{ providers { id } }"}).to_string();
+    let (_, _, first) = post(&app, None, &plain).await;
+    let (_, _, again) = post(&app, None, &plain).await;
+    assert!(again["data"]["providers"].is_array(), "{again}");
+    assert_eq!(first["data"], again["data"]);
+    assert!(
+        again["extensions"]["cost"]["requestedQueryCost"].as_u64() >= Some(1),
+        "{again}"
+    );
+    assert!(app.metric(hits).await > before, "the second request was served from the cache");
+
+    let invalid = json!({"query": "{ providers { nope } }"}).to_string();
+    for _ in 0..2 {
+        let (_, _, v) = post(&app, None, &invalid).await;
+        assert_eq!(code(&v), "GRAPHQL_VALIDATION_FAILED", "{v}");
+    }
+
+    let page = "query Page($n: Int) { orders(first: $n) { nodes { id } } }";
+    let run = |n: Value| json!({"query": page, "variables": {"n": n}}).to_string();
+    let (_, _, v) = post(&app, None, &run(json!(2))).await;
+    assert!(v["data"]["orders"]["nodes"].is_array(), "{v}");
+    let (_, _, v) = post(&app, None, &run(json!(300))).await;
+    assert_eq!(code(&v), "QUERY_TOO_COMPLEX", "{v}");
+    let (_, _, v) = post(&app, None, &run(json!("two"))).await;
+    assert_eq!(code(&v), "INVALID_INPUT", "{v}");
+    let (_, _, v) = post(&app, None, &run(json!(2))).await;
+    assert!(v["data"]["orders"]["nodes"].is_array(), "{v}");
+}

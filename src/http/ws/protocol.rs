@@ -106,12 +106,32 @@ pub fn pong(payload: Option<Value>) -> String {
     .to_string()
 }
 
+/// A message with a payload, written straight from it (no intermediate JSON tree: this runs
+/// once per event per subscriber).
+fn with_payload(kind: &'static str, id: &str, payload: &impl serde::Serialize) -> String {
+    #[derive(serde::Serialize)]
+    struct Message<'a, P> {
+        #[serde(rename = "type")]
+        kind: &'static str,
+        id: &'a str,
+        payload: &'a P,
+    }
+    serde_json::to_string(&Message { kind, id, payload }).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "a graphql-ws payload could not be written as JSON");
+        json!({"type": "error", "id": id, "payload": [{
+            "message": "the answer could not be written",
+            "extensions": {"code": "INTERNAL"},
+        }]})
+        .to_string()
+    })
+}
+
 pub fn next(id: &str, payload: &impl serde::Serialize) -> String {
-    json!({"type": "next", "id": id, "payload": payload}).to_string()
+    with_payload("next", id, payload)
 }
 
 pub fn error(id: &str, errors: &impl serde::Serialize) -> String {
-    json!({"type": "error", "id": id, "payload": errors}).to_string()
+    with_payload("error", id, errors)
 }
 
 pub fn complete(id: &str) -> String {
