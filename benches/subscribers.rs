@@ -40,6 +40,22 @@ fn rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
+/// CPU time (user + system) process `pid` has used so far.
+fn cpu_time(pid: u32) -> Duration {
+    let ticks = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            // Fields after the command name (which is in parentheses and may hold spaces).
+            let rest = s.rsplit_once(')')?.1.split_whitespace().collect::<Vec<_>>();
+            let utime: u64 = rest.get(11)?.parse().ok()?;
+            let stime: u64 = rest.get(12)?.parse().ok()?;
+            Some(utime + stime)
+        })
+        .unwrap_or(0);
+    // The kernel counts in USER_HZ, 100 a second on Linux.
+    Duration::from_millis(ticks * 10)
+}
+
 /// Raises this process's open-file limit (the server inherits it): to 65 536 where allowed
 /// (root may raise the hard limit), else to the hard limit. Both ends of 20 000 websockets
 /// need a descriptor each, one side in each process.
@@ -85,6 +101,10 @@ fn start_server(subscribers: usize) -> Server {
         .env("ORDERHUB_DADA__POLL_INTERVAL_MS", "3600000")
         .env("ORDERHUB_WECHAT__POLL_INTERVAL_MS", "3600000")
         .env("ORDERHUB_DADA__IMPORT_SHOPS", "[]")
+        // Every subscriber is the one anonymous (loopback) caller: its cost budget must hold
+        // them all (20 000 × 4 points; the default bucket holds 20 000 points).
+        .env("ORDERHUB_LIMITS__COST_BUCKET", "1000000000")
+        .env("ORDERHUB_LIMITS__COST_RESTORE_PER_SEC", "1000000000")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -104,6 +124,7 @@ async fn subscriber(
     sent: Arc<Mutex<Vec<Instant>>>,
     events: usize,
     handshake: tokio::sync::OwnedSemaphorePermit,
+    ended: Arc<Mutex<std::collections::HashSet<String>>>,
 ) -> Vec<Duration> {
     let mut req = url.into_client_request().expect("request");
     req.headers_mut().insert(
@@ -146,7 +167,7 @@ async fn subscriber(
     let _ = ready.send(true).await;
     let mut got = Vec::with_capacity(events);
     while got.len() < events {
-        match tokio::time::timeout(Duration::from_secs(30), ws.next()).await {
+        match tokio::time::timeout(Duration::from_secs(120), ws.next()).await {
             Ok(Some(Ok(Message::Text(t)))) if t.contains("\"next\"") => {
                 let arrived = Instant::now();
                 let at = sent
@@ -155,6 +176,16 @@ async fn subscriber(
                     .ok()
                     .flatten();
                 got.push(at.map_or(Duration::MAX, |at| arrived.duration_since(at)));
+            }
+            Ok(Some(Ok(Message::Text(t)))) => {
+                // `error` or `complete`: the subscription is over; say why, once per reason.
+                let reason: String = t.chars().take(300).collect();
+                if let Ok(mut seen) = ended.lock()
+                    && seen.insert(reason.clone())
+                {
+                    println!("a subscription ended: {reason}");
+                }
+                break;
             }
             Ok(Some(Ok(Message::Ping(p)))) => {
                 let _ = ws.send(Message::Pong(p)).await;
@@ -201,12 +232,14 @@ fn main() {
         let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel(1024);
         let mut clients = Vec::with_capacity(subscribers);
         let gate = Arc::new(tokio::sync::Semaphore::new(256));
+        let ended = Arc::new(Mutex::new(std::collections::HashSet::new()));
         for _ in 0..subscribers {
-            let (url, ready, sent, gate) = (url.clone(), ready_tx.clone(), sent.clone(), gate.clone());
+            let (url, ready, sent, gate, ended) =
+                (url.clone(), ready_tx.clone(), sent.clone(), gate.clone(), ended.clone());
             clients.push(tokio::spawn(async move {
                 // At most 256 handshakes at once (the permit goes once subscribed).
                 let permit = gate.acquire_owned().await.expect("gate");
-                subscriber(url, ready, sent, events, permit).await
+                subscriber(url, ready, sent, events, permit, ended).await
             }));
         }
         drop(ready_tx);
@@ -225,6 +258,7 @@ fn main() {
         tokio::time::sleep(Duration::from_secs(2)).await;
         let subscribed = rss_kib(pid);
         let push = format!("{}/sandbox/daojia58/_control/push", server.base);
+        let cpu_before = cpu_time(pid);
         for _ in 0..events {
             let tick = Instant::now();
             if let Ok(mut s) = sent.lock() {
@@ -236,8 +270,11 @@ fn main() {
         }
         let mut all = Vec::new();
         let mut short = 0usize;
+        // Every event has reached every subscriber or its wait ended.
+        let clients: Vec<_> = futures::future::join_all(clients).await;
+        let server_cpu = cpu_time(pid).saturating_sub(cpu_before);
         for c in clients {
-            let got = c.await.unwrap_or_default();
+            let got = c.unwrap_or_default();
             if got.len() < events {
                 short += 1;
             }
@@ -255,6 +292,11 @@ fn main() {
             ms(at(0.5)),
             ms(at(0.99)),
             ms(all.last().copied().unwrap_or_default()),
+        );
+        println!(
+            "server CPU while delivering: {:.2} s, {:.1} µs per delivery",
+            server_cpu.as_secs_f64(),
+            server_cpu.as_secs_f64() * 1e6 / all.len().max(1) as f64,
         );
         println!(
             "server RSS: {idle} KiB idle, {subscribed} KiB with every subscriber: {per:.1} KiB per subscriber"

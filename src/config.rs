@@ -126,6 +126,9 @@ pub struct WebsocketConfig {
     pub max_subscriptions_per_socket: usize,
     /// Largest message a client may send.
     pub max_message_bytes: usize,
+    /// Answers a subscription executed once for many subscribers keeps for those that are
+    /// behind; one that falls further behind continues on an execution of its own.
+    pub shared_backlog: usize,
 }
 
 impl Default for WebsocketConfig {
@@ -137,6 +140,7 @@ impl Default for WebsocketConfig {
             max_sockets_per_address: 64,
             max_subscriptions_per_socket: 32,
             max_message_bytes: 64 * 1024,
+            shared_backlog: 4096,
         }
     }
 }

@@ -31,7 +31,7 @@ use tokio_util::sync::CancellationToken;
 pub use self::{
     access::{forbidden, unauthenticated},
     limits::ViaGet,
-    subscription::{ResumeAfter, Subscription},
+    subscription::{Admission, Marks, ResumeAfter, Subscription, Yielded},
 };
 use crate::{
     access::AccessService, catalog::CatalogService, config::LimitsConfig,

@@ -23,7 +23,7 @@ use async_graphql::{
         NextPrepareRequest, NextRequest, NextResolve, NextSubscribe, NextValidation, ResolveInfo,
     },
     futures_util::stream::BoxStream,
-    parser::types::ExecutableDocument,
+    parser::types::{ExecutableDocument, OperationType},
 };
 use futures::StreamExt;
 
@@ -41,6 +41,8 @@ struct Checked {
     doc: ExecutableDocument,
     /// Every operation is a query of catalogue reads only.
     catalogue: bool,
+    /// An operation is a subscription: its events do not repeat the cost it paid once.
+    subscription: bool,
     /// Validation's result for a request without variables, and the operation it ran.
     validated: Mutex<Option<(Option<String>, ValidationResult)>>,
 }
@@ -79,6 +81,10 @@ impl Documents {
         let checked = Arc::new(Checked {
             query: query.into(),
             catalogue: caching::catalogue_document(&doc),
+            subscription: doc
+                .operations
+                .iter()
+                .any(|(_, op)| op.node.ty == OperationType::Subscription),
             doc,
             validated: Mutex::new(None),
         });
@@ -265,10 +271,21 @@ impl Extension for Run {
         next: NextExecute<'_>,
     ) -> Response {
         let mut response = next.run(ctx, operation_name).await;
-        let (paid, catalogue) = self
-            .with(|s| (s.paid, s.checked.as_ref().is_some_and(|c| c.catalogue)))
-            .unwrap_or((None, false));
-        if let Some(paid) = paid {
+        let (paid, catalogue, subscription) = self
+            .with(|s| {
+                let checked = s.checked.as_ref();
+                (
+                    s.paid,
+                    checked.is_some_and(|c| c.catalogue),
+                    checked.is_some_and(|c| c.subscription),
+                )
+            })
+            .unwrap_or((None, false, false));
+        // Every answer carries its cost; a subscription's events, each one more answer to the
+        // same request, do not repeat it.
+        if let Some(paid) = paid
+            && !subscription
+        {
             self.stages.cost.report(paid, &mut response);
         }
         if catalogue && response.errors.is_empty() {

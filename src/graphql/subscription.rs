@@ -3,10 +3,16 @@
 //! reconnecting client misses nothing; a subscriber that falls behind the live buffer
 //! catches up from the database the same way.
 
-use std::collections::{BTreeSet, HashMap};
+use std::{
+    collections::{BTreeSet, HashMap},
+    sync::{
+        Arc,
+        atomic::{AtomicI64, Ordering},
+    },
+};
 
 use async_graphql::{Context, ID, InputObject, Result, Subscription};
-use futures::Stream;
+use futures::{StreamExt, stream::BoxStream};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::{
@@ -104,6 +110,26 @@ impl ShopGate {
 #[derive(Clone, Debug)]
 pub struct ResumeAfter(pub ID);
 
+/// Request data of a subscription executed once for many subscribers: the id of the last
+/// event its stream yielded (before the first, its starting point), so that whoever fans
+/// its answers out knows which event each answer is and where a subscriber that fell
+/// behind resumes.
+#[derive(Clone, Debug, Default)]
+pub struct Yielded(pub Arc<Marks>);
+
+/// Where a stream started, and the last event it yielded.
+#[derive(Debug, Default)]
+pub struct Marks {
+    pub start: AtomicI64,
+    pub last: AtomicI64,
+}
+
+/// Request data of an admission run: every check of the subscription runs (scope, cost,
+/// arguments, resume point) and its stream then ends at once, without reading the database
+/// or joining the bus; an admitted subscriber joins an execution shared with others.
+#[derive(Clone, Copy, Debug)]
+pub struct Admission;
+
 #[derive(Default)]
 pub struct Subscription;
 
@@ -122,7 +148,7 @@ impl Subscription {
             desc = "Replay what was committed after this `eventId`, then go live (a `lastEventId` in the graphql-ws `connection_init` payload does the same for every subscription of the connection)."
         )]
         after_event_id: Option<ID>,
-    ) -> Result<impl Stream<Item = Result<OrderStatusChange>> + use<>> {
+    ) -> Result<BoxStream<'static, Result<OrderStatusChange>>> {
         let st = services(ctx)?.clone();
         let mut gate = ShopGate::new(caller(ctx)?);
         let f = filter.unwrap_or_default();
@@ -162,12 +188,27 @@ impl Subscription {
             }
             after = after.max(Some(n));
         }
+        if ctx.data_opt::<Admission>().is_some() {
+            return Ok(futures::stream::empty().boxed());
+        }
+        let yielded = ctx.data_opt::<Yielded>().map(|y| y.0.clone());
+        let start = yielded.clone();
+        let note = move |id: i64| {
+            if let Some(y) = &yielded {
+                y.last.store(id, Ordering::Release);
+            }
+        };
+
         // Subscribe before reading the database, so nothing falls between the two.
         let mut rx = st.bus.subscribe();
         let baseline = match after {
             Some(a) => a,
             None => st.orders.last_event_id().await.map_err(internal)?,
         };
+        if let Some(y) = &start {
+            y.start.store(baseline, Ordering::Release);
+            y.last.store(baseline, Ordering::Release);
+        }
         Ok(async_stream::stream! {
             let mut delivered: BTreeSet<i64> = BTreeSet::new();
             let mut newest = baseline;
@@ -187,7 +228,7 @@ impl Subscription {
                             newest = newest.max(row.id);
                             if let Some(c) = StatusChange::from_row(row) && filter.matches(&c) {
                                 match gate.allows(&st, c.order_id).await {
-                                    Ok(true) => yield Ok(to_graphql(c)),
+                                    Ok(true) => { note(c.event_id); yield Ok(to_graphql(c)) }
                                     Ok(false) => {}
                                     Err(e) => { yield Err(e); return; }
                                 }
@@ -207,7 +248,7 @@ impl Subscription {
                         newest = newest.max(c.event_id);
                         if filter.matches(&c) {
                             match gate.allows(&st, c.order_id).await {
-                                Ok(true) => yield Ok(to_graphql(c)),
+                                Ok(true) => { note(c.event_id); yield Ok(to_graphql(c)) }
                                 Ok(false) => {}
                                 Err(e) => { yield Err(e); return; }
                             }
@@ -225,6 +266,7 @@ impl Subscription {
                     delivered.pop_first();
                 }
             }
-        })
+        }
+        .boxed())
     }
 }

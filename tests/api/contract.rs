@@ -375,7 +375,10 @@ async fn parsed_documents_are_reused_and_every_request_is_still_checked() {
         again["extensions"]["cost"]["requestedQueryCost"].as_u64() >= Some(1),
         "{again}"
     );
-    assert!(app.metric(hits).await > before, "the second request was served from the cache");
+    assert!(
+        app.metric(hits).await > before,
+        "the second request was served from the cache"
+    );
 
     let invalid = json!({"query": "{ providers { nope } }"}).to_string();
     for _ in 0..2 {

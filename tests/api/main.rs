@@ -19,6 +19,7 @@ mod dada_rules;
 mod daojia58;
 mod descriptions;
 mod edge;
+mod fanout;
 mod loaders;
 mod orders;
 mod readme;

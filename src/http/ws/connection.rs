@@ -14,15 +14,20 @@ use futures::{
     stream::{self, AbortHandle, Abortable, BoxStream, SelectAll, SplitSink, SplitStream},
 };
 use serde_json::{Value, json};
-use tokio::time::Instant;
+use tokio::{sync::broadcast::error::RecvError, time::Instant};
 
 use super::{
     Claim, Holder, Sockets,
     protocol::{self, ClientMessage, close},
+    shared::{Answer, Key},
 };
 use crate::{
     access::{AccessService, AuthError, Caller},
-    graphql::{self, AppSchema, ResumeAfter, errors::codes},
+    graphql::{
+        self, AppSchema, ResumeAfter,
+        errors::codes,
+        ids::{Kind, encode},
+    },
 };
 
 /// Everything one socket needs.
@@ -39,14 +44,30 @@ pub(super) struct Conn {
 type Tx = SplitSink<WebSocket, Message>;
 type Rx = SplitStream<WebSocket>;
 
-/// One operation's output: its id, which run of that id, and a response or its end.
-type Output = (String, u64, Option<Response>);
+/// One operation's output: its id, which run of that id, and what it produced.
+type Output = (String, u64, Out);
+
+/// What an operation produced.
+enum Out {
+    /// An answer of its own execution.
+    Response(Box<Response>),
+    /// A `next` payload of a shared execution, already written.
+    Shared(Arc<str>),
+    /// A shared execution was refused: the `error` payload, already written.
+    Refused(Arc<str>),
+    /// It fell behind its shared execution: continue alone after this event.
+    Behind(Option<i64>),
+    /// It ended.
+    End,
+}
 
 /// An operation still running.
 struct Running {
     run: u64,
     answered: bool,
     abort: AbortHandle,
+    /// What the client asked (kept to continue alone a shared run that fell behind).
+    payload: Option<protocol::Payload>,
 }
 
 pub(super) async fn run(socket: WebSocket, conn: Conn, speaks: bool) {
@@ -385,36 +406,129 @@ impl<'a> Session<'a> {
                     }]);
                     return Self::send(tx, protocol::error(&id, &errors)).await;
                 }
-                self.start(id, payload);
+                self.start(id, payload, None);
                 ControlFlow::Continue(())
             }
         }
     }
 
-    /// Starts an operation; its responses join the socket's outputs.
-    fn start(&mut self, id: String, payload: protocol::Payload) {
-        let request = async_graphql::Request::new(payload.query).variables(Variables::from_json(
-            payload.variables.unwrap_or(Value::Null),
-        ));
+    /// The request a payload makes, as this socket's caller.
+    fn request(&self, payload: &protocol::Payload) -> async_graphql::Request {
+        let request = async_graphql::Request::new(payload.query.clone()).variables(
+            Variables::from_json(payload.variables.clone().unwrap_or(Value::Null)),
+        );
         let mut request = graphql::prepare(request, self.caller.clone());
-        if let Some(name) = payload.operation_name {
+        if let Some(name) = &payload.operation_name {
             request = request.operation_name(name);
         }
         if let Some(resume) = &self.resume {
             request = request.data(resume.clone());
         }
-        for (name, value) in payload.extensions.unwrap_or_default() {
+        for (name, value) in payload.extensions.clone().unwrap_or_default() {
             if let Ok(value) = async_graphql::Value::from_json(value) {
                 request.extensions.insert(name, value);
             }
         }
+        request
+    }
+
+    /// What makes this subscription the same as others, when it can share their execution:
+    /// a subscription, live (no resume point), without extensions.
+    fn shareable(&self, payload: &protocol::Payload) -> Option<Key> {
+        if self.resume.is_some()
+            || payload.extensions.as_ref().is_some_and(|e| !e.is_empty())
+            || payload.query.contains("afterEventId")
+        {
+            return None;
+        }
+        let doc = async_graphql::parser::parse_query(&payload.query).ok()?;
+        let mut ops = doc.operations.iter();
+        let (_, op) = match &payload.operation_name {
+            Some(name) => ops.find(|(n, _)| n.is_some_and(|n| n.as_str() == name))?,
+            None => ops.next()?,
+        };
+        if op.node.ty != async_graphql::parser::types::OperationType::Subscription {
+            return None;
+        }
+        Some(Key {
+            caller: format!("{:?}", self.caller),
+            query: payload.query.clone(),
+            operation: payload.operation_name.clone(),
+            variables: payload
+                .variables
+                .as_ref()
+                .map(Value::to_string)
+                .unwrap_or_default(),
+        })
+    }
+
+    /// A shared subscription: this subscriber's own admission run, then the answers of the
+    /// execution it shares.
+    fn shared(&self, key: Key, payload: &protocol::Payload) -> BoxStream<'static, Out> {
+        let probe = self.request(payload).data(graphql::Admission);
+        let request = self.request(payload);
+        let schema = self.conn.schema.clone();
+        let groups = self.conn.sockets.groups.clone();
+        async_stream::stream! {
+            let mut admission = schema.execute_stream(probe);
+            let mut refused = false;
+            while let Some(response) = admission.next().await {
+                refused = true;
+                yield Out::Response(Box::new(response));
+            }
+            if refused {
+                return;
+            }
+            let mut member = groups.join(&schema, key, request);
+            let mut last = 0;
+            loop {
+                match member.answers.recv().await {
+                    Ok(Answer::Next(event, text)) => {
+                        last = event;
+                        yield Out::Shared(text);
+                    }
+                    Ok(Answer::Refused(text)) => {
+                        yield Out::Refused(text);
+                        return;
+                    }
+                    Ok(Answer::End) | Err(RecvError::Closed) => return,
+                    Err(RecvError::Lagged(missed)) => {
+                        metrics::counter!("orderhub_ws_shared_subscriptions_total", "outcome" => "behind").increment(1);
+                        tracing::warn!(missed, "a shared subscriber fell behind; it continues alone");
+                        yield Out::Behind(member.resume_after(last));
+                        return;
+                    }
+                }
+            }
+        }
+        .boxed()
+    }
+
+    /// Starts an operation; its responses join the socket's outputs. `after` resumes it
+    /// alone after that event (a shared subscriber that fell behind).
+    fn start(&mut self, id: String, payload: protocol::Payload, after: Option<i64>) {
+        let key = after.is_none().then(|| self.shareable(&payload)).flatten();
+        let outputs = match &key {
+            Some(key) => self.shared(key.clone(), &payload),
+            None => {
+                let mut request = self.request(&payload);
+                if let Some(after) = after {
+                    request = request.data(ResumeAfter(encode(Kind::Event, after)));
+                }
+                self.conn
+                    .schema
+                    .execute_stream(request)
+                    .map(|r| Out::Response(Box::new(r)))
+                    .boxed()
+            }
+        };
         self.runs += 1;
         let run = self.runs;
         let (abort, registration) = AbortHandle::new_pair();
         let (tag, end) = (id.clone(), id.clone());
-        let responses = Abortable::new(self.conn.schema.execute_stream(request), registration)
-            .map(move |r| (tag.clone(), run, Some(r)))
-            .chain(stream::once(async move { (end, run, None) }));
+        let responses = Abortable::new(outputs, registration)
+            .map(move |out| (tag.clone(), run, out))
+            .chain(stream::once(async move { (end, run, Out::End) }));
         self.outputs.push(responses.boxed());
         self.running.insert(
             id,
@@ -422,19 +536,48 @@ impl<'a> Session<'a> {
                 run,
                 answered: false,
                 abort,
+                payload: key.map(|_| payload),
             },
         );
     }
 
-    /// Sends one operation's response, or its completion.
-    async fn output(&mut self, tx: &mut Tx, (id, run, response): Output) -> ControlFlow<()> {
+    /// Sends what an operation produced, or its completion.
+    async fn output(&mut self, tx: &mut Tx, (id, run, out): Output) -> ControlFlow<()> {
         let Some(running) = self.running.get_mut(&id).filter(|r| r.run == run) else {
             // Completed by the client, or an earlier run of a reused id.
             return ControlFlow::Continue(());
         };
-        let Some(response) = response else {
-            self.running.remove(&id);
-            return Self::send(tx, protocol::complete(&id)).await;
+        let response = match out {
+            Out::Response(response) => *response,
+            Out::Shared(text) => {
+                running.answered = true;
+                return Self::send(tx, protocol::next_written(&id, &text)).await;
+            }
+            Out::Refused(text) => {
+                self.running.remove(&id);
+                return Self::send(tx, protocol::error_written(&id, &text)).await;
+            }
+            Out::Behind(after) => {
+                let payload = running.payload.take();
+                self.running.remove(&id);
+                return match (payload, after) {
+                    (Some(payload), Some(after)) => {
+                        self.start(id, payload, Some(after));
+                        ControlFlow::Continue(())
+                    }
+                    _ => {
+                        let errors = json!([{
+                            "message": "this subscription fell behind before the event log had a starting point; subscribe again",
+                            "extensions": {"code": codes::INTERNAL},
+                        }]);
+                        Self::send(tx, protocol::error(&id, &errors)).await
+                    }
+                };
+            }
+            Out::End => {
+                self.running.remove(&id);
+                return Self::send(tx, protocol::complete(&id)).await;
+            }
         };
         let first = !running.answered;
         running.answered = true;

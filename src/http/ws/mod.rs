@@ -7,6 +7,7 @@
 
 mod connection;
 mod protocol;
+mod shared;
 
 use std::{
     collections::HashMap,
@@ -31,6 +32,8 @@ pub struct Sockets {
     client: ClientAddress,
     shutdown: CancellationToken,
     held: Mutex<HashMap<Holder, usize>>,
+    /// Subscriptions executed once for many subscribers.
+    groups: Arc<shared::Groups>,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq)]
@@ -65,6 +68,7 @@ impl Sockets {
         shutdown: CancellationToken,
     ) -> Arc<Self> {
         Arc::new(Self {
+            groups: Arc::new(shared::Groups::new(config.shared_backlog)),
             config,
             client,
             shutdown,

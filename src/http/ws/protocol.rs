@@ -30,7 +30,7 @@ pub mod close {
 }
 
 /// A `subscribe` message's payload.
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Payload {
     pub query: String,
@@ -134,6 +134,20 @@ pub fn error(id: &str, errors: &impl serde::Serialize) -> String {
     with_payload("error", id, errors)
 }
 
+/// A message around a payload already written as JSON (an answer shared by subscribers).
+fn with_written(kind: &str, id: &str, payload: &str) -> String {
+    let id = serde_json::to_string(id).unwrap_or_else(|_| "\"\"".into());
+    format!(r#"{{"type":"{kind}","id":{id},"payload":{payload}}}"#)
+}
+
+pub fn next_written(id: &str, payload: &str) -> String {
+    with_written("next", id, payload)
+}
+
+pub fn error_written(id: &str, errors: &str) -> String {
+    with_written("error", id, errors)
+}
+
 pub fn complete(id: &str) -> String {
     json!({"type": "complete", "id": id}).to_string()
 }
@@ -171,5 +185,16 @@ mod tests {
         ] {
             assert!(parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn written_payloads_keep_the_id_json() {
+        let m = next_written("a\"b", r#"{"data":{"x":1}}"#);
+        let v: Value = serde_json::from_str(&m).unwrap();
+        assert_eq!(v["id"], "a\"b");
+        assert_eq!(v["type"], "next");
+        assert_eq!(v["payload"]["data"]["x"], 1);
+        let e: Value = serde_json::from_str(&error_written("1", r#"[{"message":"m"}]"#)).unwrap();
+        assert_eq!(e["payload"][0]["message"], "m");
     }
 }
