@@ -12,6 +12,7 @@ mod m20261123_000005_add_inbound_service;
 mod m20261129_000006_add_access;
 mod m20261130_000007_add_lease;
 mod m20261130_000008_add_event_origin;
+mod m20261130_000009_order_search;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000006_add_access::Migration),
             Box::new(m20261130_000007_add_lease::Migration),
             Box::new(m20261130_000008_add_event_origin::Migration),
+            Box::new(m20261130_000009_order_search::Migration),
         ]
     }
 }

@@ -10,6 +10,7 @@ mod classify;
 mod cost;
 mod delivery;
 pub mod errors;
+mod finding;
 pub mod ids;
 mod inbound;
 mod limits;

@@ -5,7 +5,8 @@ use async_graphql::{
     connection::{Connection, Edge, OpaqueCursor},
 };
 
-use super::access::{Need, caller, check_shop};
+use super::access::{Need, check_shop};
+use super::finding::{OrderCursor, OrderFilter, OrderSort, service_filter, service_window};
 use super::node::{Node, node_of};
 use super::paging::{Take, Window, page_cost, window};
 use super::{
@@ -13,15 +14,12 @@ use super::{
     errors::{invalid, provider_error},
     ids::{self, Kind},
     resolve::{read, services},
-    types::{
-        Category, Order, OrderConnection, OrderStatus, Provider, ProviderId, Shop, ShopConnection,
-    },
+    types::{Category, Order, OrderConnection, Provider, ProviderId, Shop, ShopConnection},
 };
 use crate::access::Scope;
 use crate::{
     catalog::Partial,
     domain::{self, catalog::ShopQuery},
-    orders::{IdWindow, OrderFilter as ServiceOrderFilter},
 };
 
 /// A point on the map in BD-09 (Baidu) coordinates, the system the Chinese platforms use.
@@ -46,17 +44,6 @@ pub struct ShopFilter {
     pub search: Option<String>,
     /// Order by distance from this point.
     pub near: Option<GeoPointInput>,
-}
-
-/// Which orders to list; every field is optional and they combine (all must match).
-#[derive(InputObject, Default)]
-pub struct OrderFilter {
-    /// Only this provider's orders.
-    pub provider: Option<ProviderId>,
-    /// Only orders in one of these statuses.
-    pub statuses: Option<Vec<OrderStatus>>,
-    /// Only orders of this shop (a `Shop` id).
-    pub shop_id: Option<ID>,
 }
 
 #[derive(Default)]
@@ -282,65 +269,50 @@ impl Query {
         Ok(found)
     }
 
-    /// Orders of every provider, newest first.
+    /// Orders of every provider: newest recorded first, or in the `sort` asked for.
     #[graphql(
         guard = "Need(Scope::OrdersRead)",
         complexity = "page_cost(first, last, child_complexity)"
     )]
+    #[allow(clippy::too_many_arguments)]
     async fn orders(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Which orders; leave out for every order the key may see.")]
         filter: Option<OrderFilter>,
-        #[graphql(desc = "Page size from the newest end, 1 to the configured maximum \
-                          (100); 20 when neither `first` nor `last` is given.")]
+        #[graphql(desc = "The order of the list; leave out for newest recorded first.")]
+        sort: Option<OrderSort>,
+        #[graphql(desc = "Page size from the start of the list, 1 to the configured \
+                          maximum (100); 20 when neither `first` nor `last` is given.")]
         first: Option<i32>,
-        #[graphql(
-            desc = "Only orders after (older than) this cursor: the previous page's \
-                          `endCursor`."
-        )]
+        #[graphql(desc = "Only orders after this cursor in list order: the previous \
+                          page's `endCursor`.")]
         after: Option<String>,
-        #[graphql(desc = "Page size from the oldest end, 1 to the configured maximum (100).")]
+        #[graphql(
+            desc = "Page size from the end of the list, 1 to the configured maximum \
+                          (100)."
+        )]
         last: Option<i32>,
-        #[graphql(desc = "Only orders before (newer than) this cursor: the next page's \
-                          `startCursor`.")]
+        #[graphql(
+            desc = "Only orders before this cursor in list order: the next page's \
+                          `startCursor`."
+        )]
         before: Option<String>,
     ) -> Result<OrderConnection> {
-        let w = window::<OpaqueCursor<i64>>(ctx, first, after, last, before)?;
-        let filter = filter.unwrap_or_default();
-        let shop_id = match &filter.shop_id {
-            Some(id) => Some(
-                ids::decode(Kind::Shop, id).ok_or_else(|| invalid("shopId is not a shop id"))?,
-            ),
-            None => None,
-        };
-        let f = ServiceOrderFilter {
-            provider: filter.provider.map(Into::into),
-            statuses: filter
-                .statuses
-                .unwrap_or_default()
-                .into_iter()
-                .map(Into::into)
-                .collect(),
-            shop_id,
-            within_shops: caller(ctx)?.shops.clone(),
-        };
-        let range = IdWindow {
-            older_than: w.after.as_ref().map(|c| c.0),
-            newer_than: w.before.as_ref().map(|c| c.0),
-            from_oldest: w.take == Take::Last,
-            n: w.n as u64,
-        };
+        let w = window::<OrderCursor>(ctx, first, after, last, before)?;
+        let sort = sort.unwrap_or_default().into();
+        let f = service_filter(ctx, filter.unwrap_or_default())?;
+        let range = service_window(&w, sort)?;
         let slice = read(ctx, async |s| s.orders.list(&f, range).await, |s| s).await?;
         super::prefetch::orders_page(ctx, &slice.rows).await?;
         let (has_previous, has_next) = w.page_info(slice.more);
         let mut conn = Connection::new(has_previous, has_next);
-        conn.edges.extend(
-            slice
-                .rows
-                .into_iter()
-                .map(|o| Edge::new(OpaqueCursor(o.id), Order(o))),
-        );
+        conn.edges.extend(slice.rows.into_iter().map(|o| {
+            Edge::new(
+                OrderCursor(crate::orders::Position::of(&o, sort.key)),
+                Order(o),
+            )
+        }));
         Ok(OrderConnection {
             page: conn,
             filter: f,

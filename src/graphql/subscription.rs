@@ -20,14 +20,9 @@ use super::{
     errors::{internal, invalid},
     ids::{self, Kind, encode},
     resolve::services,
-    types::{OrderStatus, OrderStatusChange, ProviderId},
+    types::{OrderKind, OrderStatus, OrderStatusChange, ProviderId},
 };
-use crate::{
-    access::{Caller, Scope},
-    domain,
-    events::StatusChange,
-    graphql::Services,
-};
+use crate::{access::Scope, domain, events::StatusChange, graphql::Services};
 
 /// Events can commit slightly out of id order (concurrent transactions); a catch-up
 /// re-reads this many ids below the newest seen, skipping those already delivered.
@@ -43,6 +38,13 @@ pub struct StatusChangeFilter {
     pub provider: Option<ProviderId>,
     /// Only changes into one of these statuses.
     pub statuses: Option<Vec<OrderStatus>>,
+    /// Only changes of this shop's orders (a `Shop` id).
+    pub shop_id: Option<ID>,
+    /// Only changes of service appointments, or only of courier deliveries.
+    pub kind: Option<OrderKind>,
+    /// Only changes of deliveries carried by this company on a network of several
+    /// (`delivery.company`, e.g. `SFTC`).
+    pub courier_company: Option<String>,
 }
 
 struct Filter {
@@ -74,34 +76,69 @@ fn to_graphql(c: StatusChange) -> OrderStatusChange {
     }
 }
 
-/// What a key restricted to some shops may see of the stream: changes of their orders only
-/// (each order's shop looked up once per subscription).
-struct ShopGate {
-    shops: Option<Vec<i64>>,
-    known: HashMap<i64, bool>,
+/// The filter terms that need the order itself (its shop, kind, courier company), and what a
+/// key restricted to some shops may see: each order is looked up once per subscription
+/// (again while its courier company is not known yet, if the filter names one).
+struct OrderGate {
+    within: Option<Vec<i64>>,
+    shop: Option<i64>,
+    kind: Option<domain::OrderKind>,
+    company: Option<String>,
+    known: HashMap<i64, Facts>,
 }
 
-impl ShopGate {
-    fn new(caller: &Caller) -> Self {
-        Self {
-            shops: caller.shops.clone(),
-            known: HashMap::new(),
-        }
+#[derive(Clone)]
+struct Facts {
+    shop_id: Option<i64>,
+    kind: String,
+    company: Option<String>,
+}
+
+impl OrderGate {
+    fn idle(&self) -> bool {
+        self.within.is_none()
+            && self.shop.is_none()
+            && self.kind.is_none()
+            && self.company.is_none()
     }
 
-    /// Whether the change of `order_id` is for this caller. A failed lookup ends the stream
-    /// with an error (the client resumes after its last event), never skips silently.
+    /// Whether the change of `order_id` passes. A failed lookup ends the stream with an
+    /// error (the client resumes after its last event), never skips silently.
     async fn allows(&mut self, st: &Services, order_id: i64) -> Result<bool> {
-        let Some(shops) = &self.shops else {
+        if self.idle() {
             return Ok(true);
-        };
-        if let Some(ok) = self.known.get(&order_id) {
-            return Ok(*ok);
         }
-        let order = st.orders.get(order_id).await.map_err(internal)?;
-        let ok = order.is_some_and(|o| o.shop_id.is_some_and(|s| shops.contains(&s)));
-        self.known.insert(order_id, ok);
-        Ok(ok)
+        let cached = self
+            .known
+            .get(&order_id)
+            .filter(|f| self.company.is_none() || f.company.is_some())
+            .cloned();
+        let facts = match cached {
+            Some(f) => f,
+            None => {
+                let Some(o) = st.orders.get(order_id).await.map_err(internal)? else {
+                    return Ok(false);
+                };
+                let f = Facts {
+                    shop_id: o.shop_id,
+                    kind: o.kind,
+                    company: o.courier_company,
+                };
+                self.known.insert(order_id, f.clone());
+                f
+            }
+        };
+        let in_shop = |s: i64| facts.shop_id == Some(s);
+        Ok(self
+            .within
+            .as_ref()
+            .is_none_or(|shops| shops.iter().any(|s| in_shop(*s)))
+            && self.shop.is_none_or(in_shop)
+            && self.kind.is_none_or(|k| facts.kind == k.as_str())
+            && self
+                .company
+                .as_ref()
+                .is_none_or(|c| facts.company.as_ref() == Some(c)))
     }
 }
 
@@ -150,8 +187,24 @@ impl Subscription {
         after_event_id: Option<ID>,
     ) -> Result<BoxStream<'static, Result<OrderStatusChange>>> {
         let st = services(ctx)?.clone();
-        let mut gate = ShopGate::new(caller(ctx)?);
         let f = filter.unwrap_or_default();
+        let mut gate = OrderGate {
+            within: caller(ctx)?.shops.clone(),
+            shop: match &f.shop_id {
+                Some(id) => Some(
+                    ids::decode(Kind::Shop, id)
+                        .ok_or_else(|| invalid("shopId is not a shop id"))?,
+                ),
+                None => None,
+            },
+            kind: f.kind.map(Into::into),
+            company: f
+                .courier_company
+                .as_ref()
+                .map(|c| c.trim().to_owned())
+                .filter(|c| !c.is_empty()),
+            known: HashMap::new(),
+        };
         let filter = Filter {
             order_id: match &f.order_id {
                 Some(id) => Some(

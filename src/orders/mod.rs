@@ -11,6 +11,7 @@ mod intake;
 mod perform;
 pub mod poller;
 pub mod repo;
+pub mod search;
 mod status;
 
 pub use crate::refusal::{OrderError, UserError, UserErrorCode, provider_user_error};
@@ -21,14 +22,14 @@ pub use delivery::{
 };
 pub use inbound::{InboundAction, NewTechnician, UPDATE_ORDER_DETAIL};
 pub use intake::Intake;
+pub use search::{OrderFilter, Position, Search, Slice, Sort, SortKey, Window};
 pub use status::{ApplyOutcome, DeliveryNews, InboundRecord, StatusUpdate};
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use entity::{order_event, order_item, orders};
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use crate::{
@@ -87,53 +88,6 @@ impl Default for DeliverySettings {
             courier_cancel_policy: CourierCancelPolicy::Manual,
         }
     }
-}
-
-/// Filters of the `orders` list.
-#[derive(Debug, Default, Clone)]
-pub struct OrderFilter {
-    pub provider: Option<ProviderId>,
-    pub statuses: Vec<OrderStatus>,
-    pub shop_id: Option<i64>,
-    /// Only orders of these shops (an API key restricted to them); None = no restriction.
-    pub within_shops: Option<Vec<i64>>,
-}
-
-/// Which part of the newest-first order list a page takes (see [`OrderService::list`]).
-#[derive(Clone, Copy, Debug)]
-pub struct IdWindow {
-    /// Only orders with a smaller id (after this cursor, in list order).
-    pub older_than: Option<i64>,
-    /// Only orders with a greater id (before this cursor, in list order).
-    pub newer_than: Option<i64>,
-    /// Take from the oldest end of the window (`last`) rather than the newest (`first`).
-    pub from_oldest: bool,
-    /// How many to take.
-    pub n: u64,
-}
-
-/// A page of orders, newest first, and whether more lie beyond the end it was taken from.
-pub struct Slice {
-    pub rows: Vec<orders::Model>,
-    pub more: bool,
-}
-
-/// The filter as a SQL condition.
-fn condition(filter: &OrderFilter) -> Condition {
-    let mut cond = Condition::all();
-    if let Some(p) = filter.provider {
-        cond = cond.add(orders::Column::Provider.eq(p.as_str()));
-    }
-    if !filter.statuses.is_empty() {
-        cond = cond.add(orders::Column::Status.is_in(filter.statuses.iter().map(|s| s.as_str())));
-    }
-    if let Some(shop) = filter.shop_id {
-        cond = cond.add(orders::Column::ShopId.eq(shop));
-    }
-    if let Some(shops) = &filter.within_shops {
-        cond = cond.add(orders::Column::ShopId.is_in(shops.iter().copied()));
-    }
-    cond
 }
 
 impl OrderService {
@@ -226,40 +180,6 @@ impl OrderService {
     /// A page of the newest-first list: ids strictly between the window's bounds, `n` of
     /// them from its newest end (Relay's `first`) or its oldest end (`last`), returned
     /// newest first, and whether more lie beyond the end taken from.
-    pub async fn list(&self, filter: &OrderFilter, window: IdWindow) -> Result<Slice, DbErr> {
-        let mut cond = condition(filter);
-        if let Some(b) = window.older_than {
-            cond = cond.add(orders::Column::Id.lt(b));
-        }
-        if let Some(a) = window.newer_than {
-            cond = cond.add(orders::Column::Id.gt(a));
-        }
-        let query = orders::Entity::find().filter(cond);
-        let query = if window.from_oldest {
-            query.order_by_asc(orders::Column::Id)
-        } else {
-            query.order_by_desc(orders::Column::Id)
-        };
-        let mut rows = query
-            .limit(window.n.saturating_add(1))
-            .all(&self.reader)
-            .await?;
-        let more = rows.len() as u64 > window.n;
-        rows.truncate(usize::try_from(window.n).unwrap_or(usize::MAX));
-        if window.from_oldest {
-            rows.reverse();
-        }
-        Ok(Slice { rows, more })
-    }
-
-    /// How many orders the filter matches (a connection's `totalCount`).
-    pub async fn count(&self, filter: &OrderFilter) -> Result<u64, DbErr> {
-        orders::Entity::find()
-            .filter(condition(filter))
-            .count(&self.reader)
-            .await
-    }
-
     pub async fn items(&self, order_id: i64) -> Result<Vec<order_item::Model>, DbErr> {
         order_item::Entity::find()
             .filter(order_item::Column::OrderId.eq(order_id))

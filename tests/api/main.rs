@@ -20,6 +20,7 @@ mod daojia58;
 mod descriptions;
 mod edge;
 mod fanout;
+mod finding;
 mod loaders;
 mod orders;
 mod readme;

@@ -80,6 +80,24 @@ pub enum OrderKind {
     Delivery,
 }
 
+impl From<OrderKind> for crate::domain::OrderKind {
+    fn from(k: OrderKind) -> Self {
+        match k {
+            OrderKind::Service => Self::Service,
+            OrderKind::Delivery => Self::Delivery,
+        }
+    }
+}
+
+impl From<OrderDirection> for crate::domain::Direction {
+    fn from(d: OrderDirection) -> Self {
+        match d {
+            OrderDirection::Outbound => Self::Outbound,
+            OrderDirection::Inbound => Self::Inbound,
+        }
+    }
+}
+
 pub struct Order(pub OrderRow);
 
 /// What an order costs, as the platform charged it.

@@ -70,7 +70,7 @@ connection!(
 /// A page of orders and the filter it was taken with (for `totalCount`, counted only when
 /// asked for).
 pub struct OrderConnection {
-    pub page: Connection<OpaqueCursor<i64>, Order>,
+    pub page: Connection<crate::graphql::finding::OrderCursor, Order>,
     pub filter: OrderFilter,
 }
 
@@ -84,12 +84,12 @@ impl OrderConnection {
 }
 
 connection!(
-    /// A page of orders, newest first. Ask for the next (older) page with
-    /// `after: pageInfo.endCursor` while `pageInfo.hasNextPage` is true, or the previous
-    /// (newer) one with `last` and `before: pageInfo.startCursor`.
+    /// A page of orders, in the list's order (newest recorded first unless sorted). Ask for
+    /// the next page with `after: pageInfo.endCursor` while `pageInfo.hasNextPage` is true,
+    /// or the previous one with `last` and `before: pageInfo.startCursor`.
     OrderConnection,
     Order,
-    OpaqueCursor<i64>,
+    crate::graphql::finding::OrderCursor,
     i32,
     " How many orders match the filter in all (every page, not only this one)."
 );
