@@ -23,6 +23,7 @@ mod prefetch;
 mod query;
 mod resolve;
 mod stages;
+mod stats;
 mod subscription;
 pub mod types;
 
@@ -47,6 +48,7 @@ pub struct Query(
     delivery::DeliveryQuery,
     inbound::InboundQuery,
     access::AccessQuery,
+    stats::StatsQuery,
 );
 
 /// Every mutation, composed from the per-domain parts.

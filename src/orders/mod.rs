@@ -12,6 +12,7 @@ mod perform;
 pub mod poller;
 pub mod repo;
 pub mod search;
+pub mod stats;
 mod status;
 
 pub use crate::refusal::{OrderError, UserError, UserErrorCode, provider_user_error};

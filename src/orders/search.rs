@@ -211,7 +211,7 @@ fn beyond(key: SortKey, p: &Position, greater: bool) -> SimpleExpr {
     }
 }
 
-fn condition(filter: &OrderFilter) -> Condition {
+pub(super) fn condition(filter: &OrderFilter) -> Condition {
     let mut cond = Condition::all();
     if let Some(p) = filter.provider {
         cond = cond.add(orders::Column::Provider.eq(p.as_str()));

@@ -11,25 +11,29 @@ use crate::{helpers::TestApp, on_every_backend};
 
 /// What the test writes of one order.
 #[derive(Clone, Debug)]
-struct Spec {
-    id: i64,
-    provider: &'static str,
-    kind: &'static str,
-    direction: &'static str,
-    status: &'static str,
-    city: &'static str,
-    company: Option<&'static str>,
-    phone: String,
-    name: String,
-    external_id: String,
-    created: DateTime<Utc>,
-    updated: DateTime<Utc>,
-    total_fen: i64,
+pub struct Spec {
+    pub id: i64,
+    pub provider: &'static str,
+    pub kind: &'static str,
+    pub direction: &'static str,
+    pub status: &'static str,
+    pub city: &'static str,
+    pub company: Option<&'static str>,
+    pub phone: String,
+    pub name: String,
+    pub external_id: String,
+    pub created: DateTime<Utc>,
+    pub updated: DateTime<Utc>,
+    pub total_fen: i64,
+    pub delivery_fee_fen: Option<i64>,
+    pub tips_fen: Option<i64>,
+    pub penalty_fen: Option<i64>,
+    pub cancel_reason: Option<&'static str>,
 }
 
 /// 60 orders whose fields vary independently (and whose creation times do not follow their
-/// ids), written straight to the database.
-async fn seed(app: &TestApp) -> Vec<Spec> {
+/// ids, and cross midnight in China and in UTC), written straight to the database.
+pub async fn seed(app: &TestApp) -> Vec<Spec> {
     let db = Database::connect(app.database_url.as_str())
         .await
         .expect("connect");
@@ -54,9 +58,13 @@ async fn seed(app: &TestApp) -> Vec<Spec> {
             name: format!("{}{}", ["张", "李", "王"][(i % 3) as usize], i),
             external_id: format!("EXT-{i}"),
             // Creation times out of id order; amounts with ties.
-            created: base + Duration::minutes((i * 7919) % 600),
+            created: base + Duration::minutes((i * 7919) % (60 * 24 * 40)),
             updated: base + Duration::minutes(600 + (i * 104_729) % 600),
             total_fen: 1000 + (i % 7) * 250,
+            delivery_fee_fen: (kind == "DELIVERY").then_some(500 + i * 3),
+            tips_fen: (i % 6 == 1).then_some(200),
+            penalty_fen: (i % 10 == 3).then_some(150 + i),
+            cancel_reason: (i % 5 == 3).then_some(["用户改期", "无人接单"][(i % 2) as usize]),
         };
         let row = orders::ActiveModel {
             provider: Set(spec.provider.into()),
@@ -76,6 +84,10 @@ async fn seed(app: &TestApp) -> Vec<Spec> {
             created_at: Set(spec.created),
             updated_at: Set(spec.updated),
             courier_company: Set(spec.company.map(Into::into)),
+            delivery_fee_fen: Set(spec.delivery_fee_fen),
+            tips_fen: Set(spec.tips_fen),
+            penalty_fen: Set(spec.penalty_fen),
+            cancel_reason: Set(spec.cancel_reason.map(Into::into)),
             dispatch_round: Set(0),
             ..Default::default()
         }

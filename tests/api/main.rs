@@ -27,6 +27,7 @@ mod readme;
 mod relay;
 mod safety;
 mod schema;
+mod stats;
 mod subscriptions;
 mod websocket;
 mod wechat;

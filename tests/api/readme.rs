@@ -132,3 +132,25 @@ async fn the_first_steps_run_as_written() {
             .is_some_and(|q| !q.is_empty())
     );
 }
+
+/// The README's three analyst queries run as written, without an error.
+#[tokio::test]
+async fn the_analyst_queries_run_as_written() {
+    let readme = include_str!("../../README.md");
+    let section = readme
+        .split("### Three queries for analysts")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .expect("the README has its analyst queries");
+    let blocks: Vec<&str> = section
+        .split("```graphql\n")
+        .skip(1)
+        .filter_map(|rest| rest.split("```").next())
+        .collect();
+    assert_eq!(blocks.len(), 3, "three queries");
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    for block in blocks {
+        let v = app.gql_ok(block, json!({})).await;
+        assert!(v.as_object().is_some_and(|m| !m.is_empty()), "{block}: {v}");
+    }
+}

@@ -1,0 +1,207 @@
+//! Aggregates over orders, computed by the database in one grouped statement: counts, money
+//! totals (exact integer fen) and counts per unified status, grouped by time (local day,
+//! ISO week, month at a fixed UTC offset) and by the orders' own columns. The same statement
+//! shape on SQLite and PostgreSQL; only the date arithmetic is written per backend.
+
+use entity::orders;
+use sea_orm::{
+    ConnectionTrait, DatabaseBackend, DbErr, EntityName, QueryResult,
+    sea_query::{Alias, Expr, Query, SelectStatement},
+};
+
+use super::{OrderFilter, OrderService, search::condition};
+use crate::domain::OrderStatus;
+
+/// What buckets can be grouped by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dimension {
+    /// The local calendar day of creation (`YYYY-MM-DD`).
+    Day,
+    /// The Monday of the ISO week of creation (`YYYY-MM-DD`).
+    Week,
+    /// The month of creation (`YYYY-MM`).
+    Month,
+    Provider,
+    /// The courier company (null for orders without one).
+    Company,
+    /// The shop's id (null for orders without one).
+    Shop,
+    City,
+    Status,
+    CancelReason,
+}
+
+/// One bucket: the values of its dimensions (in the order asked; None for a null column)
+/// and what it holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bucket {
+    pub key: Vec<Option<String>>,
+    pub orders: i64,
+    pub revenue_fen: i64,
+    pub delivery_fee_fen: i64,
+    pub tips_fen: i64,
+    pub penalty_fen: i64,
+    /// Orders per unified status, in [`OrderStatus::ALL`] order.
+    pub by_status: Vec<(OrderStatus, i64)>,
+}
+
+/// A UTC offset in whole minutes, -14:00 to +14:00 (a fixed offset: no daylight saving).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Offset(i32);
+
+impl Offset {
+    /// China Standard Time.
+    pub const CHINA: Offset = Offset(8 * 60);
+
+    /// Reads `+08:00`, `-05:30`, `UTC`, `Z`.
+    pub fn parse(s: &str) -> Option<Self> {
+        let s = s.trim();
+        if s.eq_ignore_ascii_case("utc") || s == "Z" {
+            return Some(Self(0));
+        }
+        let (sign, rest) = match s.as_bytes().first()? {
+            b'+' => (1, &s[1..]),
+            b'-' => (-1, &s[1..]),
+            _ => return None,
+        };
+        let (h, m) = rest.split_once(':')?;
+        if h.len() != 2 || m.len() != 2 {
+            return None;
+        }
+        let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
+        let minutes = sign * (h * 60 + m);
+        (h <= 14 && m < 60 && minutes.abs() <= 14 * 60).then_some(Self(minutes))
+    }
+}
+
+/// The SQL of a dimension's value, as text.
+fn key_sql(d: Dimension, backend: DatabaseBackend, offset: Offset) -> String {
+    let m = offset.0;
+    let local_pg = format!("((created_at AT TIME ZONE 'UTC') + interval '{m} minutes')");
+    let sqlite = backend == DatabaseBackend::Sqlite;
+    match d {
+        Dimension::Day if sqlite => format!("date(created_at, '{m:+} minutes')"),
+        Dimension::Day => format!("to_char({local_pg}, 'YYYY-MM-DD')"),
+        Dimension::Week if sqlite => {
+            format!("date(created_at, '{m:+} minutes', 'weekday 0', '-6 days')")
+        }
+        Dimension::Week => format!("to_char(date_trunc('week', {local_pg}), 'YYYY-MM-DD')"),
+        Dimension::Month if sqlite => format!("strftime('%Y-%m', created_at, '{m:+} minutes')"),
+        Dimension::Month => format!("to_char({local_pg}, 'YYYY-MM')"),
+        Dimension::Provider => "provider".into(),
+        Dimension::Company => "courier_company".into(),
+        Dimension::Shop => "CAST(shop_id AS TEXT)".into(),
+        Dimension::City => "city".into(),
+        Dimension::Status => "status".into(),
+        Dimension::CancelReason => "cancel_reason".into(),
+    }
+}
+
+/// `SUM` as a 64-bit integer on both backends (PostgreSQL sums bigints as numeric).
+fn sum(expr: &str) -> Expr {
+    Expr::cust(format!("CAST(COALESCE(SUM({expr}), 0) AS BIGINT)"))
+}
+
+fn statement(
+    filter: &OrderFilter,
+    group_by: &[Dimension],
+    backend: DatabaseBackend,
+    offset: Offset,
+) -> SelectStatement {
+    let mut q = Query::select();
+    q.from(orders::Entity.table_ref());
+    for (i, d) in group_by.iter().enumerate() {
+        let sql = key_sql(*d, backend, offset);
+        q.expr_as(Expr::cust(sql.clone()), Alias::new(format!("k{i}")));
+        q.add_group_by([Expr::cust(sql)]);
+    }
+    q.expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+        .expr_as(sum("total_fen"), Alias::new("revenue"))
+        .expr_as(sum("delivery_fee_fen"), Alias::new("delivery_fee"))
+        .expr_as(sum("tips_fen"), Alias::new("tips"))
+        .expr_as(sum("penalty_fen"), Alias::new("penalty"));
+    for (i, s) in OrderStatus::ALL.iter().enumerate() {
+        q.expr_as(
+            sum(&format!(
+                "CASE WHEN status = '{}' THEN 1 ELSE 0 END",
+                s.as_str()
+            )),
+            Alias::new(format!("s{i}")),
+        );
+    }
+    q.cond_where(condition(filter));
+    for i in 0..group_by.len() {
+        q.order_by(Alias::new(format!("k{i}")), sea_orm::Order::Asc);
+    }
+    q
+}
+
+fn bucket(row: &QueryResult, dimensions: usize) -> Result<Bucket, DbErr> {
+    let mut key = Vec::with_capacity(dimensions);
+    for i in 0..dimensions {
+        key.push(row.try_get::<Option<String>>("", &format!("k{i}"))?);
+    }
+    let mut by_status = Vec::with_capacity(OrderStatus::ALL.len());
+    for (i, s) in OrderStatus::ALL.iter().enumerate() {
+        by_status.push((*s, row.try_get::<i64>("", &format!("s{i}"))?));
+    }
+    Ok(Bucket {
+        key,
+        orders: row.try_get("", "n")?,
+        revenue_fen: row.try_get("", "revenue")?,
+        delivery_fee_fen: row.try_get("", "delivery_fee")?,
+        tips_fen: row.try_get("", "tips")?,
+        penalty_fen: row.try_get("", "penalty")?,
+        by_status,
+    })
+}
+
+impl OrderService {
+    /// The buckets of the orders `filter` matches, grouped by `group_by` (one bucket for
+    /// all with no dimension), ordered by their keys.
+    pub async fn stats(
+        &self,
+        filter: &OrderFilter,
+        group_by: &[Dimension],
+        offset: Offset,
+    ) -> Result<Vec<Bucket>, DbErr> {
+        let backend = self.reader.get_database_backend();
+        let rows = self
+            .reader
+            .query_all(&statement(filter, group_by, backend, offset))
+            .await?;
+        let mut buckets = rows
+            .iter()
+            .map(|r| bucket(r, group_by.len()))
+            .collect::<Result<Vec<_>, _>>()?;
+        // No order at all: still one (empty) bucket when nothing is grouped.
+        if buckets.is_empty() && group_by.is_empty() {
+            buckets.push(Bucket {
+                key: Vec::new(),
+                orders: 0,
+                revenue_fen: 0,
+                delivery_fee_fen: 0,
+                tips_fen: 0,
+                penalty_fen: 0,
+                by_status: OrderStatus::ALL.iter().map(|s| (*s, 0)).collect(),
+            });
+        }
+        Ok(buckets)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets() {
+        assert_eq!(Offset::parse("+08:00"), Some(Offset::CHINA));
+        assert_eq!(Offset::parse("-05:30"), Some(Offset(-330)));
+        assert_eq!(Offset::parse("UTC"), Some(Offset(0)));
+        assert_eq!(Offset::parse("+15:00"), None);
+        assert_eq!(Offset::parse("08:00"), None);
+        assert_eq!(Offset::parse("+8"), None);
+        assert_eq!(Offset::parse("Asia/Shanghai"), None);
+    }
+}

@@ -1,0 +1,185 @@
+//! `orderStats`: for random filters and groupings, every bucket equals a brute-force sum over
+//! the orders the test wrote (property test with a fixed seed, on SQLite and PostgreSQL).
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, Duration, FixedOffset, TimeZone, Utc};
+use rand::{Rng, SeedableRng, rngs::StdRng, seq::IndexedRandom};
+use serde_json::{Value, json};
+
+use crate::{
+    finding::{Spec, seed},
+    helpers::TestApp,
+    on_every_backend,
+};
+
+const STATS: &str = "query($f: OrderFilter, $g: [StatsDimension!]!, $tz: String!) {
+    orderStats(filter: $f, groupBy: $g, timeZone: $tz) {
+        key { dimension value } orders revenue { fen } deliveryFees { fen } tips { fen }
+        penalties { fen } statuses { status orders } } }";
+
+/// A dimension's value for one order, as `orderStats` writes it.
+fn key_of(s: &Spec, dimension: &str, offset: FixedOffset) -> Value {
+    let local = s.created.with_timezone(&offset).date_naive();
+    match dimension {
+        "DAY" => json!(local.format("%Y-%m-%d").to_string()),
+        "WEEK" => {
+            let monday = local - Duration::days(local.weekday().num_days_from_monday().into());
+            json!(monday.format("%Y-%m-%d").to_string())
+        }
+        "MONTH" => json!(local.format("%Y-%m").to_string()),
+        "PROVIDER" => json!(s.provider),
+        "COMPANY" => json!(s.company),
+        "CITY" => json!(s.city),
+        "STATUS" => json!(s.status),
+        "CANCEL_REASON" => json!(s.cancel_reason),
+        other => panic!("no dimension {other}"),
+    }
+}
+
+/// A bucket being summed: orders, the four money totals, orders per status.
+type Sums<'a> = (i64, [i64; 4], BTreeMap<&'a str, i64>);
+
+/// A filter term, by hand.
+type Keep = Box<dyn Fn(&Spec) -> bool>;
+
+/// The buckets by hand, keyed by their key values.
+fn expected(
+    specs: &[&Spec],
+    group_by: &[&str],
+    offset: FixedOffset,
+) -> BTreeMap<Vec<String>, Value> {
+    let mut sums: BTreeMap<Vec<String>, Sums> = BTreeMap::new();
+    for s in specs {
+        let key = group_by
+            .iter()
+            .map(|d| key_of(s, d, offset).to_string())
+            .collect();
+        let e = sums.entry(key).or_default();
+        e.0 += 1;
+        e.1[0] += s.total_fen;
+        e.1[1] += s.delivery_fee_fen.unwrap_or(0);
+        e.1[2] += s.tips_fen.unwrap_or(0);
+        e.1[3] += s.penalty_fen.unwrap_or(0);
+        *e.2.entry(s.status).or_default() += 1;
+    }
+    sums.into_iter()
+        .map(|(k, (n, m, st))| {
+            let statuses: BTreeMap<String, i64> =
+                st.into_iter().map(|(s, n)| (s.to_owned(), n)).collect();
+            (k, json!([n, m, statuses]))
+        })
+        .collect()
+}
+
+/// The API's buckets in the same shape.
+fn answered(buckets: &Value) -> BTreeMap<Vec<String>, Value> {
+    buckets
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            let key = b["key"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|k| k["value"].to_string())
+                .collect();
+            let statuses: BTreeMap<String, i64> = b["statuses"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| {
+                    (
+                        s["status"].as_str().unwrap().to_owned(),
+                        s["orders"].as_i64().unwrap(),
+                    )
+                })
+                .collect();
+            let m = ["revenue", "deliveryFees", "tips", "penalties"]
+                .map(|f| b[f]["fen"].as_i64().unwrap());
+            (key, json!([b["orders"], m, statuses]))
+        })
+        .collect()
+}
+
+async fn totals_equal_brute_force_sums(app: TestApp) {
+    let specs = seed(&app).await;
+    let mut rng = StdRng::seed_from_u64(13);
+    let dims = [
+        "DAY",
+        "WEEK",
+        "MONTH",
+        "PROVIDER",
+        "COMPANY",
+        "CITY",
+        "STATUS",
+        "CANCEL_REASON",
+    ];
+    let base = Utc.with_ymd_and_hms(2026, 3, 1, 8, 0, 0).unwrap();
+    for round in 0..24 {
+        let mut filter = json!({});
+        let mut keep: Vec<Keep> = Vec::new();
+        if rng.random_bool(0.4) {
+            let p = *["DAOWAY", "DADA", "WECHAT", "DAOJIA58"]
+                .choose(&mut rng)
+                .unwrap();
+            filter["provider"] = json!(p);
+            keep.push(Box::new(move |s| s.provider == p));
+        }
+        if rng.random_bool(0.4) {
+            let c = *["上海", "北京", "杭州"].choose(&mut rng).unwrap();
+            filter["city"] = json!(c);
+            keep.push(Box::new(move |s| s.city == c));
+        }
+        if rng.random_bool(0.5) {
+            let from = base + Duration::hours(rng.random_range(0..24 * 20));
+            let until = from + Duration::hours(rng.random_range(1..24 * 25));
+            filter["createdAfter"] = json!(from.to_rfc3339());
+            filter["createdBefore"] = json!(until.to_rfc3339());
+            keep.push(Box::new(move |s| s.created >= from && s.created < until));
+        }
+        let n = rng.random_range(0..=2);
+        let group_by: Vec<&str> = dims.choose_multiple(&mut rng, n).copied().collect();
+        let (tz, offset) = if round % 3 == 2 {
+            ("-05:30", FixedOffset::west_opt(5 * 3600 + 1800).unwrap())
+        } else {
+            ("+08:00", FixedOffset::east_opt(8 * 3600).unwrap())
+        };
+        let matching: Vec<&Spec> = specs.iter().filter(|s| keep.iter().all(|k| k(s))).collect();
+        let v = app
+            .gql_ok(STATS, json!({"f": filter, "g": group_by, "tz": tz}))
+            .await;
+        let mut want = expected(&matching, &group_by, offset);
+        if group_by.is_empty() && want.is_empty() {
+            want.insert(Vec::new(), json!([0, [0, 0, 0, 0], {}]));
+        }
+        assert_eq!(
+            answered(&v["orderStats"]),
+            want,
+            "filter {filter}, groupBy {group_by:?}, timeZone {tz}"
+        );
+    }
+
+    for (args, code) in [
+        (
+            json!({"g": ["DAY", "DAY"], "tz": "+08:00"}),
+            "INVALID_INPUT",
+        ),
+        (
+            json!({"g": ["DAY"], "tz": "Asia/Shanghai"}),
+            "INVALID_INPUT",
+        ),
+        (
+            json!({"g": ["DAY", "WEEK", "MONTH", "CITY", "STATUS"], "tz": "+08:00"}),
+            "INVALID_INPUT",
+        ),
+    ] {
+        let v = app.gql(STATS, args.clone()).await;
+        assert_eq!(v["errors"][0]["extensions"]["code"], code, "{args}: {v}");
+    }
+}
+on_every_backend!(
+    totals_equal_brute_force_sums_test,
+    totals_equal_brute_force_sums
+);
