@@ -144,6 +144,10 @@ impl Application {
             &config.server.trusted_proxies,
         )
         .map_err(StartupError::Config)?;
+        let exports = http::Exports {
+            access: access.clone(),
+            orders: orders.clone(),
+        };
         let api = http::Api {
             schema,
             access,
@@ -152,7 +156,7 @@ impl Application {
             max_body: config.limits.graphql_body_bytes,
             max_batch: config.limits.max_batch,
         };
-        let router = http::router(&config.limits, api, callbacks, ops, sandboxes);
+        let router = http::router(&config.limits, api, callbacks, ops, exports, sandboxes);
         Ok(Self {
             listener,
             router,

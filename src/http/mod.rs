@@ -3,11 +3,13 @@
 //! the default run, the sandboxes. Bodies are limited, requests time out, and every response
 //! carries an `x-request-id`.
 
+mod exports;
 mod graphiql;
 mod over_http;
 mod serve;
 mod ws;
 
+pub use exports::Exports;
 pub use serve::{ConnectionLimits, serve};
 pub use ws::Sockets;
 
@@ -114,6 +116,7 @@ pub fn router(
     api: Api,
     callbacks: Router,
     ops: Ops,
+    exports: Exports,
     sandboxes: Router,
 ) -> Router {
     let cors = CorsLayer::new()
@@ -134,10 +137,14 @@ pub fn router(
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
         .with_state(ops);
+    let exports = Router::new()
+        .route("/exports/orders.csv", get(exports::orders_csv))
+        .with_state(exports);
     let timed = Router::new()
         .merge(graphql)
         .merge(callbacks)
         .merge(ops)
+        .merge(exports)
         .merge(graphiql::router())
         .nest("/sandbox", sandboxes)
         .layer(TimeoutLayer::with_status_code(
@@ -293,6 +300,7 @@ const ROUTES: &[&str] = &[
     "/graphql/ws",
     "/healthz",
     "/metrics",
+    "/exports/orders.csv",
     "/callbacks/daojia58/orders",
     "/callbacks/dada/status/{token}",
     "/callbacks/dada/message/{token}",
