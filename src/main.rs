@@ -38,6 +38,19 @@ enum Command {
     /// Print the URLs to register in the platforms' consoles (Dada's message URL carries a
     /// token derived from dada.app_secret: treat the output as a secret).
     CallbackUrls,
+    /// Write synthetic order history (orders with their timelines) into the configured
+    /// database, for analytics and its benchmarks: use a database of its own.
+    Seed {
+        /// How many orders.
+        #[arg(long, default_value_t = 200_000)]
+        orders: u64,
+        /// Over how many days, ending a day ago (every timeline has ended).
+        #[arg(long, default_value_t = 365)]
+        days: u32,
+        /// The random seed (the same seed writes the same history).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -84,6 +97,13 @@ async fn main() -> std::process::ExitCode {
             .map_err(|e| e.to_string()),
         Some(Command::Keys(command)) => keys::run(&config, command).await,
         Some(Command::CallbackUrls) => callback_urls(&config),
+        Some(Command::Seed { orders, days, seed }) => {
+            seed_history(
+                &config,
+                orderhub::orders::seed::SeedPlan { orders, days, seed },
+            )
+            .await
+        }
         _ => serve(config).await,
     };
     match result {
@@ -93,6 +113,27 @@ async fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+async fn seed_history(
+    config: &Config,
+    plan: orderhub::orders::seed::SeedPlan,
+) -> Result<(), String> {
+    let db = orderhub::db::connect(&config.database, Default::default())
+        .await
+        .map_err(|e| e.to_string())?;
+    let started = std::time::Instant::now();
+    let done = orderhub::orders::seed::seed_history(&db, plan)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "seeded {} orders and {} timeline events over {} days in {:.1} s",
+        done.orders,
+        done.events,
+        plan.days,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 mod keys {

@@ -12,6 +12,7 @@ mod perform;
 pub mod poller;
 pub mod repo;
 pub mod search;
+pub mod seed;
 pub mod stats;
 mod status;
 

@@ -183,3 +183,49 @@ on_every_backend!(
     totals_equal_brute_force_sums_test,
     totals_equal_brute_force_sums
 );
+
+/// `orderhub seed` writes consistent history: every order's timeline ends in its status, the
+/// four providers all appear, and everything lies in the span asked for.
+#[tokio::test]
+async fn seeded_history_is_consistent() {
+    let app = TestApp::spawn(crate::helpers::Backend::Sqlite).await;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_orderhub"))
+        .args(["seed", "--orders", "400", "--days", "30", "--seed", "7"])
+        .env("ORDERHUB_DATABASE__URL", &app.database_url)
+        .output()
+        .expect("orderhub seed");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = app
+        .gql_ok(
+            "{ orderStats(groupBy: [PROVIDER]) { key { value } orders }
+               orders(first: 100) { totalCount nodes { status createdAt events { toStatus occurredAt } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(v["orders"]["totalCount"], 400);
+    let providers = v["orderStats"].as_array().unwrap();
+    assert_eq!(providers.len(), 4, "{providers:?}");
+    let sum: i64 = providers
+        .iter()
+        .map(|b| b["orders"].as_i64().unwrap())
+        .sum();
+    assert_eq!(sum, 400);
+    let month_ago = Utc::now() - Duration::days(31) - Duration::minutes(5);
+    for o in v["orders"]["nodes"].as_array().unwrap() {
+        let events = o["events"].as_array().unwrap();
+        assert_eq!(events.last().unwrap()["toStatus"], o["status"], "{o}");
+        let created: chrono::DateTime<Utc> = o["createdAt"].as_str().unwrap().parse().unwrap();
+        assert!(created >= month_ago && created <= Utc::now(), "{o}");
+        for e in events {
+            let at: chrono::DateTime<Utc> = e["occurredAt"].as_str().unwrap().parse().unwrap();
+            assert!(
+                at >= created && at <= Utc::now(),
+                "a timeline in order and in the past: {o}"
+            );
+        }
+    }
+}
