@@ -136,6 +136,21 @@ fn statement(
     q
 }
 
+/// The statement `stats` runs, as text with its values inlined (for `EXPLAIN` in the
+/// analytics bench).
+pub fn stats_sql(
+    filter: &OrderFilter,
+    group_by: &[Dimension],
+    backend: DatabaseBackend,
+    offset: Offset,
+) -> String {
+    let q = statement(filter, group_by, backend, offset);
+    match backend {
+        DatabaseBackend::Postgres => q.to_string(sea_orm::sea_query::PostgresQueryBuilder),
+        _ => q.to_string(sea_orm::sea_query::SqliteQueryBuilder),
+    }
+}
+
 fn bucket(row: &QueryResult, dimensions: usize) -> Result<Bucket, DbErr> {
     let mut key = Vec::with_capacity(dimensions);
     for i in 0..dimensions {
