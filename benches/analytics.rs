@@ -14,7 +14,7 @@ use orderhub::{
     orders::{
         OrderFilter,
         seed::{SeedPlan, seed_history},
-        stats::{Dimension, Offset, stats_sql},
+        stats::{Dimension, Offset, durations_sql, stats_sql},
     },
 };
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
@@ -164,6 +164,12 @@ async fn main() {
             "query($f: OrderFilter) { orderStats(filter: $f, groupBy: [COMPANY, CITY]) { key { value } orders penalties { fen } statuses { status orders } } }".into(),
             json!({"f": {"createdAfter": year_ago.to_rfc3339(), "kind": "DELIVERY"}}),
             stats_sql(&deliveries, &[Dimension::Company, Dimension::City], backend, Offset::CHINA),
+        ),
+        (
+            "timeline percentiles by MONTH × PROVIDER, a year (durations statement)",
+            "query($f: OrderFilter) { orderStats(filter: $f, groupBy: [MONTH, PROVIDER]) { key { value } orders timeToAccept { p50Seconds p90Seconds p99Seconds } timeToPickUp { p50Seconds } timeToComplete { p50Seconds p90Seconds } } }".into(),
+            json!({"f": {"createdAfter": year_ago.to_rfc3339()}}),
+            durations_sql(&year, &[Dimension::Month, Dimension::Provider], backend, Offset::CHINA),
         ),
         (
             "orders by a phone's last 4 digits",

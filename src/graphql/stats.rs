@@ -78,6 +78,20 @@ pub struct StatusCount {
     pub orders: i32,
 }
 
+/// How long a step of the timeline took, from the order's creation to the first time it
+/// reached the step: nearest-rank percentiles over the bucket's orders that reached it.
+#[derive(SimpleObject)]
+pub struct DurationStats {
+    /// Orders of the bucket that reached the step.
+    pub orders: i32,
+    /// Median, in seconds.
+    pub p50_seconds: i32,
+    /// 90th percentile, in seconds.
+    pub p90_seconds: i32,
+    /// 99th percentile, in seconds.
+    pub p99_seconds: i32,
+}
+
 /// One group of orders and its totals.
 #[derive(SimpleObject)]
 pub struct OrderStatsBucket {
@@ -95,6 +109,12 @@ pub struct OrderStatsBucket {
     pub penalties: Money,
     /// Orders per unified status (statuses with none left out).
     pub statuses: Vec<StatusCount>,
+    /// Creation to acceptance (`ACCEPTED`); null when no order of the bucket got there.
+    pub time_to_accept: Option<DurationStats>,
+    /// Creation to the start of the work (`IN_PROGRESS`: picked up, or service begun).
+    pub time_to_pick_up: Option<DurationStats>,
+    /// Creation to completion (`COMPLETED`).
+    pub time_to_complete: Option<DurationStats>,
 }
 
 fn count(n: i64) -> i32 {
@@ -116,6 +136,14 @@ fn to_graphql(b: Bucket, group_by: &[StatsDimension]) -> OrderStatsBucket {
         })
         .collect();
     let money = |fen| Money(domain::Money::from_fen(fen));
+    let [accept, pick_up, complete] = b.durations.map(|d| {
+        d.map(|p| DurationStats {
+            orders: count(p.orders),
+            p50_seconds: count(p.p50),
+            p90_seconds: count(p.p90),
+            p99_seconds: count(p.p99),
+        })
+    });
     OrderStatsBucket {
         key,
         orders: count(b.orders),
@@ -132,6 +160,9 @@ fn to_graphql(b: Bucket, group_by: &[StatsDimension]) -> OrderStatsBucket {
                 orders: count(n),
             })
             .collect(),
+        time_to_accept: accept,
+        time_to_pick_up: pick_up,
+        time_to_complete: complete,
     }
 }
 
@@ -177,9 +208,14 @@ impl StatsQuery {
         })?;
         let f = service_filter(ctx, filter.unwrap_or_default())?;
         let dims: Vec<Dimension> = group_by.iter().map(|d| (*d).into()).collect();
+        // The timeline's durations cost a statement of their own: read only when asked for.
+        let look = ctx.look_ahead();
+        let durations = ["timeToAccept", "timeToPickUp", "timeToComplete"]
+            .iter()
+            .any(|f| look.field(f).exists());
         read(
             ctx,
-            async |s| s.orders.stats(&f, &dims, offset).await,
+            async |s| s.orders.stats(&f, &dims, offset, durations).await,
             |buckets| {
                 buckets
                     .into_iter()

@@ -43,6 +43,91 @@ pub struct Bucket {
     pub penalty_fen: i64,
     /// Orders per unified status, in [`OrderStatus::ALL`] order.
     pub by_status: Vec<(OrderStatus, i64)>,
+    /// From creation to the first acceptance, start (pick-up or service start) and
+    /// completion, over the bucket's orders that got there (when asked for).
+    pub durations: [Option<Percentiles>; 3],
+}
+
+/// Nearest-rank percentiles of a duration, in seconds, and how many orders it covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Percentiles {
+    pub orders: i64,
+    pub p50: i64,
+    pub p90: i64,
+    pub p99: i64,
+}
+
+/// The timeline steps whose durations `orderStats` reports: the status first reached.
+pub const STEPS: [OrderStatus; 3] = [
+    OrderStatus::Accepted,
+    OrderStatus::InProgress,
+    OrderStatus::Completed,
+];
+
+/// Seconds from `b` to `a`, per backend.
+fn seconds(a: &str, b: &str, backend: DatabaseBackend) -> String {
+    match backend {
+        DatabaseBackend::Sqlite => {
+            format!("CAST(ROUND((julianday({a}) - julianday({b})) * 86400) AS BIGINT)")
+        }
+        _ => format!("CAST(ROUND(EXTRACT(EPOCH FROM ({a} - {b}))) AS BIGINT)"),
+    }
+}
+
+/// The durations statement (also for `EXPLAIN` in the analytics bench): for each bucket and step, nearest-rank p50/p90/p99 of the time
+/// from creation to the first event into that status (window functions, on both backends).
+pub fn durations_sql(
+    filter: &OrderFilter,
+    group_by: &[Dimension],
+    backend: DatabaseBackend,
+    offset: Offset,
+) -> String {
+    let mut keys = Vec::new();
+    let mut q = Query::select();
+    q.from(orders::Entity.table_ref());
+    for (i, d) in group_by.iter().enumerate() {
+        q.expr_as(
+            Expr::cust(key_sql(*d, backend, offset)),
+            Alias::new(format!("k{i}")),
+        );
+        keys.push(format!("k{i}"));
+    }
+    q.expr_as(Expr::cust("created_at"), Alias::new("created"));
+    for (i, step) in STEPS.iter().enumerate() {
+        q.expr_as(
+            Expr::cust(format!(
+                "(SELECT MIN(e.occurred_at) FROM order_event e WHERE e.order_id = orders.id AND e.to_status = '{}')",
+                step.as_str()
+            )),
+            Alias::new(format!("t{i}")),
+        );
+    }
+    q.cond_where(condition(filter));
+    let base = match backend {
+        DatabaseBackend::Postgres => q.to_string(sea_orm::sea_query::PostgresQueryBuilder),
+        _ => q.to_string(sea_orm::sea_query::SqliteQueryBuilder),
+    };
+    let cols: String = keys.iter().map(|k| format!("{k}, ")).collect();
+    let steps: Vec<String> = (0..STEPS.len())
+        .map(|i| {
+            format!(
+                "SELECT {cols}CAST({i} AS BIGINT) AS step, {} AS s FROM d WHERE t{i} IS NOT NULL",
+                seconds(&format!("t{i}"), "created", backend)
+            )
+        })
+        .collect();
+    let partition = format!("{cols}step");
+    format!(
+        "WITH d AS ({base}), m AS ({}), r AS (SELECT {cols}step, s, \
+         ROW_NUMBER() OVER (PARTITION BY {partition} ORDER BY s) AS rn, \
+         COUNT(*) OVER (PARTITION BY {partition}) AS n FROM m) \
+         SELECT {cols}step, CAST(MAX(n) AS BIGINT) AS n, \
+         MIN(CASE WHEN rn >= 0.5 * n THEN s END) AS p50, \
+         MIN(CASE WHEN rn >= 0.9 * n THEN s END) AS p90, \
+         MIN(CASE WHEN rn >= 0.99 * n THEN s END) AS p99 \
+         FROM r GROUP BY {partition}",
+        steps.join(" UNION ALL ")
+    )
 }
 
 /// A UTC offset in whole minutes, -14:00 to +14:00 (a fixed offset: no daylight saving).
@@ -168,6 +253,7 @@ fn bucket(row: &QueryResult, dimensions: usize) -> Result<Bucket, DbErr> {
         tips_fen: row.try_get("", "tips")?,
         penalty_fen: row.try_get("", "penalty")?,
         by_status,
+        durations: [None; 3],
     })
 }
 
@@ -179,6 +265,7 @@ impl OrderService {
         filter: &OrderFilter,
         group_by: &[Dimension],
         offset: Offset,
+        with_durations: bool,
     ) -> Result<Vec<Bucket>, DbErr> {
         let backend = self.reader.get_database_backend();
         let rows = self
@@ -199,7 +286,35 @@ impl OrderService {
                 tips_fen: 0,
                 penalty_fen: 0,
                 by_status: OrderStatus::ALL.iter().map(|s| (*s, 0)).collect(),
+                durations: [None; 3],
             });
+        }
+        if with_durations {
+            let sql = durations_sql(filter, group_by, backend, offset);
+            let rows = self
+                .reader
+                .query_all_raw(sea_orm::Statement::from_string(backend, sql))
+                .await?;
+            for row in rows {
+                let mut key = Vec::with_capacity(group_by.len());
+                for i in 0..group_by.len() {
+                    key.push(row.try_get::<Option<String>>("", &format!("k{i}"))?);
+                }
+                let step: i64 = row.try_get("", "step")?;
+                let p = Percentiles {
+                    orders: row.try_get("", "n")?,
+                    p50: row.try_get("", "p50")?,
+                    p90: row.try_get("", "p90")?,
+                    p99: row.try_get("", "p99")?,
+                };
+                if let (Some(b), Ok(step)) = (
+                    buckets.iter_mut().find(|b| b.key == key),
+                    usize::try_from(step),
+                ) && step < STEPS.len()
+                {
+                    b.durations[step] = Some(p);
+                }
+            }
         }
         Ok(buckets)
     }

@@ -184,11 +184,21 @@ on_every_backend!(
     totals_equal_brute_force_sums
 );
 
-/// `orderhub seed` writes consistent history: every order's timeline ends in its status, the
-/// four providers all appear, and everything lies in the span asked for.
-#[tokio::test]
-async fn seeded_history_is_consistent() {
-    let app = TestApp::spawn(crate::helpers::Backend::Sqlite).await;
+/// Nearest-rank percentile of sorted `v`.
+fn rank(v: &[i64], p: f64) -> i64 {
+    let n = v.len() as f64;
+    let i = v
+        .iter()
+        .enumerate()
+        .position(|(i, _)| (i + 1) as f64 >= p * n)
+        .unwrap_or(0);
+    v[i]
+}
+
+/// `orderhub seed` writes consistent history (every order's timeline ends in its status, the
+/// four providers all appear, everything lies in the span), and `orderStats` reports its
+/// timeline durations as a brute-force count over the orders' events does.
+async fn seeded_history_and_its_durations(app: TestApp) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_orderhub"))
         .args(["seed", "--orders", "400", "--days", "30", "--seed", "7"])
         .env("ORDERHUB_DATABASE__URL", &app.database_url)
@@ -199,33 +209,80 @@ async fn seeded_history_is_consistent() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let mut nodes = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let v = app
+            .gql_ok(
+                "query($after: String) { orders(first: 100, after: $after) { totalCount
+                    pageInfo { hasNextPage endCursor }
+                    nodes { provider status createdAt events { toStatus occurredAt } } } }",
+                json!({"after": after}),
+            )
+            .await;
+        assert_eq!(v["orders"]["totalCount"], 400);
+        nodes.extend(v["orders"]["nodes"].as_array().unwrap().clone());
+        if v["orders"]["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = v["orders"]["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(nodes.len(), 400);
+    let time = |v: &Value| -> chrono::DateTime<Utc> { v.as_str().unwrap().parse().unwrap() };
+    let month_ago = Utc::now() - Duration::days(31) - Duration::minutes(5);
+    // provider → step → durations in seconds
+    let mut by: BTreeMap<String, [Vec<i64>; 3]> = BTreeMap::new();
+    for o in &nodes {
+        let events = o["events"].as_array().unwrap();
+        assert_eq!(events.last().unwrap()["toStatus"], o["status"], "{o}");
+        let created = time(&o["createdAt"]);
+        assert!(created >= month_ago && created <= Utc::now(), "{o}");
+        let entry = by
+            .entry(o["provider"].as_str().unwrap().to_owned())
+            .or_default();
+        for (i, step) in ["ACCEPTED", "IN_PROGRESS", "COMPLETED"].iter().enumerate() {
+            let first = events
+                .iter()
+                .filter(|e| e["toStatus"] == *step)
+                .map(|e| time(&e["occurredAt"]))
+                .min();
+            if let Some(at) = first {
+                assert!(at >= created && at <= Utc::now(), "{o}");
+                entry[i].push((at - created).num_seconds());
+            }
+        }
+    }
     let v = app
         .gql_ok(
-            "{ orderStats(groupBy: [PROVIDER]) { key { value } orders }
-               orders(first: 100) { totalCount nodes { status createdAt events { toStatus occurredAt } } } }",
+            "{ orderStats(groupBy: [PROVIDER]) { key { value } orders
+                timeToAccept { orders p50Seconds p90Seconds p99Seconds }
+                timeToPickUp { orders p50Seconds p90Seconds p99Seconds }
+                timeToComplete { orders p50Seconds p90Seconds p99Seconds } } }",
             json!({}),
         )
         .await;
-    assert_eq!(v["orders"]["totalCount"], 400);
-    let providers = v["orderStats"].as_array().unwrap();
-    assert_eq!(providers.len(), 4, "{providers:?}");
-    let sum: i64 = providers
-        .iter()
-        .map(|b| b["orders"].as_i64().unwrap())
-        .sum();
-    assert_eq!(sum, 400);
-    let month_ago = Utc::now() - Duration::days(31) - Duration::minutes(5);
-    for o in v["orders"]["nodes"].as_array().unwrap() {
-        let events = o["events"].as_array().unwrap();
-        assert_eq!(events.last().unwrap()["toStatus"], o["status"], "{o}");
-        let created: chrono::DateTime<Utc> = o["createdAt"].as_str().unwrap().parse().unwrap();
-        assert!(created >= month_ago && created <= Utc::now(), "{o}");
-        for e in events {
-            let at: chrono::DateTime<Utc> = e["occurredAt"].as_str().unwrap().parse().unwrap();
-            assert!(
-                at >= created && at <= Utc::now(),
-                "a timeline in order and in the past: {o}"
-            );
+    let buckets = v["orderStats"].as_array().unwrap();
+    assert_eq!(buckets.len(), 4, "{buckets:?}");
+    for b in buckets {
+        let provider = b["key"][0]["value"].as_str().unwrap();
+        let steps = by.get_mut(provider).unwrap();
+        for (i, field) in ["timeToAccept", "timeToPickUp", "timeToComplete"]
+            .iter()
+            .enumerate()
+        {
+            let d = &mut steps[i];
+            d.sort_unstable();
+            let want = if d.is_empty() {
+                Value::Null
+            } else {
+                json!({"orders": d.len(), "p50Seconds": rank(d, 0.5),
+                       "p90Seconds": rank(d, 0.9), "p99Seconds": rank(d, 0.99)})
+            };
+            assert_eq!(b[field], want, "{provider} {field}");
         }
     }
 }
+on_every_backend!(
+    seeded_history_and_its_durations_test,
+    seeded_history_and_its_durations
+);
