@@ -55,11 +55,19 @@ impl MigrationTrait for Migration {
         let (name, columns) = STATS;
         db.execute_unprepared(&format!("CREATE INDEX {name} ON orders ({columns})"))
             .await?;
+        // The first time an order reached a status (`orderStats`' timeline durations): one
+        // seek per order and step.
+        db.execute_unprepared(
+            "CREATE INDEX ix_order_event_step ON order_event (order_id, to_status, occurred_at)",
+        )
+        .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let db = manager.get_connection();
+        db.execute_unprepared("DROP INDEX ix_order_event_step")
+            .await?;
         for (name, _) in SEARCH.iter().chain(SORT).chain([&STATS]) {
             db.execute_unprepared(&format!("DROP INDEX {name}")).await?;
         }

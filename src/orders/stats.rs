@@ -118,7 +118,7 @@ pub fn durations_sql(
         .collect();
     let partition = format!("{cols}step");
     format!(
-        "WITH d AS ({base}), m AS ({}), r AS (SELECT {cols}step, s, \
+        "WITH d AS MATERIALIZED ({base}), m AS ({}), r AS (SELECT {cols}step, s, \
          ROW_NUMBER() OVER (PARTITION BY {partition} ORDER BY s) AS rn, \
          COUNT(*) OVER (PARTITION BY {partition}) AS n FROM m) \
          SELECT {cols}step, CAST(MAX(n) AS BIGINT) AS n, \
