@@ -50,6 +50,9 @@ enum Command {
         /// The random seed (the same seed writes the same history).
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Seed even though the database holds orders that were not seeded.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -97,12 +100,14 @@ async fn main() -> std::process::ExitCode {
             .map_err(|e| e.to_string()),
         Some(Command::Keys(command)) => keys::run(&config, command).await,
         Some(Command::CallbackUrls) => callback_urls(&config),
-        Some(Command::Seed { orders, days, seed }) => {
-            seed_history(
-                &config,
-                orderhub::orders::seed::SeedPlan { orders, days, seed },
-            )
-            .await
+        Some(Command::Seed {
+            orders,
+            days,
+            seed,
+            force,
+        }) => {
+            let plan = orderhub::orders::seed::SeedPlan { orders, days, seed };
+            seed_history(&config, plan, force).await
         }
         _ => serve(config).await,
     };
@@ -118,10 +123,19 @@ async fn main() -> std::process::ExitCode {
 async fn seed_history(
     config: &Config,
     plan: orderhub::orders::seed::SeedPlan,
+    force: bool,
 ) -> Result<(), String> {
     let db = orderhub::db::connect(&config.database, Default::default())
         .await
         .map_err(|e| e.to_string())?;
+    let foreign = orderhub::orders::seed::foreign_orders(&db)
+        .await
+        .map_err(|e| e.to_string())?;
+    if foreign > 0 && !force {
+        return Err(format!(
+            "the database holds {foreign} orders that were not seeded: seed a database of its own (or pass --force to mix synthetic history in)"
+        ));
+    }
     let started = std::time::Instant::now();
     let done = orderhub::orders::seed::seed_history(&db, plan)
         .await

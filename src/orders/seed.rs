@@ -192,6 +192,20 @@ where
     Ok(last.unwrap_or(0) + 1)
 }
 
+/// How many orders of the database were not written by the seed (real or test orders):
+/// seeding mixes synthetic history into them, so the command refuses unless forced.
+pub async fn foreign_orders(db: &DatabaseConnection) -> Result<u64, DbErr> {
+    use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter};
+    orders::Entity::find()
+        .filter(
+            sea_orm::Condition::any()
+                .add(orders::Column::ExternalId.is_null())
+                .add(orders::Column::ExternalId.not_like("SEED-%")),
+        )
+        .count(db)
+        .await
+}
+
 /// Writes the plan's history; on PostgreSQL the id sequences are moved past it after.
 pub async fn seed_history(db: &DatabaseConnection, plan: SeedPlan) -> Result<Seeded, DbErr> {
     let mut rng = StdRng::seed_from_u64(plan.seed);

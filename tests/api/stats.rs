@@ -209,6 +209,19 @@ async fn seeded_history_and_its_durations(app: TestApp) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // A database with orders that were not seeded is refused, and nothing is written.
+    crate::finding::seed(&app).await;
+    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_orderhub"))
+        .args(["seed", "--orders", "10", "--days", "30"])
+        .env("ORDERHUB_DATABASE__URL", &app.database_url)
+        .output()
+        .expect("orderhub seed");
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("not seeded"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
     let mut nodes = Vec::new();
     let mut after = Value::Null;
     loop {
@@ -220,13 +233,18 @@ async fn seeded_history_and_its_durations(app: TestApp) {
                 json!({"after": after}),
             )
             .await;
-        assert_eq!(v["orders"]["totalCount"], 400);
+        assert_eq!(
+            v["orders"]["totalCount"], 460,
+            "400 seeded and 60 of the test's own"
+        );
         nodes.extend(v["orders"]["nodes"].as_array().unwrap().clone());
         if v["orders"]["pageInfo"]["hasNextPage"] != true {
             break;
         }
         after = v["orders"]["pageInfo"]["endCursor"].clone();
     }
+    // The seeded ones (the test's own orders have no timeline).
+    nodes.retain(|o| !o["events"].as_array().is_some_and(Vec::is_empty));
     assert_eq!(nodes.len(), 400);
     let time = |v: &Value| -> chrono::DateTime<Utc> { v.as_str().unwrap().parse().unwrap() };
     let month_ago = Utc::now() - Duration::days(31) - Duration::minutes(5);
