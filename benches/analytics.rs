@@ -9,8 +9,10 @@
 
 use std::time::{Duration, Instant};
 
+mod common;
+
 use orderhub::{
-    Application, Config,
+    Application,
     orders::{
         OrderFilter,
         seed::{SeedPlan, seed_history},
@@ -18,7 +20,6 @@ use orderhub::{
     },
 };
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
-use secrecy::SecretString;
 use serde_json::{Value, json};
 
 /// The allocator the `orderhub` binary runs with (src/main.rs).
@@ -89,17 +90,7 @@ async fn main() {
             dir.path().join("history.db").display()
         )
     });
-    let mut config = Config::default();
-    config.server.port = 0;
-    config.database.url = SecretString::from(url);
-    config.daoway.poll_interval_ms = 3_600_000;
-    config.dada.poll_interval_ms = 3_600_000;
-    config.dada.import_shops = Some(vec![]);
-    config.wechat.poll_interval_ms = 3_600_000;
-    config.outbox.poll_interval_ms = 3_600_000;
-    config.sandbox.daojia58.push_every_secs = None;
-    config.limits.cost_bucket = 10_000_000;
-    config.limits.cost_restore_per_sec = 10_000_000;
+    let config = common::quiet_config(url);
 
     let db = orderhub::db::connect(&config.database, Default::default())
         .await

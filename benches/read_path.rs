@@ -15,6 +15,8 @@
 //! `BENCH_ONLY=nested` (any part of a row's label) measures only the rows that match;
 //! `BENCH_QUERY='{ … }'` adds a row measuring that document (to tell where time goes).
 
+mod common;
+
 use std::{
     collections::HashMap,
     sync::Arc,
@@ -23,9 +25,8 @@ use std::{
 
 use axum::{Json, Router, extract::State, routing::get};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use orderhub::{Application, Config};
+use orderhub::Application;
 use sea_orm::sqlx::{self, Row, SqlitePool};
-use secrecy::SecretString;
 use serde_json::{Value, json};
 
 const FLAT: &str = "{ orders(first: 50) { nodes { id provider status rawStatus createdAt amounts { total { fen } } } } }";
@@ -291,17 +292,7 @@ fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("bench.db");
     let (base, anchors) = server_rt.block_on(async {
-        let mut config = Config::default();
-        config.server.port = 0;
-        config.database.url = SecretString::from(format!("sqlite://{}?mode=rwc", file.display()));
-        config.daoway.poll_interval_ms = 3_600_000;
-        config.dada.poll_interval_ms = 3_600_000;
-        config.dada.import_shops = Some(vec![]);
-        config.wechat.poll_interval_ms = 3_600_000;
-        config.outbox.poll_interval_ms = 3_600_000;
-        config.sandbox.daojia58.push_every_secs = None;
-        config.limits.cost_bucket = 10_000_000;
-        config.limits.cost_restore_per_sec = 10_000_000;
+        let config = common::quiet_config(format!("sqlite://{}?mode=rwc", file.display()));
         let app = Application::build(config).await.expect("app");
         let base = app.base_url().to_owned();
         tokio::spawn(app.run_until_stopped(std::future::pending()));
@@ -326,7 +317,7 @@ fn main() {
         (base, Arc::new(format!("http://{at}")))
     });
     load_rt.block_on(seed(&base));
-    let rss_before = rss_kib();
+    let rss_before = common::rss_kib(std::process::id());
     println!(
         "read path, SQLite, {secs} s per measurement, medians of {rounds} rounds\n\n\
          | measure | clients | orderhub req/s | anchor req/s | ratio | orderhub p50 ms | orderhub p99 ms | anchor p50 ms |\n\
@@ -406,7 +397,7 @@ fn main() {
     std::thread::sleep(Duration::from_secs(6));
     println!(
         "\nprocess RSS (server, anchors and clients): {rss_before} KiB after seeding, {} KiB after the rows",
-        rss_kib()
+        common::rss_kib(std::process::id())
     );
 }
 
@@ -499,17 +490,4 @@ fn next_slot(hours: &Value) -> chrono::DateTime<chrono::Utc> {
         }
         date = date.succ_opt().expect("a next day");
     }
-}
-
-/// This process's resident set, from /proc (0 where there is none).
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|n| n.parse().ok())
-        })
-        .unwrap_or(0)
 }

@@ -11,6 +11,8 @@
 //! subscriber notes when that order's event arrived. Latency is from the push request's
 //! sending to the event's arrival at a subscriber, over every delivery.
 
+mod common;
+
 use std::{
     process::{Child, Command, Stdio},
     sync::{Arc, Mutex},
@@ -30,19 +32,6 @@ fn env(name: &str, default: usize) -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-/// Resident memory of process `pid`, KiB.
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|n| n.parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 /// CPU time (user + system) process `pid` has used so far.
@@ -256,7 +245,7 @@ fn main() {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let pid = server.child.id();
-        let idle = rss_kib(pid);
+        let idle = common::rss_kib(pid);
         let url = format!("{}/graphql/ws", server.base.replace("http", "ws"));
         let sent = Arc::new(Mutex::new(Vec::new()));
         let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel(1024);
@@ -286,7 +275,7 @@ fn main() {
         }
         // Let the server settle its buffers before reading its memory.
         tokio::time::sleep(Duration::from_secs(2)).await;
-        let subscribed = rss_kib(pid);
+        let subscribed = common::rss_kib(pid);
         let push = format!("{}/sandbox/daojia58/_control/push", server.base);
         let cpu_before = cpu_time(pid);
         let own_before = cpu_time(std::process::id());

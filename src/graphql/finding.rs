@@ -14,9 +14,6 @@ use super::{
 };
 use crate::orders::{self, Position, Search, Sort, SortKey};
 
-/// The longest search term.
-const MAX_SEARCH_CHARS: usize = 64;
-
 /// Which orders to list; every field is optional and they combine (all must match).
 #[derive(InputObject, Default)]
 pub struct OrderFilter {
@@ -133,18 +130,10 @@ pub(super) fn service_filter(
         None => None,
     };
     let nonblank = |s: Option<String>| s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
-    let search = match nonblank(filter.search) {
-        Some(text) if text.chars().count() > MAX_SEARCH_CHARS => {
-            return Err(invalid(format!(
-                "search is too long ({MAX_SEARCH_CHARS} characters at most)"
-            )));
-        }
-        Some(text) => Some(Search {
-            order_id: ids::decode(Kind::Order, &ID(text.clone())),
-            text,
-        }),
-        None => None,
-    };
+    let search = Search::read(filter.search.as_deref(), |t| {
+        ids::decode(Kind::Order, &ID(t.to_owned()))
+    })
+    .map_err(invalid)?;
     for (name, from, until) in [
         ("created", filter.created_after, filter.created_before),
         ("updated", filter.updated_after, filter.updated_before),

@@ -119,6 +119,15 @@ pub fn prepare(
     request.data(caller).data(prefetch::PageCache::default())
 }
 
+/// A response to a request that could not run (parse, validation, limits, cost): no data,
+/// and no error that belongs to a field. GraphQL over HTTP answers it without `data` (4xx
+/// under `application/graphql-response+json`); graphql-ws answers it with `error`.
+pub fn not_run(r: &async_graphql::Response) -> bool {
+    r.data == async_graphql::Value::Null
+        && !r.errors.is_empty()
+        && r.errors.iter().all(|e| e.path.is_empty())
+}
+
 /// The SDL as `schema.graphql` holds it.
 pub fn sdl() -> String {
     build(&LimitsConfig::default(), None)

@@ -131,16 +131,9 @@ fn read(p: Params, within: Option<Vec<i64>>) -> Result<(OrderFilter, Sort), Stri
             return Err(format!("direction is OUTBOUND or INBOUND, not {other}"));
         }
     };
-    let search = match nonblank(p.search) {
-        Some(text) if text.chars().count() > 64 => {
-            return Err("search is too long (64 characters at most)".into());
-        }
-        Some(text) => Some(Search {
-            order_id: ids::decode(Kind::Order, &ID(text.clone())),
-            text,
-        }),
-        None => None,
-    };
+    let search = Search::read(p.search.as_deref(), |t| {
+        ids::decode(Kind::Order, &ID(t.to_owned()))
+    })?;
     let key = match nonblank(p.sort_by).as_deref() {
         None | Some("RECORDED") => SortKey::Recorded,
         Some("CREATED") => SortKey::Created,

@@ -67,13 +67,6 @@ fn negotiate(headers: &HeaderMap) -> Result<Media, Box<Response>> {
     })
 }
 
-/// A request that could not run: no data, and no error that belongs to a field.
-fn is_request_error(r: &async_graphql::Response) -> bool {
-    r.data == async_graphql::Value::Null
-        && !r.errors.is_empty()
-        && r.errors.iter().all(|e| e.path.is_empty())
-}
-
 fn error_code(r: &async_graphql::Response) -> Option<String> {
     let ext = r.errors.first()?.extensions.as_ref()?;
     match ext.get("code")? {
@@ -93,7 +86,7 @@ struct NotRun<'a> {
 /// One response as JSON text, written straight from the response (no intermediate tree):
 /// without `data` when the request could not run.
 fn body(r: &async_graphql::Response) -> Bytes {
-    let written = if is_request_error(r) {
+    let written = if graphql::not_run(r) {
         serde_json::to_vec(&NotRun {
             errors: &r.errors,
             extensions: &r.extensions,
@@ -154,11 +147,11 @@ fn answer(media: Media, r: async_graphql::Response) -> Response {
 
 fn answer_with_body(media: Media, r: async_graphql::Response) -> (Response, Bytes, bool) {
     let code = error_code(&r);
-    let not_allowed = code.as_deref() == Some("METHOD_NOT_ALLOWED") && is_request_error(&r);
+    let not_allowed = code.as_deref() == Some("METHOD_NOT_ALLOWED") && graphql::not_run(&r);
     let status = if not_allowed {
         // A mutation over GET (by its text or a persisted query's hash).
         StatusCode::METHOD_NOT_ALLOWED
-    } else if media == Media::GraphqlResponse && is_request_error(&r) {
+    } else if media == Media::GraphqlResponse && graphql::not_run(&r) {
         match code.as_deref() {
             Some("THROTTLED") => StatusCode::TOO_MANY_REQUESTS,
             _ => StatusCode::BAD_REQUEST,

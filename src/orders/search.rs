@@ -46,7 +46,30 @@ pub struct Search {
     pub order_id: Option<i64>,
 }
 
+/// The longest search term.
+pub const MAX_SEARCH_CHARS: usize = 64;
+
 impl Search {
+    /// The search for a term as given: trimmed, None when blank, refused (with the reason)
+    /// when longer than [`MAX_SEARCH_CHARS`]; `order_id` reads our own order id from it.
+    pub fn read(
+        raw: Option<&str>,
+        order_id: impl FnOnce(&str) -> Option<i64>,
+    ) -> Result<Option<Search>, String> {
+        let Some(text) = raw.map(str::trim).filter(|t| !t.is_empty()) else {
+            return Ok(None);
+        };
+        if text.chars().count() > MAX_SEARCH_CHARS {
+            return Err(format!(
+                "search is too long ({MAX_SEARCH_CHARS} characters at most)"
+            ));
+        }
+        Ok(Some(Search {
+            order_id: order_id(text),
+            text: text.to_owned(),
+        }))
+    }
+
     /// Matches our id, the platform's order id or reference, the customer's phone (the whole
     /// number, or its last four digits), or the start of the contact's name.
     /// Four digits are a phone's last four (or a platform id), looked up by index alone;

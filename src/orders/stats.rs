@@ -64,6 +64,14 @@ pub const STEPS: [OrderStatus; 3] = [
     OrderStatus::Completed,
 ];
 
+/// A statement as `backend`'s SQL text, values inlined.
+fn text(q: &SelectStatement, backend: DatabaseBackend) -> String {
+    match backend {
+        DatabaseBackend::Postgres => q.to_string(sea_orm::sea_query::PostgresQueryBuilder),
+        _ => q.to_string(sea_orm::sea_query::SqliteQueryBuilder),
+    }
+}
+
 /// Seconds from `b` to `a`, per backend.
 fn seconds(a: &str, b: &str, backend: DatabaseBackend) -> String {
     match backend {
@@ -103,10 +111,7 @@ pub fn durations_sql(
         );
     }
     q.cond_where(condition(filter));
-    let base = match backend {
-        DatabaseBackend::Postgres => q.to_string(sea_orm::sea_query::PostgresQueryBuilder),
-        _ => q.to_string(sea_orm::sea_query::SqliteQueryBuilder),
-    };
+    let base = text(&q, backend);
     let cols: String = keys.iter().map(|k| format!("{k}, ")).collect();
     let steps: Vec<String> = (0..STEPS.len())
         .map(|i| {
@@ -229,11 +234,7 @@ pub fn stats_sql(
     backend: DatabaseBackend,
     offset: Offset,
 ) -> String {
-    let q = statement(filter, group_by, backend, offset);
-    match backend {
-        DatabaseBackend::Postgres => q.to_string(sea_orm::sea_query::PostgresQueryBuilder),
-        _ => q.to_string(sea_orm::sea_query::SqliteQueryBuilder),
-    }
+    text(&statement(filter, group_by, backend, offset), backend)
 }
 
 fn bucket(row: &QueryResult, dimensions: usize) -> Result<Bucket, DbErr> {
@@ -276,19 +277,7 @@ impl OrderService {
             .iter()
             .map(|r| bucket(r, group_by.len()))
             .collect::<Result<Vec<_>, _>>()?;
-        // No order at all: still one (empty) bucket when nothing is grouped.
-        if buckets.is_empty() && group_by.is_empty() {
-            buckets.push(Bucket {
-                key: Vec::new(),
-                orders: 0,
-                revenue_fen: 0,
-                delivery_fee_fen: 0,
-                tips_fen: 0,
-                penalty_fen: 0,
-                by_status: OrderStatus::ALL.iter().map(|s| (*s, 0)).collect(),
-                durations: [None; 3],
-            });
-        }
+        // (Without a dimension there is no GROUP BY: one row, zeros when nothing matches.)
         if with_durations {
             let sql = durations_sql(filter, group_by, backend, offset);
             let rows = self

@@ -583,10 +583,7 @@ impl<'a> Session<'a> {
         running.answered = true;
         // A document refused before it ran (parse, validation, limits, cost) gets `error`,
         // which also ends the operation.
-        let refused = first
-            && response.data == async_graphql::Value::Null
-            && !response.errors.is_empty()
-            && response.errors.iter().all(|e| e.path.is_empty());
+        let refused = first && graphql::not_run(&response);
         if refused {
             if let Some(r) = self.running.remove(&id) {
                 r.abort.abort();

@@ -90,9 +90,7 @@ pub(super) struct Groups {
 
 /// A response as `next` or `error` payload text.
 fn written(response: &Response) -> Answer {
-    let refused = response.data == async_graphql::Value::Null
-        && !response.errors.is_empty()
-        && response.errors.iter().all(|e| e.path.is_empty());
+    let refused = crate::graphql::not_run(response);
     let text = if refused {
         serde_json::to_string(&response.errors)
     } else {
