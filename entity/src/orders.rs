@@ -73,6 +73,14 @@ pub struct Model {
     pub service_end: Option<DateTimeUtc>,
     /// When the courier expects to arrive, as the company last said.
     pub courier_eta: Option<DateTimeUtc>,
+    /// Seconds from creation to the first status event into `ACCEPTED`, `IN_PROGRESS` and
+    /// `COMPLETED` (null until it happens): the timeline in numbers, for analytics.
+    pub accept_secs: Option<i64>,
+    pub pick_up_secs: Option<i64>,
+    pub complete_secs: Option<i64>,
+    /// Who cancelled: `MERCHANT` (through our API) or `PLATFORM` (the platform told us:
+    /// its courier, its customer or itself).
+    pub cancelled_by: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

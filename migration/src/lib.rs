@@ -13,6 +13,7 @@ mod m20261129_000006_add_access;
 mod m20261130_000007_add_lease;
 mod m20261130_000008_add_event_origin;
 mod m20261130_000009_order_search;
+mod m20261201_000010_order_steps;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000007_add_lease::Migration),
             Box::new(m20261130_000008_add_event_origin::Migration),
             Box::new(m20261130_000009_order_search::Migration),
+            Box::new(m20261201_000010_order_steps::Migration),
         ]
     }
 }

@@ -49,6 +49,7 @@ pub struct Query(
     inbound::InboundQuery,
     access::AccessQuery,
     stats::StatsQuery,
+    stats::ScorecardQuery,
 );
 
 /// Every mutation, composed from the per-domain parts.

@@ -10,16 +10,28 @@ use super::{
     finding::{OrderFilter, service_filter},
     ids::{Kind, encode},
     resolve::read,
-    types::{Money, OrderStatus},
+    types::{Money, OrderStatus, ProviderId},
 };
 use crate::{
     access::Scope,
     domain,
-    orders::stats::{Bucket, Dimension, Offset},
+    orders::{
+        scorecard::Score,
+        stats::{Bucket, Dimension, Offset},
+    },
 };
 
 /// Dimensions one `orderStats` may group by at once.
 const MAX_DIMENSIONS: usize = 4;
+
+/// What an `orderStats` weighs against the complexity budget: a statement over every
+/// matching order (100), more per dimension (more buckets to build and send), plus what
+/// each bucket selects.
+fn stats_cost(dimensions: usize, child_complexity: usize) -> usize {
+    100usize
+        .saturating_add(dimensions.saturating_mul(50))
+        .saturating_add(child_complexity)
+}
 
 /// What `orderStats` can group by.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
@@ -173,7 +185,10 @@ pub struct StatsQuery;
 impl StatsQuery {
     /// Totals of the orders the filter matches, grouped by up to four dimensions (none: one
     /// bucket for all); buckets come ordered by their keys. Money is exact (fen).
-    #[graphql(guard = "Need(Scope::OrdersRead)", complexity = 100)]
+    #[graphql(
+        guard = "Need(Scope::OrdersRead)",
+        complexity = "stats_cost(group_by.len(), child_complexity)"
+    )]
     async fn order_stats(
         &self,
         ctx: &Context<'_>,
@@ -222,6 +237,118 @@ impl StatsQuery {
                     .map(|b| to_graphql(b, &group_by))
                     .collect()
             },
+        )
+        .await
+    }
+}
+
+/// How one courier network or company did in one city, over the deliveries the filter
+/// matches.
+pub struct CourierScore(Score);
+
+fn rate(part: i64, whole: i64) -> f64 {
+    if whole > 0 {
+        part as f64 / whole as f64
+    } else {
+        0.0
+    }
+}
+
+#[Object]
+impl CourierScore {
+    /// The courier network (`DADA`, `WECHAT`).
+    async fn network(&self) -> Option<ProviderId> {
+        self.0
+            .network
+            .parse::<domain::ProviderId>()
+            .ok()
+            .map(Into::into)
+    }
+    /// The courier company on a network of several (WeChat's `SFTC`, `MTPS`, …); null on
+    /// Dada.
+    async fn company(&self) -> Option<&str> {
+        self.0.company.as_deref()
+    }
+    /// The city, as the orders spell it.
+    async fn city(&self) -> &str {
+        &self.0.city
+    }
+    /// Deliveries dispatched.
+    async fn deliveries(&self) -> i32 {
+        count(self.0.deliveries)
+    }
+    /// Deliveries a courier accepted at some point (cancelled later or not).
+    async fn accepted(&self) -> i32 {
+        count(self.0.accepted)
+    }
+    /// `accepted / deliveries`, 0 to 1.
+    async fn acceptance_rate(&self) -> f64 {
+        rate(self.0.accepted, self.0.deliveries)
+    }
+    /// Median time from dispatch to acceptance, in seconds (nearest rank, over the accepted
+    /// deliveries); null when none was accepted.
+    async fn median_time_to_accept_seconds(&self) -> Option<i32> {
+        self.0.median_accept_secs.map(count)
+    }
+    /// Deliveries cancelled, by anyone.
+    async fn cancelled(&self) -> i32 {
+        count(self.0.cancelled)
+    }
+    /// Cancelled by the merchant, through this API (`cancelOrder`).
+    async fn cancelled_by_merchant(&self) -> i32 {
+        count(self.0.cancelled_by_merchant)
+    }
+    /// Cancelled on the platform's side: by its courier, the customer or the platform
+    /// itself (learned from its notification or a poll).
+    async fn cancelled_by_platform(&self) -> i32 {
+        count(self.0.cancelled_by_platform)
+    }
+    /// `cancelledByMerchant / deliveries`, 0 to 1.
+    async fn merchant_cancellation_rate(&self) -> f64 {
+        rate(self.0.cancelled_by_merchant, self.0.deliveries)
+    }
+    /// `cancelledByPlatform / deliveries`, 0 to 1.
+    async fn platform_cancellation_rate(&self) -> f64 {
+        rate(self.0.cancelled_by_platform, self.0.deliveries)
+    }
+    /// The average delivery fee (tips and penalties apart), to the fen.
+    async fn average_fee(&self) -> Option<Money> {
+        self.0.average_fee().map(Money)
+    }
+    /// Delivery fees per kilometre, over the deliveries whose distance the network gave:
+    /// their fees summed over their kilometres summed, to the fen; null with no distance.
+    async fn fee_per_km(&self) -> Option<Money> {
+        self.0.fee_per_km().map(Money)
+    }
+    /// Cancellation penalties paid, summed.
+    async fn penalties(&self) -> Money {
+        Money(domain::Money::from_fen(self.0.penalty_fen))
+    }
+}
+
+#[derive(Default)]
+pub struct ScorecardQuery;
+
+#[Object]
+impl ScorecardQuery {
+    /// The courier scorecard: per courier network, company and city, over the deliveries
+    /// the filter matches (other kinds of order never count), ordered by network, company
+    /// and city. Which was cheapest and most reliable where.
+    #[graphql(
+        guard = "Need(Scope::OrdersRead)",
+        complexity = "150usize.saturating_add(child_complexity)"
+    )]
+    async fn courier_scorecard(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Which deliveries; leave out for every one the key may see.")]
+        filter: Option<OrderFilter>,
+    ) -> Result<Vec<CourierScore>> {
+        let f = service_filter(ctx, filter.unwrap_or_default())?;
+        read(
+            ctx,
+            async |s| s.orders.scorecard(&f).await,
+            |scores| scores.into_iter().map(CourierScore).collect(),
         )
         .await
     }

@@ -11,10 +11,12 @@ mod intake;
 mod perform;
 pub mod poller;
 pub mod repo;
+pub mod scorecard;
 pub mod search;
 pub mod seed;
 pub mod stats;
 mod status;
+pub mod steps;
 
 pub use crate::refusal::{OrderError, UserError, UserErrorCode, provider_user_error};
 pub use create::{CreateServiceOrder, LineInput};
@@ -322,6 +324,7 @@ impl OrderService {
             .insert(txn)
             .await?;
         change.event_id = row.id;
+        steps::mark(txn, &change, applied).await?;
         if applied {
             crate::events::pg::notify(txn, &self.bus, row.id).await?;
         }
@@ -352,6 +355,7 @@ impl OrderService {
             change.event_id = *ids.get(&change.order_id).ok_or_else(|| {
                 DbErr::RecordNotFound(format!("event of order {}", change.order_id))
             })?;
+            steps::mark(txn, &change, true).await?;
             out.push(change);
         }
         let mut event_ids: Vec<i64> = out.iter().map(|c| c.event_id).collect();

@@ -35,7 +35,11 @@ const CITIES: &[(&str, u32)] = &[("上海", 35), ("北京", 30), ("杭州", 20),
 const COMPANIES: &[&str] = &["SFTC", "MTPS", "SS"];
 const SURNAMES: &[&str] = &["张", "王", "李", "赵", "刘", "陈", "杨", "黄"];
 const GIVEN: &[&str] = &["伟", "芳", "娜", "敏", "静", "磊", "洋", "艳", "勇", "军"];
-const CANCEL_REASONS: &[&str] = &["用户取消", "没有骑手接单", "商家取消", "地址错误"];
+const CANCEL_REASONS: &[&str] = &["用户取消", "没有骑手接单", MERCHANT_CANCEL, "地址错误"];
+/// The reason the merchant gives when it cancels (through the API) in the seeded history.
+const MERCHANT_CANCEL: &str = "商家取消";
+/// What each network or company charges per kilometre, about (fen).
+const FEN_PER_KM: &[(&str, i64)] = &[("DADA", 180), ("SFTC", 240), ("MTPS", 200), ("SS", 220)];
 
 fn weighted<'a>(rng: &mut StdRng, table: &'a [(&'a str, u32)]) -> &'a str {
     let total: u32 = table.iter().map(|(_, w)| w).sum();
@@ -102,6 +106,7 @@ fn draw(rng: &mut StdRng, i: u64, created: DateTime<Utc>) -> Drawn {
     let accepted = roll >= 5;
     let mut at = Duration::zero();
     let (mut status, mut cancel_reason, mut penalty) = ("PENDING", None, None);
+    let mut cancelled_by = None;
     if accepted {
         at += minutes(rng, if delivery { 2.0 } else { 25.0 });
         steps.push(("ACCEPTED", raw(provider, "ACCEPTED"), at));
@@ -113,6 +118,13 @@ fn draw(rng: &mut StdRng, i: u64, created: DateTime<Utc>) -> Drawn {
         steps.push(("CANCELLED", raw(provider, "CANCELLED"), at));
         status = "CANCELLED";
         cancel_reason = Some(*CANCEL_REASONS.choose(rng).unwrap_or(&CANCEL_REASONS[0]));
+        // The merchant's own cancellations went through our API; the others came from the
+        // platform (its courier, the customer, or nobody accepting).
+        if cancel_reason == Some(MERCHANT_CANCEL) {
+            cancelled_by = Some("MERCHANT");
+        } else {
+            cancelled_by = Some("PLATFORM");
+        }
         if delivery && accepted {
             penalty = Some(rng.random_range(2..8) * 100);
         }
@@ -123,7 +135,15 @@ fn draw(rng: &mut StdRng, i: u64, created: DateTime<Utc>) -> Drawn {
         steps.push(("COMPLETED", raw(provider, "COMPLETED"), at));
         status = "COMPLETED";
     }
-    let fee = delivery.then(|| rng.random_range(600..2500));
+    let company = (provider == "WECHAT").then(|| *COMPANIES.choose(rng).unwrap_or(&"SFTC"));
+    let distance = delivery.then(|| rng.random_range(500..8000i64));
+    let fee = distance.map(|d| {
+        let rate = FEN_PER_KM
+            .iter()
+            .find(|(c, _)| *c == company.unwrap_or(provider))
+            .map_or(200, |(_, r)| *r);
+        500 + d * rate * rng.random_range(90..110) / 100_000
+    });
     let tips = (delivery && rng.random_range(0..10) == 0).then(|| rng.random_range(1..6) * 100);
     let total = match fee {
         Some(f) => f + tips.unwrap_or(0),
@@ -140,6 +160,12 @@ fn draw(rng: &mut StdRng, i: u64, created: DateTime<Utc>) -> Drawn {
         rng.random_range(0..1_000_000_000u64)
     );
     let updated = created + at;
+    let secs_to = |status: &str| {
+        steps
+            .iter()
+            .find(|(s, ..)| *s == status)
+            .map(|(.., after)| after.num_seconds())
+    };
     let order = orders::ActiveModel {
         provider: Set(provider.into()),
         external_id: Set(Some(format!("SEED-{provider}-{i}"))),
@@ -164,9 +190,12 @@ fn draw(rng: &mut StdRng, i: u64, created: DateTime<Utc>) -> Drawn {
         tips_fen: Set(tips),
         penalty_fen: Set(penalty),
         cancel_reason: Set(cancel_reason.map(Into::into)),
-        courier_company: Set(
-            (provider == "WECHAT").then(|| COMPANIES.choose(rng).unwrap_or(&"SFTC").to_string())
-        ),
+        courier_company: Set(company.map(Into::into)),
+        distance_m: Set(distance),
+        accept_secs: Set(secs_to("ACCEPTED")),
+        pick_up_secs: Set(secs_to("IN_PROGRESS")),
+        complete_secs: Set(secs_to("COMPLETED")),
+        cancelled_by: Set(cancelled_by.map(Into::into)),
         status_at: Set(Some(updated)),
         created_at: Set(created),
         updated_at: Set(updated),
@@ -235,6 +264,10 @@ pub async fn seed_history(db: &DatabaseConnection, plan: SeedPlan) -> Result<See
                 sea_orm::ActiveValue::Set(p) => p.clone(),
                 _ => String::new(),
             };
+            let merchant_cancelled = matches!(
+                &drawn.order.cancelled_by,
+                sea_orm::ActiveValue::Set(Some(by)) if by == "MERCHANT"
+            );
             let mut from: Option<&str> = None;
             for (status, raw_status, after) in &drawn.steps {
                 events.push(order_event::ActiveModel {
@@ -244,7 +277,12 @@ pub async fn seed_history(db: &DatabaseConnection, plan: SeedPlan) -> Result<See
                     from_status: Set(from.map(Into::into)),
                     to_status: Set((*status).into()),
                     raw_status: Set((*raw_status).into()),
-                    source: Set(if from.is_none() { "CREATE" } else { "CALLBACK" }.into()),
+                    source: Set(match (from, *status) {
+                        (None, _) => "CREATE",
+                        (_, "CANCELLED") if merchant_cancelled => "API",
+                        _ => "CALLBACK",
+                    }
+                    .into()),
                     applied: Set(true),
                     detail: Set(Some("seed".into())),
                     occurred_at: Set(created + *after),

@@ -3,6 +3,8 @@
 //! ISO week, month at a fixed UTC offset) and by the orders' own columns. The same statement
 //! shape on SQLite and PostgreSQL; only the date arithmetic is written per backend.
 
+use std::collections::HashMap;
+
 use entity::orders;
 use sea_orm::{
     ConnectionTrait, DatabaseBackend, DbErr, EntityName, QueryResult,
@@ -72,25 +74,19 @@ fn text(q: &SelectStatement, backend: DatabaseBackend) -> String {
     }
 }
 
-/// Seconds from `b` to `a`, per backend.
-fn seconds(a: &str, b: &str, backend: DatabaseBackend) -> String {
-    match backend {
-        DatabaseBackend::Sqlite => {
-            format!("CAST(ROUND((julianday({a}) - julianday({b})) * 86400) AS BIGINT)")
-        }
-        _ => format!("CAST(ROUND(EXTRACT(EPOCH FROM ({a} - {b}))) AS BIGINT)"),
-    }
-}
+/// The step columns (`orders::steps`) of [`STEPS`], in order.
+const STEP_COLUMNS: [&str; 3] = ["accept_secs", "pick_up_secs", "complete_secs"];
 
-/// The durations statement (also for `EXPLAIN` in the analytics bench): for each bucket and step, nearest-rank p50/p90/p99 of the time
-/// from creation to the first event into that status (window functions, on both backends).
+/// The durations statement (also for `EXPLAIN` in the analytics bench): each matching
+/// order that reached a step, with its bucket's key and its step times (seconds after
+/// creation, written with the timeline by `orders::steps`). One scan of an index that
+/// covers it; the percentiles are taken from the rows (see [`Percentiles::of`]).
 pub fn durations_sql(
     filter: &OrderFilter,
     group_by: &[Dimension],
     backend: DatabaseBackend,
     offset: Offset,
 ) -> String {
-    let mut keys = Vec::new();
     let mut q = Query::select();
     q.from(orders::Entity.table_ref());
     for (i, d) in group_by.iter().enumerate() {
@@ -98,41 +94,41 @@ pub fn durations_sql(
             Expr::cust(key_sql(*d, backend, offset)),
             Alias::new(format!("k{i}")),
         );
-        keys.push(format!("k{i}"));
     }
-    q.expr_as(Expr::cust("created_at"), Alias::new("created"));
-    for (i, step) in STEPS.iter().enumerate() {
-        q.expr_as(
-            Expr::cust(format!(
-                "(SELECT MIN(e.occurred_at) FROM order_event e WHERE e.order_id = orders.id AND e.to_status = '{}')",
-                step.as_str()
-            )),
-            Alias::new(format!("t{i}")),
-        );
+    for (i, column) in STEP_COLUMNS.iter().enumerate() {
+        q.expr_as(Expr::cust(*column), Alias::new(format!("t{i}")));
     }
     q.cond_where(condition(filter));
-    let base = text(&q, backend);
-    let cols: String = keys.iter().map(|k| format!("{k}, ")).collect();
-    let steps: Vec<String> = (0..STEPS.len())
-        .map(|i| {
-            format!(
-                "SELECT {cols}CAST({i} AS BIGINT) AS step, {} AS s FROM d WHERE t{i} IS NOT NULL",
-                seconds(&format!("t{i}"), "created", backend)
-            )
+    q.and_where(Expr::cust(
+        STEP_COLUMNS
+            .iter()
+            .map(|c| format!("{c} IS NOT NULL"))
+            .collect::<Vec<_>>()
+            .join(" OR "),
+    ));
+    text(&q, backend)
+}
+
+impl Percentiles {
+    /// Nearest-rank p50/p90/p99 of `values` (reordered), None when empty. The rank of
+    /// percentile p is the smallest r with r ≥ p·n/100, in integers.
+    pub fn of(values: &mut [i64]) -> Option<Self> {
+        let n = values.len();
+        if n == 0 {
+            return None;
+        }
+        let mut at = |p: usize| {
+            let rank = (p * n).div_ceil(100).max(1);
+            *values.select_nth_unstable(rank - 1).1
+        };
+        let (p50, p90, p99) = (at(50), at(90), at(99));
+        Some(Self {
+            orders: i64::try_from(n).unwrap_or(i64::MAX),
+            p50,
+            p90,
+            p99,
         })
-        .collect();
-    let partition = format!("{cols}step");
-    format!(
-        "WITH d AS MATERIALIZED ({base}), m AS ({}), r AS (SELECT {cols}step, s, \
-         ROW_NUMBER() OVER (PARTITION BY {partition} ORDER BY s) AS rn, \
-         COUNT(*) OVER (PARTITION BY {partition}) AS n FROM m) \
-         SELECT {cols}step, CAST(MAX(n) AS BIGINT) AS n, \
-         MIN(CASE WHEN rn >= 0.5 * n THEN s END) AS p50, \
-         MIN(CASE WHEN rn >= 0.9 * n THEN s END) AS p90, \
-         MIN(CASE WHEN rn >= 0.99 * n THEN s END) AS p99 \
-         FROM r GROUP BY {partition}",
-        steps.join(" UNION ALL ")
-    )
+    }
 }
 
 /// A UTC offset in whole minutes, -14:00 to +14:00 (a fixed offset: no daylight saving).
@@ -284,24 +280,24 @@ impl OrderService {
                 .reader
                 .query_all_raw(sea_orm::Statement::from_string(backend, sql))
                 .await?;
+            let mut by_key: HashMap<Vec<Option<String>>, [Vec<i64>; 3]> = HashMap::new();
             for row in rows {
                 let mut key = Vec::with_capacity(group_by.len());
                 for i in 0..group_by.len() {
                     key.push(row.try_get::<Option<String>>("", &format!("k{i}"))?);
                 }
-                let step: i64 = row.try_get("", "step")?;
-                let p = Percentiles {
-                    orders: row.try_get("", "n")?,
-                    p50: row.try_get("", "p50")?,
-                    p90: row.try_get("", "p90")?,
-                    p99: row.try_get("", "p99")?,
-                };
-                if let (Some(b), Ok(step)) = (
-                    buckets.iter_mut().find(|b| b.key == key),
-                    usize::try_from(step),
-                ) && step < STEPS.len()
-                {
-                    b.durations[step] = Some(p);
+                let steps = by_key.entry(key).or_default();
+                for (i, values) in steps.iter_mut().enumerate() {
+                    if let Some(secs) = row.try_get::<Option<i64>>("", &format!("t{i}"))? {
+                        values.push(secs);
+                    }
+                }
+            }
+            for b in &mut buckets {
+                if let Some(steps) = by_key.get_mut(&b.key) {
+                    for (slot, values) in b.durations.iter_mut().zip(steps.iter_mut()) {
+                        *slot = Percentiles::of(values);
+                    }
                 }
             }
         }
@@ -312,6 +308,20 @@ impl OrderService {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        assert_eq!(Percentiles::of(&mut []), None);
+        let p = Percentiles::of(&mut [7]).unwrap();
+        assert_eq!((p.orders, p.p50, p.p90, p.p99), (1, 7, 7, 7));
+        // 1..=10 shuffled: ranks 5, 9, 10.
+        let p = Percentiles::of(&mut [4, 9, 1, 10, 3, 8, 2, 7, 5, 6]).unwrap();
+        assert_eq!((p.orders, p.p50, p.p90, p.p99), (10, 5, 9, 10));
+        // 1..=200: ranks 100, 180, 198.
+        let mut v: Vec<i64> = (1..=200).rev().collect();
+        let p = Percentiles::of(&mut v).unwrap();
+        assert_eq!((p.p50, p.p90, p.p99), (100, 180, 198));
+    }
 
     #[test]
     fn offsets() {

@@ -56,14 +56,14 @@ pub async fn wait_raw(app: &TestApp, id: &str, raw: &str) -> Value {
     .await
 }
 
-fn origin_of(o: &Value) -> String {
+pub fn origin_of(o: &Value) -> String {
     o["delivery"]["originId"]
         .as_str()
         .expect("originId")
         .to_owned()
 }
 
-async fn control(app: &TestApp, origin: &str, action: &str, body: Value) -> Value {
+pub async fn control(app: &TestApp, origin: &str, action: &str, body: Value) -> Value {
     let (status, v) = app
         .dada_post(&format!("/_control/orders/{origin}/{action}"), body)
         .await;

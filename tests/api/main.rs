@@ -28,6 +28,7 @@ mod readme;
 mod relay;
 mod safety;
 mod schema;
+pub mod scorecard;
 mod stats;
 mod subscriptions;
 mod websocket;

@@ -184,15 +184,11 @@ on_every_backend!(
     totals_equal_brute_force_sums
 );
 
-/// Nearest-rank percentile of sorted `v`.
-fn rank(v: &[i64], p: f64) -> i64 {
-    let n = v.len() as f64;
-    let i = v
-        .iter()
-        .enumerate()
-        .position(|(i, _)| (i + 1) as f64 >= p * n)
-        .unwrap_or(0);
-    v[i]
+/// Nearest-rank percentile `p` (in %) of sorted `v`: the first value whose rank r has
+/// 100·r ≥ p·n.
+fn rank(v: &[i64], p: usize) -> i64 {
+    let i = (1..=v.len()).find(|r| 100 * r >= p * v.len()).unwrap_or(1);
+    v[i - 1]
 }
 
 /// `orderhub seed` writes consistent history (every order's timeline ends in its status, the
@@ -227,9 +223,11 @@ async fn seeded_history_and_its_durations(app: TestApp) {
     loop {
         let v = app
             .gql_ok(
-                "query($after: String) { orders(first: 100, after: $after) { totalCount
-                    pageInfo { hasNextPage endCursor }
-                    nodes { provider status createdAt events { toStatus occurredAt } } } }",
+                &format!(
+                    "query($after: String) {{ orders(first: 100, after: $after) {{ totalCount
+                        pageInfo {{ hasNextPage endCursor }} nodes {{ {} }} }} }}",
+                    crate::scorecard::NODE_FIELDS
+                ),
                 json!({"after": after}),
             )
             .await;
@@ -243,6 +241,7 @@ async fn seeded_history_and_its_durations(app: TestApp) {
         }
         after = v["orders"]["pageInfo"]["endCursor"].clone();
     }
+    crate::scorecard::matches_brute_force(&app, &nodes).await;
     // The seeded ones (the test's own orders have no timeline).
     nodes.retain(|o| !o["events"].as_array().is_some_and(Vec::is_empty));
     assert_eq!(nodes.len(), 400);
@@ -293,8 +292,8 @@ async fn seeded_history_and_its_durations(app: TestApp) {
             let want = if d.is_empty() {
                 Value::Null
             } else {
-                json!({"orders": d.len(), "p50Seconds": rank(d, 0.5),
-                       "p90Seconds": rank(d, 0.9), "p99Seconds": rank(d, 0.99)})
+                json!({"orders": d.len(), "p50Seconds": rank(d, 50),
+                       "p90Seconds": rank(d, 90), "p99Seconds": rank(d, 99)})
             };
             assert_eq!(b[field], want, "{provider} {field}");
         }
