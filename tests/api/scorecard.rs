@@ -102,7 +102,7 @@ fn expected(orders: &[&Value]) -> Vec<Value> {
                 .map(|o| fen(&o["delivery"]["fees"]["deliveryFee"]))
                 .sum();
             let penalties: i64 = os.iter().map(|o| fen(&o["delivery"]["fees"]["penalty"])).sum();
-            let median = (!accepts.is_empty()).then(|| accepts[(accepts.len() + 1) / 2 - 1]);
+            let median = (!accepts.is_empty()).then(|| accepts[accepts.len().div_ceil(2) - 1]);
             json!({
                 "network": network, "company": company, "city": city,
                 "deliveries": n, "accepted": accepts.len(),
