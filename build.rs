@@ -1,10 +1,10 @@
-//! Build script of the `orderhub` package: bundles the GraphiQL front-end so that `/graphiql`
-//! works with no internet access.
+//! Build script of the `orderhub` package: bundles the front-end files of GraphiQL and the
+//! dashboard so that `/graphiql` and `/dashboard` work with no internet access.
 //!
 //! The JS/CSS come from npm packages pinned by `web/package.json` + `web/package-lock.json`
 //! (never committed: `web/node_modules` is gitignored). When the files are missing and `npm` is
 //! on `PATH`, this script runs `npm ci` in `web/`; it then copies the files into
-//! `$OUT_DIR/graphiql/` and sets `cfg(graphiql_bundled)`, which makes `src/http/graphiql.rs`
+//! `$OUT_DIR/assets/` and sets `cfg(assets_bundled)`, which makes `src/http/assets.rs`
 //! embed them in the binary. When they can't be had (no npm, no registry, npm failed, or
 //! `ORDERHUB_NO_NPM` is set), it warns and the page loads the same pinned versions from a CDN:
 //! the build never fails because of the front-end.
@@ -17,10 +17,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The npm packages whose files are copied; web/package.json pins each to an exact version.
-const PINNED: &[&str] = &["graphiql", "react", "react-dom"];
+const PINNED: &[&str] = &["graphiql", "react", "react-dom", "chart.js"];
 
-/// `(path under web/node_modules, file name under $OUT_DIR/graphiql)`.
-/// Keep in sync with `ASSETS` in `src/http/graphiql.rs`.
+/// `(path under web/node_modules, file name under $OUT_DIR/assets)`.
+/// Keep in sync with `bundled` in `src/http/assets.rs`.
 const FILES: &[(&str, &str)] = &[
     ("graphiql/graphiql.min.js", "graphiql.min.js"),
     ("graphiql/graphiql.min.css", "graphiql.min.css"),
@@ -32,10 +32,11 @@ const FILES: &[(&str, &str)] = &[
         "react-dom/umd/react-dom.production.min.js",
         "react-dom.production.min.js",
     ),
+    ("chart.js/dist/chart.umd.min.js", "chart.umd.min.js"),
 ];
 
 fn main() {
-    println!("cargo::rustc-check-cfg=cfg(graphiql_bundled)");
+    println!("cargo::rustc-check-cfg=cfg(assets_bundled)");
     println!("cargo::rerun-if-changed=build.rs");
     println!("cargo::rerun-if-changed=web/package.json");
     println!("cargo::rerun-if-changed=web/package-lock.json");
@@ -61,7 +62,9 @@ fn main() {
             Err(why) => warn(&why),
         }
         if !bundled {
-            warn("GraphiQL assets are not bundled: /graphiql will load them from a CDN");
+            warn(
+                "front-end assets are not bundled: /graphiql and /dashboard will load them from a CDN",
+            );
             warn("to bundle them: install Node.js/npm, run `npm ci` in web/, then rebuild");
         }
     }
@@ -80,15 +83,15 @@ fn main() {
     if !bundled {
         return;
     }
-    let dest = out_dir.join("graphiql");
+    let dest = out_dir.join("assets");
     if let Err(e) = copy_all(&node_modules, &dest) {
         warn(&format!(
-            "could not copy GraphiQL assets into {}: {e}; /graphiql will load them from a CDN",
+            "could not copy front-end assets into {}: {e}; the pages will load them from a CDN",
             dest.display()
         ));
         return;
     }
-    println!("cargo::rustc-cfg=graphiql_bundled");
+    println!("cargo::rustc-cfg=assets_bundled");
 }
 
 /// The files are all there, and the packages in node_modules have the versions that

@@ -1,6 +1,6 @@
-//! Analytics over a year of history: `orderStats` by day × provider for a year, by courier
-//! company × city for deliveries (the scorecard's grouping), and the order search by a phone's
-//! last four digits; each over GraphQL (HTTP, the real server) beside the anchor of the same
+//! Analytics over a year of history: `orderStats` by day × provider for a year (with and
+//! without the timeline's percentiles), by courier company × city for deliveries, the courier
+//! scorecard, and the order search by a phone's last four digits; each over GraphQL (HTTP, the real server) beside the anchor of the same
 //! statement run directly on the database, and the query plans the indexes were chosen from.
 //!
 //! `cargo bench --bench analytics` (SQLite in a temp file). `BENCH_ORDERS` (200 000) orders
@@ -15,6 +15,7 @@ use orderhub::{
     Application,
     orders::{
         OrderFilter,
+        scorecard::scorecard_sql,
         seed::{SeedPlan, seed_history},
         stats::{Dimension, Offset, durations_sql, stats_sql},
     },
@@ -157,10 +158,16 @@ async fn main() {
             stats_sql(&deliveries, &[Dimension::Company, Dimension::City], backend, Offset::CHINA),
         ),
         (
-            "timeline percentiles by MONTH × PROVIDER, a year (durations statement)",
-            "query($f: OrderFilter) { orderStats(filter: $f, groupBy: [MONTH, PROVIDER]) { key { value } orders timeToAccept { p50Seconds p90Seconds p99Seconds } timeToPickUp { p50Seconds } timeToComplete { p50Seconds p90Seconds } } }".into(),
+            "orderStats by DAY × PROVIDER with timeline p50/p90/p99, a year (anchor: the durations scan)",
+            "query($f: OrderFilter) { orderStats(filter: $f, groupBy: [DAY, PROVIDER]) { key { value } orders timeToAccept { p50Seconds p90Seconds p99Seconds } timeToPickUp { p50Seconds } timeToComplete { p50Seconds p90Seconds } } }".into(),
             json!({"f": {"createdAfter": year_ago.to_rfc3339()}}),
-            durations_sql(&year, &[Dimension::Month, Dimension::Provider], backend, Offset::CHINA),
+            durations_sql(&year, &[Dimension::Day, Dimension::Provider], backend, Offset::CHINA),
+        ),
+        (
+            "courierScorecard, a year of deliveries",
+            "query($f: OrderFilter) { courierScorecard(filter: $f) { network company city deliveries acceptanceRate medianTimeToAcceptSeconds cancelledByMerchant cancelledByPlatform merchantCancellationRate platformCancellationRate averageFee { fen } feePerKm { fen } penalties { fen } } }".into(),
+            json!({"f": {"createdAfter": year_ago.to_rfc3339()}}),
+            scorecard_sql(&year, backend),
         ),
         (
             "orders by a phone's last 4 digits",

@@ -8,18 +8,17 @@
 //!
 //! The bundles are graphiql 3.8 (its UMD build, which already contains the `graphql-ws` client
 //! that `GraphiQL.createFetcher({ subscriptionUrl })` uses) and React 18's UMD production
-//! files, pinned by `web/package.json` + `web/package-lock.json`. `build.rs` runs `npm ci` when
-//! needed, copies them into `$OUT_DIR/graphiql/` and sets `cfg(graphiql_bundled)`. Without that
-//! cfg (no npm at build time) there are no assets and the page loads the same pinned versions
-//! from a CDN, with subresource integrity hashes of the very same files.
+//! files, pinned npm packages embedded at build time (see `assets`; without them the page
+//! loads the same pinned files from a CDN, with their integrity hashes).
 //!
 //! The router is stateless; merge it into the app's router (after `with_state`, if any).
 
 use axum::Router;
 use axum::extract::Path;
-use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+
+use super::assets::{self, Asset, CSS, JS};
 
 /// Pinned versions; a test checks them against `web/package.json`.
 const GRAPHIQL_VERSION: &str = "3.8.3";
@@ -58,80 +57,37 @@ fn default_tabs() -> serde_json::Value {
     serde_json::Value::Array(tabs)
 }
 
-/// One front-end file: its name under `/graphiql/assets/`, content type, CDN address of the same
-/// pinned file and its SRI hash (`sha384` of the npm package's file, which the CDN serves as is).
-struct Asset {
-    name: &'static str,
-    content_type: &'static str,
-    cdn: &'static str,
-    integrity: &'static str,
-}
-
-impl Asset {
-    fn version(&self) -> &'static str {
-        if self.name.starts_with("graphiql") {
-            GRAPHIQL_VERSION
-        } else {
-            REACT_VERSION
-        }
-    }
-}
-
-const JS: &str = "text/javascript; charset=utf-8";
-const CSS: &str = "text/css; charset=utf-8";
-
 /// Keep in sync with `FILES` in `build.rs` and the versions above.
 const ASSETS: [Asset; 4] = [
     Asset {
         name: "graphiql.min.css",
         content_type: CSS,
+        version: GRAPHIQL_VERSION,
         cdn: "https://unpkg.com/graphiql@3.8.3/graphiql.min.css",
         integrity: "sha384-Mq3vbRBY71jfjQAt/DcjxUIYY33ksal4cgdRt9U/hNPvHBCaT2JfJ/PTRiPKf0aM",
     },
     Asset {
         name: "react.production.min.js",
         content_type: JS,
+        version: REACT_VERSION,
         cdn: "https://unpkg.com/react@18.3.1/umd/react.production.min.js",
         integrity: "sha384-DGyLxAyjq0f9SPpVevD6IgztCFlnMF6oW/XQGmfe+IsZ8TqEiDrcHkMLKI6fiB/Z",
     },
     Asset {
         name: "react-dom.production.min.js",
         content_type: JS,
+        version: REACT_VERSION,
         cdn: "https://unpkg.com/react-dom@18.3.1/umd/react-dom.production.min.js",
         integrity: "sha384-gTGxhz21lVGYNMcdJOyq01Edg0jhn/c22nsx0kyqP0TxaV5WVdsSH1fSDUf5YJj1",
     },
     Asset {
         name: "graphiql.min.js",
         content_type: JS,
+        version: GRAPHIQL_VERSION,
         cdn: "https://unpkg.com/graphiql@3.8.3/graphiql.min.js",
         integrity: "sha384-HbRVEFG0JGJZeAHCJ9Xm2+tpknBQ7QZmNlO/DgZtkZ0aJSypT96YYGRNod99l9Ie",
     },
 ];
-
-/// The embedded bytes of an asset, by name.
-#[cfg(graphiql_bundled)]
-fn bundled(name: &str) -> Option<&'static [u8]> {
-    macro_rules! out {
-        ($file:literal) => {
-            include_bytes!(concat!(env!("OUT_DIR"), "/graphiql/", $file)).as_slice()
-        };
-    }
-    Some(match name {
-        "graphiql.min.css" => out!("graphiql.min.css"),
-        "react.production.min.js" => out!("react.production.min.js"),
-        "react-dom.production.min.js" => out!("react-dom.production.min.js"),
-        "graphiql.min.js" => out!("graphiql.min.js"),
-        _ => return None,
-    })
-}
-
-#[cfg(not(graphiql_bundled))]
-fn bundled(_name: &str) -> Option<&'static [u8]> {
-    None
-}
-
-/// Whether the assets are embedded in this build (else the page uses the CDN).
-pub const BUNDLED: bool = cfg!(graphiql_bundled);
 
 /// `GET /graphiql` and `GET /graphiql/assets/{file}`.
 pub fn router() -> Router {
@@ -142,62 +98,14 @@ pub fn router() -> Router {
 
 async fn page() -> Response {
     (
-        [
-            (header::CACHE_CONTROL, "no-cache".to_owned()),
-            (header::CONTENT_SECURITY_POLICY, content_security_policy()),
-            (header::X_FRAME_OPTIONS, "DENY".to_owned()),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
-            (header::REFERRER_POLICY, "no-referrer".to_owned()),
-        ],
+        assets::page_headers(content_security_policy()),
         Html(page_html()),
     )
         .into_response()
 }
 
 async fn asset(Path(file): Path<String>) -> Response {
-    let found = ASSETS
-        .iter()
-        .find(|a| a.name == file)
-        .and_then(|a| Some((a, bundled(a.name)?)));
-    match found {
-        Some((a, bytes)) => (
-            [
-                (header::CONTENT_TYPE, a.content_type),
-                (header::CACHE_CONTROL, "public, max-age=86400"),
-                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-            ],
-            bytes,
-        )
-            .into_response(),
-        None => (StatusCode::NOT_FOUND, "no such GraphiQL asset\n").into_response(),
-    }
-}
-
-/// `<link>`/`<script>` tags for the assets: local (versioned query string to bust the day-long
-/// cache on upgrades) when bundled, else the pinned CDN files with their integrity hashes.
-fn asset_tags() -> String {
-    let mut tags = String::new();
-    for a in &ASSETS {
-        let (src, extra) = if BUNDLED {
-            (
-                format!("/graphiql/assets/{}?v={}", a.name, a.version()),
-                String::new(),
-            )
-        } else {
-            (
-                a.cdn.to_owned(),
-                format!(r#" integrity="{}" crossorigin="anonymous""#, a.integrity),
-            )
-        };
-        if a.content_type == CSS {
-            tags.push_str(&format!(
-                "  <link rel=\"stylesheet\" href=\"{src}\"{extra} />\n"
-            ));
-        } else {
-            tags.push_str(&format!("  <script src=\"{src}\"{extra}></script>\n"));
-        }
-    }
-    tags
+    assets::serve(&ASSETS, &file)
 }
 
 /// The page's one inline script: a fetcher per set of headers from the headers editor, so
@@ -248,7 +156,7 @@ fn content_security_policy() -> String {
     use sha2::Digest as _;
     let hash = base64::engine::general_purpose::STANDARD
         .encode(sha2::Sha256::digest(inline_script().as_bytes()));
-    let cdn = if BUNDLED { "" } else { " https://unpkg.com" };
+    let cdn = assets::cdn_source();
     format!(
         "default-src 'none'; script-src 'self' 'sha256-{hash}'{cdn}; style-src 'self' 'unsafe-inline'{cdn}; \
          img-src 'self' data:; font-src 'self' data:{cdn}; connect-src 'self' ws: wss:; \
@@ -277,7 +185,7 @@ fn page_html() -> String {
 </body>
 </html>
 "#,
-        tags = asset_tags(),
+        tags = assets::tags(&ASSETS, "/graphiql/assets/"),
         script = inline_script(),
     )
 }
@@ -286,7 +194,7 @@ fn page_html() -> String {
 mod tests {
     use super::*;
     use axum::body::{Body, to_bytes};
-    use axum::http::Request;
+    use axum::http::{Request, StatusCode, header};
     use tower::ServiceExt;
 
     async fn fetch(uri: &str) -> (StatusCode, Option<String>, Option<String>, Vec<u8>) {
@@ -327,7 +235,7 @@ mod tests {
         assert!(html.contains("query Catalogue {"), "{html}");
         assert!(html.contains(r#"\"shopId\": \"\""#), "{html}");
         for a in &ASSETS {
-            if BUNDLED {
+            if assets::BUNDLED {
                 assert!(
                     html.contains(&format!("/graphiql/assets/{}?v=", a.name)),
                     "{html}"
@@ -354,7 +262,7 @@ mod tests {
         }
     }
 
-    #[cfg(graphiql_bundled)]
+    #[cfg(assets_bundled)]
     #[tokio::test]
     async fn every_asset_is_served_with_its_content_type() {
         for a in &ASSETS {
@@ -372,36 +280,13 @@ mod tests {
         }
     }
 
-    /// The CDN fallback loads exactly the files the bundled build embeds.
-    #[cfg(graphiql_bundled)]
+    /// The CDN fallback loads exactly the files the bundled build embeds, at the versions
+    /// `web/package.json` pins.
     #[test]
-    fn cdn_integrity_hashes_match_the_bundled_files() {
-        use base64::Engine as _;
-        use sha2::{Digest, Sha384};
-        for a in &ASSETS {
-            let digest = Sha384::digest(bundled(a.name).unwrap());
-            let sri = format!(
-                "sha384-{}",
-                base64::engine::general_purpose::STANDARD.encode(digest)
-            );
-            assert_eq!(
-                a.integrity, sri,
-                "{}: update its integrity (and cdn URL) after an upgrade",
-                a.name
-            );
-        }
-    }
-
-    #[test]
-    fn pinned_versions_match_web_package_json() {
-        let package: serde_json::Value =
-            serde_json::from_str(include_str!("../../web/package.json")).unwrap();
-        let deps = &package["dependencies"];
-        assert_eq!(deps["graphiql"], GRAPHIQL_VERSION);
-        assert_eq!(deps["react"], REACT_VERSION);
-        assert_eq!(deps["react-dom"], REACT_VERSION);
-        for a in &ASSETS {
-            assert!(a.cdn.contains(&format!("@{}/", a.version())), "{}", a.cdn);
-        }
+    fn cdn_files_are_the_pinned_ones() {
+        assets::checks::integrity_matches(&ASSETS);
+        assets::checks::pinned("graphiql", GRAPHIQL_VERSION);
+        assets::checks::pinned("react", REACT_VERSION);
+        assets::checks::pinned("react-dom", REACT_VERSION);
     }
 }

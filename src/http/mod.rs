@@ -3,6 +3,8 @@
 //! the default run, the sandboxes. Bodies are limited, requests time out, and every response
 //! carries an `x-request-id`.
 
+mod assets;
+mod dashboard;
 mod exports;
 mod graphiql;
 mod over_http;
@@ -146,6 +148,7 @@ pub fn router(
         .merge(ops)
         .merge(exports)
         .merge(graphiql::router())
+        .merge(dashboard::router())
         .nest("/sandbox", sandboxes)
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

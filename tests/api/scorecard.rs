@@ -65,7 +65,7 @@ fn div_round(num: i64, den: i64) -> i64 {
 }
 
 /// The scorecard by hand over `orders` (any kind; only deliveries count).
-fn expected(orders: &[&Value]) -> Vec<Value> {
+pub fn expected(orders: &[&Value]) -> Vec<Value> {
     let mut groups: BTreeMap<(String, Option<String>, String), Vec<&Value>> = BTreeMap::new();
     for o in orders.iter().filter(|o| o["kind"] == "DELIVERY") {
         let key = (
