@@ -303,3 +303,41 @@ on_every_backend!(
     seeded_history_and_its_durations_test,
     seeded_history_and_its_durations
 );
+
+/// The analytics weigh against the complexity budget: `orderStats` 100 plus 50 per
+/// dimension plus its selection, `courierScorecard` 150 plus its selection; a document over
+/// the limit is refused before any statement runs.
+async fn analytics_count_toward_the_budget(backend: crate::helpers::Backend) {
+    let app = TestApp::spawn_with(backend, |c| c.limits.max_query_complexity = 500).await;
+    let cost = |v: &Value| v["extensions"]["cost"]["requestedQueryCost"].as_u64();
+    let v = app.gql("{ orderStats { orders } }", json!({})).await;
+    assert_eq!(cost(&v), Some(101), "{v}");
+    let v = app
+        .gql(
+            "{ orderStats(groupBy: [DAY, PROVIDER]) { orders revenue { fen } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(cost(&v), Some(100 + 2 * 50 + 3), "{v}");
+    let v = app
+        .gql("{ courierScorecard { city deliveries } }", json!({}))
+        .await;
+    assert_eq!(cost(&v), Some(152), "{v}");
+    // Two statements of four dimensions weigh more than the limit (500 here): refused
+    // before any runs; one passes.
+    let heavy = "orderStats(groupBy: [DAY, PROVIDER, CITY, STATUS]) { orders }";
+    let v = app.gql(&format!("{{ {heavy} }}"), json!({})).await;
+    assert_eq!(cost(&v), Some(301), "{v}");
+    let v = app
+        .gql(&format!("{{ a: {heavy} b: {heavy} }}"), json!({}))
+        .await;
+    assert_eq!(
+        v["errors"][0]["extensions"]["code"], "QUERY_TOO_COMPLEX",
+        "{v}"
+    );
+}
+on_every_backend!(
+    analytics_count_toward_the_budget_test,
+    analytics_count_toward_the_budget,
+    by_backend
+);
