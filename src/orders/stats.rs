@@ -254,6 +254,42 @@ fn bucket(row: &QueryResult, dimensions: usize) -> Result<Bucket, DbErr> {
     })
 }
 
+/// A bucket's key and its orders' step times.
+type StepTimes = HashMap<Vec<Option<String>>, [Vec<i64>; 3]>;
+
+/// The durations scan's rows, per bucket key (rows of one key tend to come together: the
+/// last key is checked before the map).
+fn step_times(rows: Vec<QueryResult>, dimensions: usize) -> Result<StepTimes, DbErr> {
+    let keys: Vec<String> = (0..dimensions).map(|i| format!("k{i}")).collect();
+    let steps: Vec<String> = (0..STEPS.len()).map(|i| format!("t{i}")).collect();
+    let mut by_key = StepTimes::new();
+    let mut last: Option<(Vec<Option<String>>, [Vec<i64>; 3])> = None;
+    for row in rows {
+        let mut key = Vec::with_capacity(dimensions);
+        for k in &keys {
+            key.push(row.try_get::<Option<String>>("", k)?);
+        }
+        if last.as_ref().is_none_or(|(k, _)| *k != key) {
+            if let Some((k, times)) = last.take() {
+                by_key.insert(k, times);
+            }
+            let times = by_key.remove(&key).unwrap_or_default();
+            last = Some((key, times));
+        }
+        if let Some((_, times)) = last.as_mut() {
+            for (values, column) in times.iter_mut().zip(&steps) {
+                if let Some(secs) = row.try_get::<Option<i64>>("", column)? {
+                    values.push(secs);
+                }
+            }
+        }
+    }
+    if let Some((k, times)) = last {
+        by_key.insert(k, times);
+    }
+    Ok(by_key)
+}
+
 impl OrderService {
     /// The buckets of the orders `filter` matches, grouped by `group_by` (one bucket for
     /// all with no dimension), ordered by their keys.
@@ -265,39 +301,30 @@ impl OrderService {
         with_durations: bool,
     ) -> Result<Vec<Bucket>, DbErr> {
         let backend = self.reader.get_database_backend();
-        let rows = self
-            .reader
-            .query_all(&statement(filter, group_by, backend, offset))
-            .await?;
-        let mut buckets = rows
-            .iter()
-            .map(|r| bucket(r, group_by.len()))
-            .collect::<Result<Vec<_>, _>>()?;
-        // (Without a dimension there is no GROUP BY: one row, zeros when nothing matches.)
-        if with_durations {
+        let totals_sql = statement(filter, group_by, backend, offset);
+        let totals = self.reader.query_all(&totals_sql);
+        // The durations' scan runs beside the totals' statement, on another connection.
+        let durations = async {
+            if !with_durations {
+                return Ok(HashMap::new());
+            }
             let sql = durations_sql(filter, group_by, backend, offset);
             let rows = self
                 .reader
                 .query_all_raw(sea_orm::Statement::from_string(backend, sql))
                 .await?;
-            let mut by_key: HashMap<Vec<Option<String>>, [Vec<i64>; 3]> = HashMap::new();
-            for row in rows {
-                let mut key = Vec::with_capacity(group_by.len());
-                for i in 0..group_by.len() {
-                    key.push(row.try_get::<Option<String>>("", &format!("k{i}"))?);
-                }
-                let steps = by_key.entry(key).or_default();
-                for (i, values) in steps.iter_mut().enumerate() {
-                    if let Some(secs) = row.try_get::<Option<i64>>("", &format!("t{i}"))? {
-                        values.push(secs);
-                    }
-                }
-            }
-            for b in &mut buckets {
-                if let Some(steps) = by_key.get_mut(&b.key) {
-                    for (slot, values) in b.durations.iter_mut().zip(steps.iter_mut()) {
-                        *slot = Percentiles::of(values);
-                    }
+            step_times(rows, group_by.len())
+        };
+        let (rows, mut by_key) = futures::try_join!(totals, durations)?;
+        let mut buckets = rows
+            .iter()
+            .map(|r| bucket(r, group_by.len()))
+            .collect::<Result<Vec<_>, _>>()?;
+        // (Without a dimension there is no GROUP BY: one row, zeros when nothing matches.)
+        for b in &mut buckets {
+            if let Some(steps) = by_key.get_mut(&b.key) {
+                for (slot, values) in b.durations.iter_mut().zip(steps.iter_mut()) {
+                    *slot = Percentiles::of(values);
                 }
             }
         }
