@@ -55,6 +55,11 @@ impl Platforms {
             delivery: DeliverySettings {
                 origin_prefix: config.dada.origin_prefix.clone(),
                 timeout: config.dada.request_timeout(),
+                timeouts: [
+                    (ProviderId::Dada, config.dada.request_timeout()),
+                    (ProviderId::Wechat, config.wechat.request_timeout()),
+                ]
+                .into(),
                 courier_cancel_policy: config.dada.courier_cancel_policy,
                 ..DeliverySettings::default()
             },

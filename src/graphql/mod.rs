@@ -46,6 +46,7 @@ use crate::{
 pub struct Query(
     query::Query,
     delivery::DeliveryQuery,
+    delivery::PolicyQuery,
     inbound::InboundQuery,
     access::AccessQuery,
     stats::StatsQuery,
@@ -58,6 +59,7 @@ pub struct Query(
 pub struct Mutation(
     mutation::Mutation,
     delivery::DeliveryMutation,
+    delivery::PolicyMutation,
     inbound::InboundMutation,
     access::AccessMutation,
 );

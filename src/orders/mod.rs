@@ -22,7 +22,7 @@ pub use crate::refusal::{OrderError, UserError, UserErrorCode, provider_user_err
 pub use create::{CreateServiceOrder, LineInput};
 pub use delivery::{
     CourierAction, CourierCancelPolicy, CourierCancelRequest, DeliveryInput, DispatchDelivery,
-    DispatchSource, Quoted,
+    DispatchSource, Quoted, policy,
 };
 pub use inbound::{InboundAction, NewTechnician, UPDATE_ORDER_DETAIL};
 pub use intake::Intake;
@@ -80,7 +80,16 @@ pub struct DeliverySettings {
     pub origin_prefix: String,
     /// How long a courier network's answer is awaited.
     pub timeout: Duration,
+    /// Per network, when it has its own (quotes across networks wait for each its own time).
+    pub timeouts: HashMap<ProviderId, Duration>,
     pub courier_cancel_policy: CourierCancelPolicy,
+}
+
+impl DeliverySettings {
+    /// How long `network`'s answer is awaited.
+    pub fn timeout_of(&self, network: ProviderId) -> Duration {
+        self.timeouts.get(&network).copied().unwrap_or(self.timeout)
+    }
 }
 
 impl Default for DeliverySettings {
@@ -89,6 +98,7 @@ impl Default for DeliverySettings {
             callback_urls: HashMap::new(),
             origin_prefix: "OH".into(),
             timeout: Duration::from_secs(10),
+            timeouts: HashMap::new(),
             courier_cancel_policy: CourierCancelPolicy::Manual,
         }
     }

@@ -18,6 +18,7 @@ mod dada;
 mod dada_rules;
 mod daojia58;
 mod descriptions;
+mod dispatch;
 mod edge;
 mod exports;
 mod fanout;

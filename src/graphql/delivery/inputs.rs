@@ -127,19 +127,37 @@ impl DeliveryInputGql {
 /// The delivery to price.
 #[derive(InputObject)]
 pub struct QuoteDeliveryInput {
-    /// The delivery, as it would be dispatched.
+    /// The delivery, as it would be dispatched. When the shop's dispatch policy links the
+    /// same store on other networks (and no `company` is named), every network is asked at
+    /// once.
     pub delivery: DeliveryInputGql,
+    /// The order of `quotes`: cheapest first (the default) or fastest first.
+    #[graphql(default)]
+    pub sort: QuoteOrder,
+}
+
+/// How `quoteDelivery` orders its quotes.
+#[derive(async_graphql::Enum, Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum QuoteOrder {
+    /// The lowest total fee first (then the sooner courier).
+    #[default]
+    Cheapest,
+    /// The shortest expected time to a courier first (companies that give none last), then
+    /// the fee.
+    Fastest,
 }
 
 /// What `quoteDelivery` found.
 #[derive(SimpleObject)]
 pub struct QuoteDeliveryPayload {
-    /// The cheapest quote.
+    /// The first of `quotes`.
     pub quote: Option<DeliveryQuote>,
-    /// Every company's quote, cheapest first (one on single-company networks).
+    /// Every network's and company's quote, in the order asked for (cheapest first by
+    /// default).
     pub quotes: Vec<DeliveryQuote>,
-    /// Companies that could not quote (with `field` naming the company), or why nothing
-    /// could be quoted.
+    /// Networks and companies that could not quote or that the shop's dispatch policy
+    /// leaves out (with `field` naming the network or company), or why nothing could be
+    /// quoted.
     pub user_errors: Vec<UserError>,
 }
 

@@ -6,6 +6,13 @@
 mod inputs;
 mod mutation;
 mod objects;
+mod policy;
 mod query;
 
-pub use self::{inputs::*, mutation::DeliveryMutation, objects::*, query::DeliveryQuery};
+pub use self::{
+    inputs::*,
+    mutation::DeliveryMutation,
+    objects::*,
+    policy::{PolicyMutation, PolicyQuery},
+    query::DeliveryQuery,
+};

@@ -9,7 +9,7 @@ use super::{
     AddTipInput, AssignCourierInput, BindDeliveryAccountInput, ComplainAboutCourierInput,
     DeliveryQuote, DispatchDeliveryInput, DonePayload, ImportDeliveryShopInput,
     OpenDeliveryServiceInput, OrderIdInput, OrderPayload, PreviewCancellationInput,
-    PreviewCancellationPayload, QuoteDeliveryInput, QuoteDeliveryPayload,
+    PreviewCancellationPayload, QuoteDeliveryInput, QuoteDeliveryPayload, QuoteOrder,
     RegisterDeliveryMerchantInput, RegisterDeliveryMerchantPayload, RegisterDeliveryShopsInput,
     RegisterDeliveryShopsPayload, RespondToCourierCancellationInput, ShopPayload,
     SimulateDeliveryStatusInput, StoreFailure, UpdateDeliveryShopInput, geo,
@@ -94,7 +94,14 @@ impl DeliveryMutation {
                 user_errors,
             });
         };
-        q.quotes.sort_by_key(|r| (r.fee_fen, r.id));
+        match input.sort {
+            QuoteOrder::Cheapest => q
+                .quotes
+                .sort_by_key(|r| (r.fee_fen, r.dispatch_minutes.unwrap_or(i64::MAX), r.id)),
+            QuoteOrder::Fastest => q
+                .quotes
+                .sort_by_key(|r| (r.dispatch_minutes.unwrap_or(i64::MAX), r.fee_fen, r.id)),
+        }
         let quotes: Vec<DeliveryQuote> = q.quotes.into_iter().map(DeliveryQuote).collect();
         Ok(QuoteDeliveryPayload {
             quote: quotes.first().map(|r| DeliveryQuote(r.0.clone())),

@@ -37,6 +37,7 @@ mod accounts;
 mod cancel_requests;
 mod courier;
 mod dispatch;
+pub mod policy;
 mod quote;
 mod reconcile;
 mod validation;
@@ -259,33 +260,7 @@ impl OrderService {
         validate_delivery(input)?;
         let (shop, provider) = self.store_of(input.shop_id).await?;
         let network = self.courier_or_refuse(provider, &["shopId"])?;
-        let city_code = match input.city_code.clone().or_else(|| shop.city_code.clone()) {
-            Some(code) => code,
-            None if !network.needs_city_code() => String::new(),
-            None => {
-                return Err(UserError::new(
-                    &["cityCode"],
-                    UserErrorCode::InvalidInput,
-                    "the store has no city code: give cityCode (see deliveryCities)",
-                )
-                .into());
-            }
-        };
-        let stored = StoredRequest {
-            receiver_name: input.receiver_name.trim().to_owned(),
-            receiver_phone: input.receiver_phone.to_string(),
-            receiver_address: input.receiver_address.trim().to_owned(),
-            receiver_lng: input.receiver_location.map(|p| p.lng),
-            receiver_lat: input.receiver_location.map(|p| p.lat),
-            city_code,
-            cargo_price_fen: input.cargo_price.fen(),
-            cargo_weight_kg: input.cargo_weight_kg.normalize().to_string(),
-            prepaid: input.prepaid,
-            tips_fen: input.tips.fen(),
-            note: input.note.clone(),
-            publish_at: input.publish_at,
-            company: input.company.clone().filter(|c| !c.trim().is_empty()),
-        };
+        let stored = stored_request(input, &shop, network.as_ref())?;
         Ok((shop, provider, network, stored))
     }
 
@@ -413,4 +388,39 @@ pub(super) fn set_fees(am: &mut orders::ActiveModel, f: &DeliveryFees) {
     am.coupon_fen = Set(Some(f.coupon.fen()));
     am.tips_fen = Set(Some(f.tips.fen()));
     am.insurance_fen = Set(Some(f.insurance.fen()));
+}
+
+/// The request as stored for `shop` (its city code unless the input gives one).
+fn stored_request(
+    input: &DeliveryInput,
+    shop: &shop::Model,
+    network: &dyn CourierNetwork,
+) -> Result<StoredRequest, OrderError> {
+    let city_code = match input.city_code.clone().or_else(|| shop.city_code.clone()) {
+        Some(code) => code,
+        None if !network.needs_city_code() => String::new(),
+        None => {
+            return Err(UserError::new(
+                &["cityCode"],
+                UserErrorCode::InvalidInput,
+                "the store has no city code: give cityCode (see deliveryCities)",
+            )
+            .into());
+        }
+    };
+    Ok(StoredRequest {
+        receiver_name: input.receiver_name.trim().to_owned(),
+        receiver_phone: input.receiver_phone.to_string(),
+        receiver_address: input.receiver_address.trim().to_owned(),
+        receiver_lng: input.receiver_location.map(|p| p.lng),
+        receiver_lat: input.receiver_location.map(|p| p.lat),
+        city_code,
+        cargo_price_fen: input.cargo_price.fen(),
+        cargo_weight_kg: input.cargo_weight_kg.normalize().to_string(),
+        prepaid: input.prepaid,
+        tips_fen: input.tips.fen(),
+        note: input.note.clone(),
+        publish_at: input.publish_at,
+        company: input.company.clone().filter(|c| !c.trim().is_empty()),
+    })
 }

@@ -1,93 +1,202 @@
-//! Quotes: a delivery priced by one network (or each company of a network), kept so a
-//! later dispatch can take it up before the platform's price lock expires.
+//! Quotes: a delivery priced by one network (or each company of a network), or by every
+//! network the shop's dispatch policy links, kept so a later dispatch can take one up before
+//! the platform's price lock expires.
+
+use std::sync::Arc;
 
 use chrono::{TimeDelta, Utc};
 use entity::delivery_quote;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DbErr, EntityTrait};
 
+use crate::domain::ProviderId;
 use crate::orders::{OrderError, OrderService, UserError, UserErrorCode, provider_user_error};
-use crate::providers::{delivery::DeliveryQuote, with_timeout};
+use crate::providers::{
+    delivery::{CourierNetwork, DeliveryQuote},
+    with_timeout,
+};
 
-use super::{DeliveryInput, Quoted};
+use super::{DeliveryInput, Quoted, StoredRequest};
+
+/// One store the request can leave from, on its network.
+struct Store {
+    shop: entity::shop::Model,
+    provider: ProviderId,
+    network: Arc<dyn CourierNetwork>,
+    stored: StoredRequest,
+}
 
 impl OrderService {
-    /// Asks the store's network what a delivery would cost: one quote per courier company
-    /// (one for Dada; every bound company on WeChat, or only `input.company`), each
-    /// dispatchable with `dispatch_delivery` until it expires. Companies that refuse are
-    /// reported beside the others; only when all refuse is it an error.
+    /// Asks what a delivery would cost: one quote per courier company (one for Dada; every
+    /// bound company on WeChat, or only `input.company`), each dispatchable with
+    /// `dispatch_delivery` until it expires. When the shop's dispatch policy links the same
+    /// store on other networks (and no company is named), every network is asked at once,
+    /// each within its own timeout, and only the networks and companies the policy allows,
+    /// under its fee cap, are kept. A network or company that fails or is left out is
+    /// reported beside the others; only when none quotes is it an error.
     #[tracing::instrument(skip_all, fields(shop_id = input.shop_id))]
     pub async fn quote_delivery(&self, input: DeliveryInput) -> Result<Quoted, OrderError> {
         let (shop, provider, network, stored) = self.prepare(&input).await?;
-        let origin_id = match &input.origin_id {
-            Some(o) => {
-                self.refuse_taken_origin(provider, o).await?;
-                o.clone()
+        let policy = self.policy(shop.id).await?;
+        let mut stores = vec![Store {
+            shop,
+            provider,
+            network,
+            stored,
+        }];
+        if input.company.is_none()
+            && let Some(p) = &policy
+        {
+            for id in &p.linked_shops {
+                let (shop, provider) = self.store_of(*id).await?;
+                let network = self.courier_or_refuse(provider, &["shopId"])?;
+                let stored = super::stored_request(&input, &shop, network.as_ref())?;
+                stores.push(Store {
+                    shop,
+                    provider,
+                    network,
+                    stored,
+                });
             }
+        }
+        let origin_id = match &input.origin_id {
+            Some(o) => o.clone(),
             None => self.new_origin_id(),
         };
-        let request = self.request_for(provider, origin_id.clone(), &shop, &stored)?;
-        let answers = with_timeout(provider, self.delivery.timeout, network.quote_all(&request))
-            .await
-            .map_err(|e| provider_user_error(&e))?;
+        for store in &stores {
+            self.refuse_taken_origin(store.provider, &origin_id).await?;
+        }
+        let asked = stores.iter().map(|store| {
+            let origin_id = origin_id.clone();
+            async move {
+                let request =
+                    self.request_for(store.provider, origin_id, &store.shop, &store.stored)?;
+                let timeout = self.delivery.timeout_of(store.provider);
+                Ok::<_, OrderError>(
+                    with_timeout(store.provider, timeout, store.network.quote_all(&request)).await,
+                )
+            }
+        });
+        let answers = futures::future::join_all(asked).await;
         let now = Utc::now();
         let mut quoted = Quoted::default();
-        for answer in answers {
-            let quote: DeliveryQuote = match answer.quote {
-                Ok(q) => q,
+        for (store, answer) in stores.iter().zip(answers) {
+            let answers = match answer? {
+                Ok(a) => a,
                 Err(e) => {
                     let mut refusal = provider_user_error(&e);
                     refusal.field = vec![
                         "delivery".into(),
-                        "company".into(),
-                        answer.company.id.clone(),
+                        "network".into(),
+                        store.provider.as_str().into(),
                     ];
-                    refusal.message = format!("{}: {}", answer.company.name, refusal.message);
+                    refusal.message = format!("{}: {}", store.provider, refusal.message);
                     quoted.refusals.push(refusal);
                     continue;
                 }
             };
-            // A company without a handle still prices the request; we hold the price for
-            // as long as a handle would live.
-            let expires_at = quote.expires_at.unwrap_or(now + TimeDelta::minutes(3));
-            let mut company_request = stored.clone();
-            if !answer.company.id.is_empty() {
-                company_request.company = Some(answer.company.id.clone());
+            for answer in answers {
+                let company = (!answer.company.id.is_empty()).then_some(answer.company.id.as_str());
+                let field = || {
+                    vec![
+                        "delivery".into(),
+                        "company".into(),
+                        if answer.company.id.is_empty() {
+                            store.provider.as_str().to_owned()
+                        } else {
+                            answer.company.id.clone()
+                        },
+                    ]
+                };
+                let quote: DeliveryQuote = match answer.quote {
+                    Ok(q) => q,
+                    Err(e) => {
+                        let mut refusal = provider_user_error(&e);
+                        refusal.field = field();
+                        refusal.message = format!("{}: {}", answer.company.name, refusal.message);
+                        quoted.refusals.push(refusal);
+                        continue;
+                    }
+                };
+                if let Some(p) = &policy {
+                    let refusal = if !p.allows(store.provider, company) {
+                        Some("not among the networks the shop's dispatch policy allows")
+                    } else if p
+                        .fee_cap
+                        .is_some_and(|cap| quote.fees.fee.fen() > cap.fen())
+                    {
+                        Some("above the fee cap of the shop's dispatch policy")
+                    } else {
+                        None
+                    };
+                    if let Some(why) = refusal {
+                        quoted.refusals.push(UserError {
+                            field: field(),
+                            ..UserError::new(
+                                &[],
+                                UserErrorCode::InvalidInput,
+                                format!("{}: {why}", answer.company.name),
+                            )
+                        });
+                        continue;
+                    }
+                }
+                let row = self
+                    .keep_quote(store, &origin_id, company, quote, now)
+                    .await?;
+                quoted.quotes.push(row);
             }
-            let row = delivery_quote::ActiveModel {
-                provider: Set(provider.as_str().to_owned()),
-                shop_id: Set(shop.id),
-                origin_id: Set(origin_id.clone()),
-                token: Set(quote.token),
-                request: Set(serde_json::to_string(&company_request)
-                    .map_err(|e| DbErr::Custom(e.to_string()))?),
-                fee_fen: Set(quote.fees.fee.fen()),
-                delivery_fee_fen: Set(quote.fees.delivery_fee.fen()),
-                coupon_fen: Set(quote.fees.coupon.fen()),
-                tips_fen: Set(quote.fees.tips.fen()),
-                insurance_fen: Set(quote.fees.insurance.fen()),
-                distance_m: Set(quote.distance_m),
-                expires_at: Set(expires_at),
-                order_id: Set(None),
-                created_at: Set(now),
-                company: Set(company_request.company.clone()),
-                dispatch_minutes: Set(quote.dispatch_minutes),
-                ..Default::default()
-            }
-            .insert(&self.db)
-            .await?;
-            quoted.quotes.push(row);
         }
         if quoted.quotes.is_empty() {
             if quoted.refusals.is_empty() {
                 quoted.refusals.push(UserError::new(
                     &["delivery", "company"],
                     UserErrorCode::InvalidInput,
-                    format!("no courier company of {provider} can quote this"),
+                    "no courier company can quote this",
                 ));
             }
             return Err(OrderError::User(quoted.refusals));
         }
         Ok(quoted)
+    }
+
+    /// Keeps a quote until it is dispatched or expires.
+    async fn keep_quote(
+        &self,
+        store: &Store,
+        origin_id: &str,
+        company: Option<&str>,
+        quote: DeliveryQuote,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<delivery_quote::Model, OrderError> {
+        // A company without a handle still prices the request; we hold the price for as
+        // long as a handle would live.
+        let expires_at = quote.expires_at.unwrap_or(now + TimeDelta::minutes(3));
+        let mut company_request = store.stored.clone();
+        if let Some(c) = company {
+            company_request.company = Some(c.to_owned());
+        }
+        Ok(delivery_quote::ActiveModel {
+            provider: Set(store.provider.as_str().to_owned()),
+            shop_id: Set(store.shop.id),
+            origin_id: Set(origin_id.to_owned()),
+            token: Set(quote.token),
+            request: Set(serde_json::to_string(&company_request)
+                .map_err(|e| DbErr::Custom(e.to_string()))?),
+            fee_fen: Set(quote.fees.fee.fen()),
+            delivery_fee_fen: Set(quote.fees.delivery_fee.fen()),
+            coupon_fen: Set(quote.fees.coupon.fen()),
+            tips_fen: Set(quote.fees.tips.fen()),
+            insurance_fen: Set(quote.fees.insurance.fen()),
+            distance_m: Set(quote.distance_m),
+            expires_at: Set(expires_at),
+            order_id: Set(None),
+            created_at: Set(now),
+            company: Set(company_request.company.clone()),
+            dispatch_minutes: Set(quote.dispatch_minutes),
+            ..Default::default()
+        }
+        .insert(&self.db)
+        .await?)
     }
 
     pub async fn quote(&self, id: i64) -> Result<Option<delivery_quote::Model>, DbErr> {
