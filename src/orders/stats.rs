@@ -254,8 +254,10 @@ fn bucket(row: &QueryResult, dimensions: usize) -> Result<Bucket, DbErr> {
     })
 }
 
-/// A bucket's key and its orders' step times.
-type StepTimes = HashMap<Vec<Option<String>>, [Vec<i64>; 3]>;
+/// A bucket's key.
+type Key = Vec<Option<String>>;
+/// Each bucket's orders' step times.
+type StepTimes = HashMap<Key, [Vec<i64>; 3]>;
 
 /// The durations scan's rows, per bucket key (rows of one key tend to come together: the
 /// last key is checked before the map).
@@ -263,7 +265,7 @@ fn step_times(rows: Vec<QueryResult>, dimensions: usize) -> Result<StepTimes, Db
     let keys: Vec<String> = (0..dimensions).map(|i| format!("k{i}")).collect();
     let steps: Vec<String> = (0..STEPS.len()).map(|i| format!("t{i}")).collect();
     let mut by_key = StepTimes::new();
-    let mut last: Option<(Vec<Option<String>>, [Vec<i64>; 3])> = None;
+    let mut last: Option<(Key, [Vec<i64>; 3])> = None;
     for row in rows {
         let mut key = Vec::with_capacity(dimensions);
         for k in &keys {
