@@ -33,7 +33,23 @@ pub struct Config {
     pub wechat: WechatConfig,
     pub daojia58: Daojia58Config,
     pub outbox: OutboxConfig,
+    pub dispatch: DispatchConfig,
     pub auth: AuthConfig,
+}
+
+/// Automatic dispatch (`dispatchDelivery(strategy: AUTO)`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DispatchConfig {
+    /// How often the plans' driver looks for due steps (tip raises, network switches) when
+    /// nothing wakes it; an attempt's acceptance wakes it at once.
+    pub plan_tick_ms: u64,
+}
+
+impl Default for DispatchConfig {
+    fn default() -> Self {
+        Self { plan_tick_ms: 500 }
+    }
 }
 
 /// Who may call without a key.

@@ -6,6 +6,7 @@ pub mod api_key;
 pub mod audit_log;
 pub mod category;
 pub mod delivery_quote;
+pub mod dispatch_plan;
 pub mod dispatch_policy;
 pub mod idempotency_key;
 pub mod inbound_callback;

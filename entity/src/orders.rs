@@ -81,6 +81,8 @@ pub struct Model {
     /// Who cancelled: `MERCHANT` (through our API) or `PLATFORM` (the platform told us:
     /// its courier, its customer or itself).
     pub cancelled_by: Option<String>,
+    /// The automatic dispatch this delivery is an attempt of.
+    pub plan_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

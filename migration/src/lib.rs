@@ -15,6 +15,7 @@ mod m20261130_000008_add_event_origin;
 mod m20261130_000009_order_search;
 mod m20261201_000010_order_steps;
 mod m20261201_000011_dispatch_policy;
+mod m20261201_000012_dispatch_plan;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000009_order_search::Migration),
             Box::new(m20261201_000010_order_steps::Migration),
             Box::new(m20261201_000011_dispatch_policy::Migration),
+            Box::new(m20261201_000012_dispatch_plan::Migration),
         ]
     }
 }

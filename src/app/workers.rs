@@ -1,5 +1,5 @@
 //! The background work of one instance, started from one place and stopped together: the
-//! outbox worker, the status pollers, the cross-instance event listener (PostgreSQL), the
+//! outbox worker, the dispatch plans' driver, the status pollers, the cross-instance event listener (PostgreSQL), the
 //! start-up import of courier stores, and the sandboxes' own tasks.
 
 use std::{future::Future, sync::Arc, time::Duration};
@@ -91,6 +91,11 @@ impl Workers {
                 stop.clone(),
             ));
         }
+        self.spawn(orders::run_dispatch_plans(
+            orders.clone(),
+            Duration::from_millis(config.dispatch.plan_tick_ms.max(20)),
+            stop.clone(),
+        ));
         if db.get_database_backend() == DbBackend::Postgres {
             self.spawn(events::pg::listen(db.clone(), bus.clone(), stop.clone()));
         }

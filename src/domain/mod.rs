@@ -169,10 +169,20 @@ pub enum EventKind {
     ComplaintFiled,
     /// A technician was put on an order pushed to us.
     TechnicianAssigned,
+    /// An automatic dispatch ranked the networks and sent the delivery to its first pick.
+    DispatchPlanned,
+    /// An automatic dispatch moved on to the next network (nobody accepted in time, or the
+    /// network ended the delivery).
+    NetworkSwitched,
+    /// This attempt's courier accepted first: the automatic dispatch's other attempts are
+    /// cancelled.
+    RaceWon,
+    /// Another network accepted first: this attempt was cancelled.
+    RaceCancelled,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 10] = [
+    pub const ALL: [EventKind; 14] = [
         Self::Status,
         Self::CourierCancelRequested,
         Self::CourierCancelAnswered,
@@ -183,6 +193,10 @@ impl EventKind {
         Self::ReturnedGoodsConfirmed,
         Self::ComplaintFiled,
         Self::TechnicianAssigned,
+        Self::DispatchPlanned,
+        Self::NetworkSwitched,
+        Self::RaceWon,
+        Self::RaceCancelled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -197,6 +211,10 @@ impl EventKind {
             Self::ReturnedGoodsConfirmed => "RETURNED_GOODS_CONFIRMED",
             Self::ComplaintFiled => "COMPLAINT_FILED",
             Self::TechnicianAssigned => "TECHNICIAN_ASSIGNED",
+            Self::DispatchPlanned => "DISPATCH_PLANNED",
+            Self::NetworkSwitched => "NETWORK_SWITCHED",
+            Self::RaceWon => "RACE_WON",
+            Self::RaceCancelled => "RACE_CANCELLED",
         }
     }
 }

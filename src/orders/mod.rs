@@ -22,7 +22,7 @@ pub use crate::refusal::{OrderError, UserError, UserErrorCode, provider_user_err
 pub use create::{CreateServiceOrder, LineInput};
 pub use delivery::{
     CourierAction, CourierCancelPolicy, CourierCancelRequest, DeliveryInput, DispatchDelivery,
-    DispatchSource, Quoted, policy,
+    DispatchSource, Quoted, driver::run as run_dispatch_plans, plan, policy,
 };
 pub use inbound::{InboundAction, NewTechnician, UPDATE_ORDER_DETAIL};
 pub use intake::Intake;
@@ -64,6 +64,8 @@ pub struct OrderService {
     delivery: Arc<DeliverySettings>,
     /// Wakes the outbox worker when a row was queued.
     outbox_wake: Arc<tokio::sync::Notify>,
+    /// Wakes the dispatch plans' driver when a plan was started.
+    plans_wake: Arc<tokio::sync::Notify>,
     /// The platform that pushes orders to us (58 Daojia), when enabled: where status changes
     /// of pushed orders are synced, and whose status codes they follow.
     order_source: Option<Arc<dyn crate::providers::OrderSource>>,
@@ -119,6 +121,7 @@ impl OrderService {
             bus,
             delivery: Arc::new(DeliverySettings::default()),
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
+            plans_wake: Arc::new(tokio::sync::Notify::new()),
             order_source: None,
             intake: Arc::default(),
         }
@@ -137,6 +140,11 @@ impl OrderService {
 
     pub fn outbox_wake(&self) -> Arc<tokio::sync::Notify> {
         self.outbox_wake.clone()
+    }
+
+    /// What wakes the dispatch plans' driver.
+    pub fn plans_wake(&self) -> Arc<tokio::sync::Notify> {
+        self.plans_wake.clone()
     }
 
     /// Reads the API's pages and lookups through `reader` instead of the writer.

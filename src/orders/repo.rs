@@ -9,9 +9,9 @@ use entity::{order_event, order_item, orders, outbox, technician};
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 
 pub use entity::{
-    delivery_quote::Model as DeliveryQuoteRow, order_event::Model as OrderEventRow,
-    order_item::Model as OrderItemRow, orders::Model as OrderRow, outbox::Model as OutboxRow,
-    technician::Model as TechnicianRow,
+    delivery_quote::Model as DeliveryQuoteRow, dispatch_plan::Model as PlanRow,
+    order_event::Model as OrderEventRow, order_item::Model as OrderItemRow,
+    orders::Model as OrderRow, outbox::Model as OutboxRow, technician::Model as TechnicianRow,
 };
 
 /// The connection the repository functions read through (`OrderService::db` hands it out).

@@ -6,6 +6,7 @@ mod helpers;
 
 mod access;
 mod architecture;
+mod auto_dispatch;
 mod browser;
 
 mod callbacks;
@@ -18,7 +19,7 @@ mod dada;
 mod dada_rules;
 mod daojia58;
 mod descriptions;
-mod dispatch;
+pub mod dispatch;
 mod edge;
 mod exports;
 mod fanout;

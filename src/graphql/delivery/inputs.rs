@@ -168,8 +168,12 @@ pub struct DispatchDeliveryInput {
     pub quote_id: Option<ID>,
     /// Or dispatch directly.
     pub delivery: Option<DeliveryInputGql>,
-    /// Repeat a request with the same key to get the same order back.
+    /// Repeat a request with the same key to get the same order back (`DIRECT` only; an
+    /// `AUTO` dispatch is idempotent by `delivery.originId`).
     pub idempotency_key: Option<String>,
+    /// `DIRECT` (the default) or `AUTO`: the shop's dispatch policy picks the networks.
+    #[graphql(default)]
+    pub strategy: super::DispatchMode,
 }
 
 /// What a mutation on one order did.

@@ -6,6 +6,7 @@
 mod inputs;
 mod mutation;
 mod objects;
+mod plan;
 mod policy;
 mod query;
 
@@ -13,6 +14,7 @@ pub use self::{
     inputs::*,
     mutation::DeliveryMutation,
     objects::*,
+    plan::{DispatchMode, DispatchPlan},
     policy::{PolicyMutation, PolicyQuery},
     query::DeliveryQuery,
 };

@@ -7,7 +7,7 @@ use async_graphql::{Context, ID, Object, Result};
 
 use super::{
     AddTipInput, AssignCourierInput, BindDeliveryAccountInput, ComplainAboutCourierInput,
-    DeliveryQuote, DispatchDeliveryInput, DonePayload, ImportDeliveryShopInput,
+    DeliveryQuote, DispatchDeliveryInput, DispatchMode, DonePayload, ImportDeliveryShopInput,
     OpenDeliveryServiceInput, OrderIdInput, OrderPayload, PreviewCancellationInput,
     PreviewCancellationPayload, QuoteDeliveryInput, QuoteDeliveryPayload, QuoteOrder,
     RegisterDeliveryMerchantInput, RegisterDeliveryMerchantPayload, RegisterDeliveryShopsInput,
@@ -110,8 +110,8 @@ impl DeliveryMutation {
         })
     }
 
-    /// Dispatches a delivery: from a quote, or directly. The merchant's balance at the
-    /// network pays for it.
+    /// Dispatches a delivery: from a quote, directly, or (`strategy: AUTO`) by the shop's
+    /// dispatch policy. The merchant's balance at the network pays for it.
     #[graphql(guard = "Need(Scope::Dispatch)")]
     async fn dispatch_delivery(
         &self,
@@ -158,11 +158,29 @@ impl DeliveryMutation {
                 user_errors: refused(errors),
             });
         };
-        let request = DispatchDelivery {
-            source,
-            idempotency_key,
+        let result = match (input.strategy, source) {
+            (DispatchMode::Direct, source) => {
+                st.orders
+                    .dispatch_delivery(DispatchDelivery {
+                        source,
+                        idempotency_key,
+                    })
+                    .await
+            }
+            (DispatchMode::Auto, DispatchSource::Direct(d))
+                if idempotency_key.is_none() && d.company.is_none() =>
+            {
+                st.orders.dispatch_auto(*d).await
+            }
+            (DispatchMode::Auto, _) => Err(OrderError::User(vec![orders::UserError::new(
+                &["strategy"],
+                UserErrorCode::InvalidInput,
+                "AUTO dispatches a delivery (not a quote), without a company or an \
+                 idempotencyKey: the policy picks the companies, and delivery.originId makes \
+                 it idempotent",
+            )])),
         };
-        let (order, user_errors) = settle(st.orders.dispatch_delivery(request).await, Order)?;
+        let (order, user_errors) = settle(result, Order)?;
         Ok(OrderPayload { order, user_errors })
     }
 

@@ -8,7 +8,7 @@ use crate::{
     domain,
     graphql::{
         budget,
-        delivery::{Courier, Delivery},
+        delivery::{Courier, Delivery, DispatchPlan},
         errors::{internal, provider_error},
         ids::{self, Kind, encode},
         inbound::OutboxEntry,
@@ -60,6 +60,16 @@ pub enum EventKind {
     ComplaintFiled,
     /// A technician was put on an order pushed to us (`assignTechnician`).
     TechnicianAssigned,
+    /// An automatic dispatch (`dispatchDelivery(strategy: AUTO)`) ranked the networks and
+    /// sent the delivery here (`detail` lists the ranking).
+    DispatchPlanned,
+    /// An automatic dispatch moved on to this network (nobody accepted in time, or the
+    /// previous network ended the delivery).
+    NetworkSwitched,
+    /// This attempt's courier accepted first; the plan's other attempts are cancelled.
+    RaceWon,
+    /// Another attempt of the plan was accepted first: this one was cancelled.
+    RaceCancelled,
 }
 
 /// Who placed the order.
@@ -274,6 +284,19 @@ impl Order {
     /// End of the service window (orders pushed to us); `appointTime` is its start.
     async fn service_end(&self) -> Option<DateTime<Utc>> {
         self.0.service_end
+    }
+    /// The automatic dispatch this delivery is an attempt of; null for other orders.
+    async fn dispatch_plan(&self, ctx: &Context<'_>) -> Result<Option<DispatchPlan>> {
+        let Some(id) = self.0.plan_id else {
+            return Ok(None);
+        };
+        let st = services(ctx)?;
+        Ok(st
+            .orders
+            .plan(id)
+            .await
+            .map_err(internal)?
+            .map(DispatchPlan))
     }
     /// Delivery details (fees, cargo, courier); null for service orders.
     async fn delivery(&self) -> Option<Delivery> {

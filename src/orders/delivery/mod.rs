@@ -37,6 +37,8 @@ mod accounts;
 mod cancel_requests;
 mod courier;
 mod dispatch;
+pub mod driver;
+pub mod plan;
 pub mod policy;
 mod quote;
 mod reconcile;

@@ -1,0 +1,289 @@
+//! Automatic dispatch (`dispatchDelivery(strategy: AUTO)`) through the Dada and WeChat
+//! sandboxes, each path waiting on the plan's own state: the strategies' first pick
+//! (cheapest, fastest, preferred order), a courier accepting, the fallback to the next
+//! network after the switch time, tip escalation to the cap, a race won by either side, and
+//! two acceptances at once (the cheaper kept).
+
+use serde_json::{Value, json};
+
+use crate::{dispatch::delivery, dispatch::set_policy, helpers::TestApp, on_every_backend};
+
+const PLAN: &str = "state strategy tipRaised { fen } penalties { fen } detail
+    candidates { network company fee { fen } dispatchMinutes tried }
+    winner { id }
+    attempts { id provider status rawStatus
+               delivery { originId company fees { tips { fen } penalty { fen } } }
+               events { kind detail } }";
+
+async fn auto(app: &TestApp, shop: &str) -> Value {
+    let q = "mutation($input: DispatchDeliveryInput!) { dispatchDelivery(input: $input) {
+        order { id provider delivery { company } } userErrors { field message code } } }";
+    let p = app
+        .gql_ok(
+            q,
+            json!({ "input": { "delivery": delivery(shop), "strategy": "AUTO" } }),
+        )
+        .await["dispatchDelivery"]
+        .clone();
+    assert_eq!(p["userErrors"], json!([]), "{p:#}");
+    p
+}
+
+async fn plan(app: &TestApp, order: &str) -> Value {
+    let q = format!("query($id: ID!) {{ order(id: $id) {{ dispatchPlan {{ {PLAN} }} }} }}");
+    app.gql_ok(&q, json!({ "id": order })).await["order"]["dispatchPlan"].clone()
+}
+
+/// Waits until the plan of `order` satisfies `check`.
+async fn plan_until(app: &TestApp, order: &str, check: impl Fn(&Value) -> bool) -> Value {
+    app.eventually(20, || async {
+        let p = plan(app, order).await;
+        check(&p).then_some(p)
+    })
+    .await
+}
+
+/// The sandbox's courier takes `attempt`.
+async fn accept(app: &TestApp, attempt: &Value) {
+    let origin = attempt["delivery"]["originId"].as_str().unwrap();
+    let (status, v) = if attempt["provider"] == "DADA" {
+        app.dada_post(&format!("/_control/orders/{origin}/accept"), json!({}))
+            .await
+    } else {
+        app.wechat_post(&format!("/_control/orders/{origin}/assign"), json!({}))
+            .await
+    };
+    assert_eq!(status, 200, "{v}");
+}
+
+fn kinds(attempt: &Value) -> Vec<String> {
+    attempt["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn stores(app: &TestApp) -> (String, String) {
+    (
+        app.dada_shop("11047059").await,
+        app.wechat_shop("wx_sh_001").await,
+    )
+}
+
+async fn policy(app: &TestApp, input: Value) {
+    let p = set_policy(app, input).await;
+    assert_eq!(p["userErrors"], json!([]), "{p}");
+}
+
+/// CHEAPEST, FASTEST and PREFERRED each send the delivery to their first pick; a courier
+/// accepting wins the plan.
+async fn strategies_pick_and_acceptance_wins(app: TestApp) {
+    let (dada, wechat) = stores(&app).await;
+    policy(
+        &app,
+        json!({"shopId": dada, "strategy": "CHEAPEST", "linkedShopIds": [wechat]}),
+    )
+    .await;
+    let placed = auto(&app, &dada).await;
+    let first = placed["order"]["id"].as_str().unwrap().to_owned();
+    let p = plan(&app, &first).await;
+    assert_eq!(
+        (&p["state"], &p["strategy"]),
+        (&json!("ACTIVE"), &json!("CHEAPEST")),
+        "{p:#}"
+    );
+    let fees: Vec<i64> = p["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["fee"]["fen"].as_i64().unwrap())
+        .collect();
+    assert!(
+        fees.len() >= 3 && fees.windows(2).all(|w| w[0] <= w[1]),
+        "{p:#}"
+    );
+    let best = &p["candidates"][0];
+    let attempt = &p["attempts"][0];
+    assert_eq!(
+        p["attempts"].as_array().unwrap().len(),
+        1,
+        "one at a time without racing"
+    );
+    assert_eq!(attempt["provider"], best["network"], "{p:#}");
+    if best["network"] == "WECHAT" {
+        assert_eq!(attempt["delivery"]["company"], best["company"], "{p:#}");
+    }
+    assert!(
+        kinds(attempt).contains(&"DISPATCH_PLANNED".to_owned()),
+        "{attempt}"
+    );
+    accept(&app, attempt).await;
+    let won = plan_until(&app, &first, |p| p["state"] == "WON").await;
+    assert_eq!(won["winner"]["id"], json!(first));
+    assert_eq!(won["penalties"]["fen"], 0);
+
+    // FASTEST: the shortest expected time to a courier.
+    policy(
+        &app,
+        json!({"shopId": dada, "strategy": "FASTEST", "linkedShopIds": [wechat]}),
+    )
+    .await;
+    let placed = auto(&app, &dada).await;
+    let p = plan(&app, placed["order"]["id"].as_str().unwrap()).await;
+    let minutes: Vec<i64> = p["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["dispatchMinutes"].as_i64().unwrap_or(i64::MAX))
+        .collect();
+    assert!(minutes.windows(2).all(|w| w[0] <= w[1]), "{p:#}");
+    assert_eq!(p["attempts"][0]["provider"], p["candidates"][0]["network"]);
+
+    // PREFERRED: the policy's own order, whatever the fees.
+    policy(
+        &app,
+        json!({"shopId": dada, "strategy": "PREFERRED", "linkedShopIds": [wechat],
+               "networks": [{"network": "WECHAT", "company": "SS"}, {"network": "DADA"}]}),
+    )
+    .await;
+    let placed = auto(&app, &dada).await;
+    assert_eq!(placed["order"]["provider"], "WECHAT");
+    assert_eq!(placed["order"]["delivery"]["company"], "SS");
+    let p = plan(&app, placed["order"]["id"].as_str().unwrap()).await;
+    let order: Vec<(Value, Value)> = p["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["network"].clone(), c["company"].clone()))
+        .collect();
+    assert_eq!(
+        order,
+        vec![(json!("WECHAT"), json!("SS")), (json!("DADA"), Value::Null)],
+        "only the networks listed, in their order"
+    );
+}
+on_every_backend!(
+    strategies_pick_and_acceptance_wins_test,
+    strategies_pick_and_acceptance_wins
+);
+
+/// Nobody accepts on the first network within the switch time: its attempt is cancelled
+/// (free while unaccepted) and the next network gets the delivery.
+async fn falls_back_after_the_switch_time(app: TestApp) {
+    let (dada, wechat) = stores(&app).await;
+    policy(
+        &app,
+        json!({"shopId": dada, "strategy": "PREFERRED", "linkedShopIds": [wechat],
+               "networks": [{"network": "DADA"}, {"network": "WECHAT", "company": "SFTC"}],
+               "switchAfterSeconds": 1}),
+    )
+    .await;
+    let placed = auto(&app, &dada).await;
+    assert_eq!(placed["order"]["provider"], "DADA");
+    let first = placed["order"]["id"].as_str().unwrap().to_owned();
+    let p = plan_until(&app, &first, |p| {
+        p["attempts"].as_array().unwrap().len() == 2
+    })
+    .await;
+    let (old, new) = (&p["attempts"][0], &p["attempts"][1]);
+    assert_eq!(old["status"], "CANCELLED", "{p:#}");
+    assert_eq!(
+        old["delivery"]["fees"]["penalty"]["fen"]
+            .as_i64()
+            .unwrap_or(0),
+        0
+    );
+    assert_eq!(
+        (&new["provider"], &new["delivery"]["company"]),
+        (&json!("WECHAT"), &json!("SFTC"))
+    );
+    assert!(kinds(new).contains(&"NETWORK_SWITCHED".to_owned()), "{new}");
+    assert_ne!(
+        old["delivery"]["originId"], new["delivery"]["originId"],
+        "each attempt has its own reference"
+    );
+    accept(&app, new).await;
+    let won = plan_until(&app, &first, |p| p["state"] == "WON").await;
+    assert_eq!(won["winner"]["id"], new["id"]);
+    // Nothing left to switch to, nothing more happens to the winner.
+    assert_eq!(won["attempts"].as_array().unwrap().len(), 2);
+}
+on_every_backend!(
+    falls_back_after_the_switch_time_test,
+    falls_back_after_the_switch_time
+);
+
+/// Tips rise one step per interval up to the cap, on the live attempt.
+async fn tips_escalate_to_the_cap(app: TestApp) {
+    let (dada, _) = stores(&app).await;
+    policy(
+        &app,
+        json!({"shopId": dada, "strategy": "CHEAPEST",
+               "tipEscalation": {"stepFen": 100, "intervalSeconds": 1, "capFen": 300}}),
+    )
+    .await;
+    let placed = auto(&app, &dada).await;
+    let first = placed["order"]["id"].as_str().unwrap().to_owned();
+    let p = plan_until(&app, &first, |p| p["tipRaised"]["fen"] == 300).await;
+    let attempt = &p["attempts"][0];
+    assert_eq!(attempt["delivery"]["fees"]["tips"]["fen"], 300, "{p:#}");
+    let raised = kinds(attempt).iter().filter(|k| *k == "TIP_ADDED").count();
+    assert_eq!(raised, 3, "three steps of 1 yuan: {attempt}");
+    assert_eq!(p["state"], "ACTIVE");
+}
+on_every_backend!(tips_escalate_to_the_cap_test, tips_escalate_to_the_cap);
+
+/// Racing: the best three at once; whichever accepts first wins (here the second and then,
+/// in another plan, the third), and the others are cancelled at once without a penalty.
+async fn races_are_won_by_either_side(app: TestApp) {
+    let (dada, wechat) = stores(&app).await;
+    policy(
+        &app,
+        json!({"shopId": dada, "strategy": "CHEAPEST", "linkedShopIds": [wechat],
+               "raceAllowed": true}),
+    )
+    .await;
+    for side in [1usize, 2] {
+        let placed = auto(&app, &dada).await;
+        let first = placed["order"]["id"].as_str().unwrap().to_owned();
+        let p = plan(&app, &first).await;
+        let attempts = p["attempts"].as_array().unwrap().clone();
+        assert_eq!(attempts.len(), 3, "{p:#}");
+        accept(&app, &attempts[side]).await;
+        let won = plan_until(&app, &first, |p| p["state"] == "WON").await;
+        assert_eq!(won["winner"]["id"], attempts[side]["id"], "{won:#}");
+        assert_eq!(won["penalties"]["fen"], 0);
+        let settled = app
+            .eventually(20, || async {
+                let p = plan(&app, &first).await;
+                let done = p["attempts"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .enumerate()
+                    .all(|(i, a)| i == side || a["status"] == "CANCELLED");
+                done.then_some(p)
+            })
+            .await;
+        for (i, a) in settled["attempts"].as_array().unwrap().iter().enumerate() {
+            let k = kinds(a);
+            if i == side {
+                assert!(k.contains(&"RACE_WON".to_owned()), "{a}");
+            } else {
+                assert!(k.contains(&"RACE_CANCELLED".to_owned()), "{a}");
+                assert_eq!(
+                    a["delivery"]["fees"]["penalty"]["fen"]
+                        .as_i64()
+                        .unwrap_or(0),
+                    0
+                );
+            }
+        }
+    }
+}
+on_every_backend!(
+    races_are_won_by_either_side_test,
+    races_are_won_by_either_side
+);
