@@ -50,6 +50,21 @@ pub struct Bucket {
     pub durations: [Option<Percentiles>; 3],
 }
 
+impl Bucket {
+    fn empty(key: Vec<Option<String>>) -> Self {
+        Self {
+            key,
+            orders: 0,
+            revenue_fen: 0,
+            delivery_fee_fen: 0,
+            tips_fen: 0,
+            penalty_fen: 0,
+            by_status: OrderStatus::ALL.iter().map(|s| (*s, 0)).collect(),
+            durations: [None; 3],
+        }
+    }
+}
+
 /// Nearest-rank percentiles of a duration, in seconds, and how many orders it covers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Percentiles {
@@ -162,24 +177,61 @@ impl Offset {
 
 /// The SQL of a dimension's value, as text.
 fn key_sql(d: Dimension, backend: DatabaseBackend, offset: Offset) -> String {
+    let (group, select) = key_group_sql(d, backend, offset);
+    select.unwrap_or(group)
+}
+
+/// What a dimension is grouped by, and (when it differs) how its value is written. On
+/// PostgreSQL, days, weeks and months group as dates (not as text, which sorts by the
+/// database's collation, slowly) and text columns by their bytes (`COLLATE "C"`, the order
+/// SQLite uses too).
+fn key_group_sql(
+    d: Dimension,
+    backend: DatabaseBackend,
+    offset: Offset,
+) -> (String, Option<String>) {
     let m = offset.0;
-    let local_pg = format!("((created_at AT TIME ZONE 'UTC') + interval '{m} minutes')");
-    let sqlite = backend == DatabaseBackend::Sqlite;
+    if backend == DatabaseBackend::Sqlite {
+        let sql = match d {
+            Dimension::Day => format!("date(created_at, '{m:+} minutes')"),
+            Dimension::Week => format!("date(created_at, '{m:+} minutes', 'weekday 0', '-6 days')"),
+            Dimension::Month => format!("strftime('%Y-%m', created_at, '{m:+} minutes')"),
+            Dimension::Shop => "CAST(shop_id AS TEXT)".into(),
+            other => column(other).into(),
+        };
+        return (sql, None);
+    }
+    let local = format!("((created_at AT TIME ZONE 'UTC') + interval '{m} minutes')");
     match d {
-        Dimension::Day if sqlite => format!("date(created_at, '{m:+} minutes')"),
-        Dimension::Day => format!("to_char({local_pg}, 'YYYY-MM-DD')"),
-        Dimension::Week if sqlite => {
-            format!("date(created_at, '{m:+} minutes', 'weekday 0', '-6 days')")
+        Dimension::Day => {
+            let g = format!("CAST({local} AS DATE)");
+            let text = format!("to_char({g}, 'YYYY-MM-DD')");
+            (g, Some(text))
         }
-        Dimension::Week => format!("to_char(date_trunc('week', {local_pg}), 'YYYY-MM-DD')"),
-        Dimension::Month if sqlite => format!("strftime('%Y-%m', created_at, '{m:+} minutes')"),
-        Dimension::Month => format!("to_char({local_pg}, 'YYYY-MM')"),
-        Dimension::Provider => "provider".into(),
-        Dimension::Company => "courier_company".into(),
-        Dimension::Shop => "CAST(shop_id AS TEXT)".into(),
-        Dimension::City => "city".into(),
-        Dimension::Status => "status".into(),
-        Dimension::CancelReason => "cancel_reason".into(),
+        Dimension::Week => {
+            let g = format!("date_trunc('week', {local})");
+            let text = format!("to_char({g}, 'YYYY-MM-DD')");
+            (g, Some(text))
+        }
+        Dimension::Month => {
+            let g = format!("date_trunc('month', {local})");
+            let text = format!("to_char({g}, 'YYYY-MM')");
+            (g, Some(text))
+        }
+        Dimension::Shop => ("shop_id".into(), Some("CAST(shop_id AS TEXT)".into())),
+        other => (format!("{} COLLATE \"C\"", column(other)), None),
+    }
+}
+
+/// The orders column of a dimension that is one.
+fn column(d: Dimension) -> &'static str {
+    match d {
+        Dimension::Provider => "provider",
+        Dimension::Company => "courier_company",
+        Dimension::City => "city",
+        Dimension::Status => "status",
+        Dimension::CancelReason => "cancel_reason",
+        Dimension::Day | Dimension::Week | Dimension::Month | Dimension::Shop => "created_at",
     }
 }
 
@@ -197,24 +249,22 @@ fn statement(
     let mut q = Query::select();
     q.from(orders::Entity.table_ref());
     for (i, d) in group_by.iter().enumerate() {
-        let sql = key_sql(*d, backend, offset);
-        q.expr_as(Expr::cust(sql.clone()), Alias::new(format!("k{i}")));
-        q.add_group_by([Expr::cust(sql)]);
+        let (group, select) = key_group_sql(*d, backend, offset);
+        q.expr_as(
+            Expr::cust(select.unwrap_or_else(|| group.clone())),
+            Alias::new(format!("k{i}")),
+        );
+        q.add_group_by([Expr::cust(group)]);
     }
+    // Per status too: the counts per status come from the groups (cheaper than a CASE per
+    // status and row), and rows of one bucket are folded together (`fold`).
+    q.expr_as(Expr::cust("status"), Alias::new("st"));
+    q.add_group_by([Expr::cust("status")]);
     q.expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
         .expr_as(sum("total_fen"), Alias::new("revenue"))
         .expr_as(sum("delivery_fee_fen"), Alias::new("delivery_fee"))
         .expr_as(sum("tips_fen"), Alias::new("tips"))
         .expr_as(sum("penalty_fen"), Alias::new("penalty"));
-    for (i, s) in OrderStatus::ALL.iter().enumerate() {
-        q.expr_as(
-            sum(&format!(
-                "CASE WHEN status = '{}' THEN 1 ELSE 0 END",
-                s.as_str()
-            )),
-            Alias::new(format!("s{i}")),
-        );
-    }
     q.cond_where(condition(filter));
     for i in 0..group_by.len() {
         q.order_by(Alias::new(format!("k{i}")), sea_orm::Order::Asc);
@@ -233,25 +283,37 @@ pub fn stats_sql(
     text(&statement(filter, group_by, backend, offset), backend)
 }
 
-fn bucket(row: &QueryResult, dimensions: usize) -> Result<Bucket, DbErr> {
-    let mut key = Vec::with_capacity(dimensions);
-    for i in 0..dimensions {
-        key.push(row.try_get::<Option<String>>("", &format!("k{i}"))?);
+/// The statement's rows (one per bucket and status, a bucket's rows together) as buckets;
+/// with no dimension, one bucket even when no order matches.
+fn fold(rows: &[QueryResult], dimensions: usize) -> Result<Vec<Bucket>, DbErr> {
+    let keys: Vec<String> = (0..dimensions).map(|i| format!("k{i}")).collect();
+    let mut buckets: Vec<Bucket> = Vec::new();
+    for row in rows {
+        let mut key = Vec::with_capacity(dimensions);
+        for k in &keys {
+            key.push(row.try_get::<Option<String>>("", k)?);
+        }
+        if buckets.last().is_none_or(|b| b.key != key) {
+            buckets.push(Bucket::empty(key));
+        }
+        let Some(b) = buckets.last_mut() else {
+            continue;
+        };
+        let n: i64 = row.try_get("", "n")?;
+        b.orders += n;
+        b.revenue_fen += row.try_get::<i64>("", "revenue")?;
+        b.delivery_fee_fen += row.try_get::<i64>("", "delivery_fee")?;
+        b.tips_fen += row.try_get::<i64>("", "tips")?;
+        b.penalty_fen += row.try_get::<i64>("", "penalty")?;
+        let status: String = row.try_get("", "st")?;
+        if let Some(slot) = b.by_status.iter_mut().find(|(s, _)| s.as_str() == status) {
+            slot.1 += n;
+        }
     }
-    let mut by_status = Vec::with_capacity(OrderStatus::ALL.len());
-    for (i, s) in OrderStatus::ALL.iter().enumerate() {
-        by_status.push((*s, row.try_get::<i64>("", &format!("s{i}"))?));
+    if dimensions == 0 && buckets.is_empty() {
+        buckets.push(Bucket::empty(Vec::new()));
     }
-    Ok(Bucket {
-        key,
-        orders: row.try_get("", "n")?,
-        revenue_fen: row.try_get("", "revenue")?,
-        delivery_fee_fen: row.try_get("", "delivery_fee")?,
-        tips_fen: row.try_get("", "tips")?,
-        penalty_fen: row.try_get("", "penalty")?,
-        by_status,
-        durations: [None; 3],
-    })
+    Ok(buckets)
 }
 
 /// A bucket's key.
@@ -318,11 +380,7 @@ impl OrderService {
             step_times(rows, group_by.len())
         };
         let (rows, mut by_key) = futures::try_join!(totals, durations)?;
-        let mut buckets = rows
-            .iter()
-            .map(|r| bucket(r, group_by.len()))
-            .collect::<Result<Vec<_>, _>>()?;
-        // (Without a dimension there is no GROUP BY: one row, zeros when nothing matches.)
+        let mut buckets = fold(&rows, group_by.len())?;
         for b in &mut buckets {
             if let Some(steps) = by_key.get_mut(&b.key) {
                 for (slot, values) in b.durations.iter_mut().zip(steps.iter_mut()) {

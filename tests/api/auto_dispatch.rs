@@ -4,6 +4,8 @@
 //! network after the switch time, tip escalation to the cap, a race won by either side, and
 //! two acceptances at once (the cheaper kept).
 
+use chrono::{TimeDelta, Utc};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use serde_json::{Value, json};
 
 use crate::{dispatch::delivery, dispatch::set_policy, helpers::TestApp, on_every_backend};
@@ -12,7 +14,7 @@ const PLAN: &str = "state strategy tipRaised { fen } penalties { fen } detail
     candidates { network company fee { fen } dispatchMinutes tried }
     winner { id }
     attempts { id provider status rawStatus
-               delivery { originId company fees { tips { fen } penalty { fen } } }
+               delivery { originId company fees { total { fen } tips { fen } penalty { fen } } }
                events { kind detail } }";
 
 async fn auto(app: &TestApp, shop: &str) -> Value {
@@ -286,4 +288,131 @@ async fn races_are_won_by_either_side(app: TestApp) {
 on_every_backend!(
     races_are_won_by_either_side_test,
     races_are_won_by_either_side
+);
+
+/// Marks every active plan as claimed by an instance `holder` until `until` (from now), as
+/// a driver in the middle of a step (or one that died there) would leave it.
+async fn claim_as(db: &DatabaseConnection, holder: &str, until: TimeDelta) {
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        sea_orm::DatabaseBackend::Postgres => {
+            "UPDATE dispatch_plan SET claimed_by = $1, claimed_until = $2, next_step_at = $3 \
+             WHERE state = 'ACTIVE'"
+        }
+        _ => {
+            "UPDATE dispatch_plan SET claimed_by = ?, claimed_until = ?, next_step_at = ? \
+             WHERE state = 'ACTIVE'"
+        }
+    };
+    let now = Utc::now();
+    db.execute_raw(Statement::from_sql_and_values(
+        backend,
+        sql,
+        [holder.into(), (now + until).into(), now.into()],
+    ))
+    .await
+    .expect("claim");
+}
+
+/// Two couriers accept in the same instant (both acceptances are in before the driver
+/// looks): the cheaper attempt is kept, the other is cancelled and what that cost is
+/// recorded on the plan.
+async fn two_acceptances_at_once_keep_the_cheaper(app: TestApp) {
+    let (dada, wechat) = stores(&app).await;
+    policy(
+        &app,
+        json!({"shopId": dada, "strategy": "CHEAPEST", "linkedShopIds": [wechat],
+               "raceAllowed": true}),
+    )
+    .await;
+    let placed = auto(&app, &dada).await;
+    let first = placed["order"]["id"].as_str().unwrap().to_owned();
+    let p = plan(&app, &first).await;
+    let attempts = p["attempts"].as_array().unwrap().clone();
+    assert_eq!(attempts.len(), 3);
+    let db = Database::connect(app.database_url.as_str())
+        .await
+        .expect("db");
+    // Another instance is in the middle of a step: the news waits for it.
+    claim_as(&db, "another-instance", TimeDelta::seconds(600)).await;
+    accept(&app, &attempts[0]).await;
+    accept(&app, &attempts[2]).await;
+    plan_until(&app, &first, |p| {
+        p["attempts"][0]["status"] == "ACCEPTED" && p["attempts"][2]["status"] == "ACCEPTED"
+    })
+    .await;
+    // Its lease runs out.
+    claim_as(&db, "another-instance", TimeDelta::seconds(-1)).await;
+    let won = plan_until(&app, &first, |p| {
+        p["state"] == "WON"
+            && p["attempts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|a| a["status"] == "CANCELLED")
+                .count()
+                == 2
+    })
+    .await;
+    let fee = |a: &Value| a["delivery"]["fees"]["total"]["fen"].as_i64().unwrap();
+    let (a, c) = (&won["attempts"][0], &won["attempts"][2]);
+    let (keep, lose) = if (fee(a), 0) <= (fee(c), 1) {
+        (a, c)
+    } else {
+        (c, a)
+    };
+    assert_eq!(won["winner"]["id"], keep["id"], "the cheaper one: {won:#}");
+    assert_eq!(keep["status"], "ACCEPTED");
+    assert_eq!(lose["status"], "CANCELLED");
+    assert!(kinds(lose).contains(&"RACE_CANCELLED".to_owned()), "{lose}");
+    let paid = lose["delivery"]["fees"]["penalty"]["fen"]
+        .as_i64()
+        .unwrap_or(0);
+    assert_eq!(
+        won["penalties"]["fen"], paid,
+        "what cancelling it cost is recorded"
+    );
+}
+on_every_backend!(
+    two_acceptances_at_once_keep_the_cheaper_test,
+    two_acceptances_at_once_keep_the_cheaper
+);
+
+/// The instance driving a plan dies in the middle of a step (its claim stays behind): once
+/// the claim runs out, this instance takes the plan over and switches networks as due.
+async fn a_plan_outlives_the_instance_driving_it(app: TestApp) {
+    let (dada, wechat) = stores(&app).await;
+    policy(
+        &app,
+        json!({"shopId": dada, "strategy": "PREFERRED", "linkedShopIds": [wechat],
+               "networks": [{"network": "DADA"}, {"network": "WECHAT", "company": "SFTC"}],
+               "switchAfterSeconds": 1}),
+    )
+    .await;
+    let placed = auto(&app, &dada).await;
+    let first = placed["order"]["id"].as_str().unwrap().to_owned();
+    let db = Database::connect(app.database_url.as_str())
+        .await
+        .expect("db");
+    claim_as(&db, "crashed-instance", TimeDelta::seconds(2)).await;
+    let p = plan_until(&app, &first, |p| {
+        p["attempts"].as_array().unwrap().len() == 2
+    })
+    .await;
+    assert_eq!(p["attempts"][0]["status"], "CANCELLED");
+    assert_eq!(p["attempts"][1]["provider"], "WECHAT");
+    let holder: Option<String> = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT claimed_by FROM dispatch_plan",
+        ))
+        .await
+        .expect("read")
+        .and_then(|r| r.try_get::<Option<String>>("", "claimed_by").ok())
+        .flatten();
+    assert_ne!(holder.as_deref(), Some("crashed-instance"));
+}
+on_every_backend!(
+    a_plan_outlives_the_instance_driving_it_test,
+    a_plan_outlives_the_instance_driving_it
 );

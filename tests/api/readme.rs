@@ -154,3 +154,72 @@ async fn the_analyst_queries_run_as_written() {
         assert!(v.as_object().is_some_and(|m| !m.is_empty()), "{block}: {v}");
     }
 }
+
+/// README's "Automatic dispatch in GraphiQL" runs as written: the policy is set, the
+/// subscription opened, the raced dispatch sends three attempts, and once one is accepted the
+/// subscription shows the race won and the others cancelled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_raced_dispatch_runs_as_written() {
+    let readme = include_str!("../../README.md");
+    let section = readme
+        .split("## Automatic dispatch in GraphiQL")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .expect("the README has its automatic dispatch section");
+    let blocks: Vec<&str> = section
+        .split("```graphql\n")
+        .skip(1)
+        .filter_map(|rest| rest.split("```").next())
+        .collect();
+    assert_eq!(blocks.len(), 3, "set the policy, watch, race");
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let dada = app.dada_shop("11047059").await;
+    let wechat = app.wechat_shop("wx_sh_001").await;
+    let set = app
+        .gql_ok(blocks[0], json!({ "dada": dada, "wechat": wechat }))
+        .await;
+    assert_eq!(set["setDispatchPolicy"]["userErrors"], json!([]), "{set}");
+    let mut watch = app.subscribe(blocks[1], json!({})).await;
+    let raced = app.gql_ok(blocks[2], json!({ "dada": dada })).await;
+    let p = &raced["dispatchDelivery"];
+    assert_eq!(p["userErrors"], json!([]), "{p}");
+    let attempts = p["order"]["dispatchPlan"]["attempts"].as_array().unwrap();
+    assert_eq!(attempts.len(), 3, "{p}");
+    // The sandbox's courier takes the second attempt (the test config never accepts alone).
+    let second = attempts[1]["id"].as_str().unwrap();
+    let o = app
+        .gql_ok(
+            "query($id: ID!) { order(id: $id) { provider delivery { originId } } }",
+            json!({ "id": second }),
+        )
+        .await;
+    let origin = o["order"]["delivery"]["originId"].as_str().unwrap();
+    let (status, v) = if o["order"]["provider"] == "DADA" {
+        app.dada_post(&format!("/_control/orders/{origin}/accept"), json!({}))
+            .await
+    } else {
+        app.wechat_post(&format!("/_control/orders/{origin}/assign"), json!({}))
+            .await
+    };
+    assert_eq!(status, 200, "{v}");
+    let mut seen = Vec::new();
+    while !(seen.iter().any(|(k, _): &(String, String)| k == "RACE_WON")
+        && seen.iter().filter(|(k, _)| k == "RACE_CANCELLED").count() == 2)
+    {
+        let e = watch.next(20).await;
+        let e = &e["data"]["orderStatusChanged"];
+        assert!(e.is_object(), "the stream goes on: {e}");
+        seen.push((
+            e["kind"].as_str().unwrap().to_owned(),
+            e["orderId"].as_str().unwrap().to_owned(),
+        ));
+    }
+    assert!(
+        seen.iter().filter(|(k, _)| k == "DISPATCH_PLANNED").count() >= 3,
+        "{seen:?}"
+    );
+    assert!(
+        seen.contains(&("RACE_WON".to_owned(), second.to_owned())),
+        "{seen:?}"
+    );
+}
