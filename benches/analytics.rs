@@ -50,11 +50,25 @@ async fn graphql(http: &reqwest::Client, base: &str, query: &str, variables: Val
     took
 }
 
+/// The statement alone, as the service runs it (on PostgreSQL with the same `work_mem`).
 async fn direct(db: &sea_orm::DatabaseConnection, sql: &str) -> Duration {
+    use sea_orm::TransactionTrait;
+    let backend = db.get_database_backend();
     let started = Instant::now();
-    db.query_all_raw(Statement::from_string(db.get_database_backend(), sql))
-        .await
-        .expect("anchor statement");
+    if backend == DatabaseBackend::Postgres {
+        let txn = db.begin().await.expect("begin");
+        txn.execute_unprepared("SET LOCAL work_mem = '64MB'")
+            .await
+            .expect("work_mem");
+        txn.query_all_raw(Statement::from_string(backend, sql))
+            .await
+            .expect("anchor statement");
+        txn.commit().await.expect("commit");
+    } else {
+        db.query_all_raw(Statement::from_string(backend, sql))
+            .await
+            .expect("anchor statement");
+    }
     started.elapsed()
 }
 

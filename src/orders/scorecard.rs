@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use entity::orders;
 use sea_orm::{
-    ConnectionTrait, DbErr, EntityName,
+    DbErr, EntityName,
     sea_query::{Alias, Expr, Query},
 };
 
@@ -119,13 +119,7 @@ impl OrderService {
             return Ok(Vec::new());
         }
         let backend = self.reader.get_database_backend();
-        let rows = self
-            .reader
-            .query_all_raw(sea_orm::Statement::from_string(
-                backend,
-                scorecard_sql(filter, backend),
-            ))
-            .await?;
+        let rows = self.aggregate(scorecard_sql(filter, backend)).await?;
         // (network, company, city) → the score and its times to accept with their counts.
         type Key = (String, Option<String>, String);
         let mut groups: BTreeMap<Key, (Score, Vec<(i64, i64)>)> = BTreeMap::new();

@@ -354,7 +354,29 @@ fn step_times(rows: Vec<QueryResult>, dimensions: usize) -> Result<StepTimes, Db
     Ok(by_key)
 }
 
+/// Memory PostgreSQL may give one analytics statement's grouping: a year of orders grouped
+/// by day fits, so it is hashed in memory (the planner cannot tell how few groups a day
+/// expression makes and otherwise sorts every row, or spills the hash to disk).
+const ANALYTICS_WORK_MEM: &str = "64MB";
+
 impl OrderService {
+    /// Runs a grouping statement of the analytics on the readers; on PostgreSQL in a
+    /// read-only transaction with [`ANALYTICS_WORK_MEM`].
+    pub(super) async fn aggregate(&self, sql: String) -> Result<Vec<QueryResult>, DbErr> {
+        use sea_orm::TransactionTrait;
+        let backend = self.reader.get_database_backend();
+        let statement = sea_orm::Statement::from_string(backend, sql);
+        if backend != DatabaseBackend::Postgres {
+            return self.reader.query_all_raw(statement).await;
+        }
+        let txn = self.reader.begin().await?;
+        txn.execute_unprepared(&format!("SET LOCAL work_mem = '{ANALYTICS_WORK_MEM}'"))
+            .await?;
+        let rows = txn.query_all_raw(statement).await?;
+        txn.commit().await?;
+        Ok(rows)
+    }
+
     /// The buckets of the orders `filter` matches, grouped by `group_by` (one bucket for
     /// all with no dimension), ordered by their keys.
     pub async fn stats(
@@ -365,8 +387,8 @@ impl OrderService {
         with_durations: bool,
     ) -> Result<Vec<Bucket>, DbErr> {
         let backend = self.reader.get_database_backend();
-        let totals_sql = statement(filter, group_by, backend, offset);
-        let totals = self.reader.query_all(&totals_sql);
+        let totals_sql = text(&statement(filter, group_by, backend, offset), backend);
+        let totals = self.aggregate(totals_sql);
         // The durations' scan runs beside the totals' statement, on another connection.
         let durations = async {
             if !with_durations {

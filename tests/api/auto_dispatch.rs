@@ -416,3 +416,48 @@ on_every_backend!(
     a_plan_outlives_the_instance_driving_it_test,
     a_plan_outlives_the_instance_driving_it
 );
+
+/// The sandboxes' couriers, left to themselves: Dada's never accept, SFTC's accept 200–400 ms
+/// after dispatch; the plan moves from Dada to SFTC after the switch time and SFTC's courier
+/// wins it without any hand on the controls.
+async fn sandbox_couriers_accept_by_their_draws(app: TestApp) {
+    let (dada, wechat) = stores(&app).await;
+    app.dada_put(
+        "/_control/acceptance",
+        json!({"minMs": 100, "maxMs": 100, "neverRate": 1.0, "seed": 1}),
+    )
+    .await;
+    app.wechat_put(
+        "/_control/companies/SFTC",
+        json!({"acceptance": {"minMs": 200, "maxMs": 400, "neverRate": 0.0, "seed": 2}}),
+    )
+    .await;
+    policy(
+        &app,
+        json!({"shopId": dada, "strategy": "PREFERRED", "linkedShopIds": [wechat],
+               "networks": [{"network": "DADA"}, {"network": "WECHAT", "company": "SFTC"}],
+               "switchAfterSeconds": 1}),
+    )
+    .await;
+    let placed = auto(&app, &dada).await;
+    let first = placed["order"]["id"].as_str().unwrap().to_owned();
+    let won = plan_until(&app, &first, |p| p["state"] == "WON").await;
+    let attempts = won["attempts"].as_array().unwrap();
+    assert_eq!(attempts.len(), 2, "{won:#}");
+    assert_eq!(attempts[0]["status"], "CANCELLED");
+    assert_eq!(won["winner"]["id"], attempts[1]["id"]);
+    assert_eq!(attempts[1]["delivery"]["company"], "SFTC");
+    // A bad draw is refused.
+    let refused = app
+        .http
+        .put(app.dada("/_control/acceptance"))
+        .json(&json!({"minMs": 5, "maxMs": 1}))
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(refused.status().as_u16(), 400);
+}
+on_every_backend!(
+    sandbox_couriers_accept_by_their_draws_test,
+    sandbox_couriers_accept_by_their_draws
+);

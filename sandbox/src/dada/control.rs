@@ -34,6 +34,7 @@ pub(super) fn router(inner: Arc<Inner>) -> Router {
         .route("/quotes/{delivery_no}/age", post(age_quote_route))
         .route("/faults", get(get_faults).put(put_faults))
         .route("/schedule", get(get_schedule).put(put_schedule))
+        .route("/acceptance", get(get_acceptance).put(put_acceptance))
         .route("/balance", get(get_balance).put(put_balance))
         .route("/recharge/{token}", get(pay_recharge))
         .route("/track/{origin_id}", get(track))
@@ -432,6 +433,22 @@ async fn put_schedule(State(inner): State<Arc<Inner>>, bytes: Bytes) -> Answer {
     };
     inner.wake.notify_one();
     Ok(Json(view).into_response())
+}
+
+async fn get_acceptance(State(inner): State<Arc<Inner>>) -> Response {
+    Json(inner.state().schedule.acceptance.clone()).into_response()
+}
+
+/// `{minMs, maxMs, neverRate?, seed?}` draws each order's acceptance (see
+/// `kit::acceptance`); `null` goes back to `acceptAfterSecs`.
+async fn put_acceptance(State(inner): State<Arc<Inner>>, bytes: Bytes) -> Answer {
+    let acceptance: Option<crate::kit::acceptance::Acceptance> = body(&bytes)?;
+    if let Some(a) = &acceptance {
+        a.check().map_err(|e| refuse(StatusCode::BAD_REQUEST, e))?;
+    }
+    inner.state().schedule.acceptance = acceptance.clone();
+    inner.wake.notify_one();
+    Ok(Json(acceptance).into_response())
 }
 
 fn balance_view(store: &Store, source_id: &str) -> Answer {

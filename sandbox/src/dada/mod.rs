@@ -92,6 +92,7 @@
 //! | `POST /quotes/{deliveryNo}/age` `{"secs"}` | makes a quote older |
 //! | `GET`/`PUT /faults` | `{latencyMs, errorRate, duplicateCallbackRate, dropCallbackRate, outOfOrderRate}`; PUT replaces |
 //! | `GET`/`PUT /schedule` | `{acceptAfterSecs, fetchAfterSecs, finishAfterSecs, autoCancelAfterSecs}`; `null` disables, absent keeps |
+//! | `GET`/`PUT /acceptance` | `{minMs, maxMs, neverRate?, seed?}`: each order accepted after a delay drawn from its reference, or never; `null` goes back to `acceptAfterSecs` |
 //! | `GET`/`PUT /balance` | `{balanceFen, redPacketBalanceFen, sourceId?}` (default merchant) |
 //! | `GET /recharge/{token}` | pays a recharge link |
 //! | `GET /track/{origin_id}` | where a `trackUrl` points: the courier's position |
@@ -214,6 +215,7 @@ impl DadaSandbox {
         );
         let schedule = Schedule {
             accept_after_secs: config.accept_after_secs,
+            acceptance: None,
             fetch_after_secs: config.fetch_after_secs,
             finish_after_secs: config.finish_after_secs,
             auto_cancel_after_secs: config.auto_cancel_after_secs,

@@ -6,6 +6,7 @@
 //! platform's folder so every sandbox remains an independent witness. What lives here is the
 //! part that was the same in all four, written once.
 
+pub mod acceptance;
 pub mod clock;
 pub mod control;
 pub mod money;

@@ -454,6 +454,7 @@ struct CompanyView {
     dispatch_minutes: u64,
     scheduled: bool,
     cancel_rule: CancelRule,
+    acceptance: Option<crate::kit::acceptance::Acceptance>,
 }
 
 fn companies(store: &Store) -> Vec<CompanyView> {
@@ -471,6 +472,7 @@ fn companies(store: &Store) -> Vec<CompanyView> {
             dispatch_minutes: c.config.dispatch_minutes,
             scheduled: c.config.scheduled,
             cancel_rule: c.config.cancel_rule,
+            acceptance: c.acceptance.clone(),
         })
         .collect()
 }
@@ -486,10 +488,15 @@ struct CompanyPatch {
     audit_result: Option<u8>,
     #[serde(default, deserialize_with = "present")]
     outage: Option<Option<Outage>>,
+    /// `{minMs, maxMs, neverRate?, seed?}` draws each order's acceptance; `null` goes back
+    /// to the schedule.
+    #[serde(default, deserialize_with = "present")]
+    acceptance: Option<Option<crate::kit::acceptance::Acceptance>>,
 }
 
-/// `PUT /companies/{delivery_id}` `{"bound"?, "auditResult"? 0|1|2, "outage"? "timeout"|"error"|null}`:
-/// the company's side of binding and review, and outages (930556 / 930557).
+/// `PUT /companies/{delivery_id}` `{"bound"?, "auditResult"? 0|1|2, "outage"? "timeout"|"error"|null,
+/// "acceptance"? {minMs, maxMs, neverRate?, seed?}|null}`: the company's side of binding and
+/// review, outages (930556 / 930557), and how its couriers accept.
 async fn put_company(
     State(inner): State<Arc<Inner>>,
     Path(delivery_id): Path<String>,
@@ -514,6 +521,13 @@ async fn put_company(
     }
     if let Some(outage) = patch.outage {
         company.outage = outage;
+    }
+    if let Some(acceptance) = patch.acceptance {
+        if let Some(a) = &acceptance {
+            a.check().map_err(|e| refuse(StatusCode::BAD_REQUEST, e))?;
+        }
+        company.acceptance = acceptance;
+        inner.wake.notify_one();
     }
     Ok(Json(companies(&store)).into_response())
 }

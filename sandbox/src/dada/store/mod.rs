@@ -370,6 +370,8 @@ pub struct Message {
 #[derive(Clone, Debug)]
 pub struct Schedule {
     pub accept_after_secs: Option<u64>,
+    /// When set, each order's acceptance is drawn from it instead of `accept_after_secs`.
+    pub acceptance: Option<crate::kit::acceptance::Acceptance>,
     pub fetch_after_secs: Option<u64>,
     pub finish_after_secs: Option<u64>,
     pub auto_cancel_after_secs: u64,

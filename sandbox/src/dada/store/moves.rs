@@ -137,10 +137,13 @@ impl State {
         let s = &self.schedule;
         match order.status {
             Status::Waiting | Status::Appointed => {
-                let accept = s
-                    .accept_after_secs
-                    .and_then(|x| after(order.published_at, x))
-                    .map(|t| (Move::Accept, t));
+                let accept = match &s.acceptance {
+                    Some(a) => a.accepted_at(&key.1, order.published_at),
+                    None => s
+                        .accept_after_secs
+                        .and_then(|x| after(order.published_at, x)),
+                }
+                .map(|t| (Move::Accept, t));
                 let cancel = after(order.published_at, s.auto_cancel_after_secs)
                     .map(|t| (Move::AutoCancel, t));
                 match (accept, cancel) {

@@ -179,6 +179,8 @@ pub struct Company {
     /// 0 passed, 1 reviewing, 2 rejected.
     pub audit_result: u8,
     pub outage: Option<Outage>,
+    /// When set, each order's acceptance is drawn from it instead of the schedule.
+    pub acceptance: Option<crate::kit::acceptance::Acceptance>,
 }
 
 impl Company {
@@ -489,6 +491,7 @@ impl State {
                 bound: config.bound,
                 audit_result: config.audit_result,
                 outage: None,
+                acceptance: None,
                 config,
             })
             .collect();

@@ -142,7 +142,7 @@ impl State {
     pub fn next_due(&self, shop_order_id: &str) -> Option<(Move, DateTime<Utc>)> {
         let order = self.orders.get(shop_order_id)?;
         let company = self.company(&order.delivery_id)?;
-        if !company.config.scheduled {
+        if !company.config.scheduled && company.acceptance.is_none() {
             return None;
         }
         let c = &company.config;
@@ -154,11 +154,14 @@ impl State {
         };
         match order.status {
             Status::Waiting => {
-                let assign = step(
-                    c.accept_after_secs,
-                    s.accept_after_secs,
-                    Some(order.dispatch_at),
-                )
+                let assign = match &company.acceptance {
+                    Some(a) => a.accepted_at(shop_order_id, order.dispatch_at),
+                    None => step(
+                        c.accept_after_secs,
+                        s.accept_after_secs,
+                        Some(order.dispatch_at),
+                    ),
+                }
                 .map(|t| (Move::Assign, t));
                 let cancel = s
                     .system_cancel_after_secs
