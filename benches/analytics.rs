@@ -78,10 +78,24 @@ async fn plan(db: &sea_orm::DatabaseConnection, sql: &str) -> String {
         DatabaseBackend::Postgres => format!("EXPLAIN {sql}"),
         _ => format!("EXPLAIN QUERY PLAN {sql}"),
     };
-    let rows = db
-        .query_all_raw(Statement::from_string(backend, explain))
-        .await
-        .expect("explain");
+    // On PostgreSQL with the `work_mem` the service gives its grouping statements.
+    let rows = if backend == DatabaseBackend::Postgres {
+        use sea_orm::TransactionTrait;
+        let txn = db.begin().await.expect("begin");
+        txn.execute_unprepared("SET LOCAL work_mem = '64MB'")
+            .await
+            .expect("work_mem");
+        let rows = txn
+            .query_all_raw(Statement::from_string(backend, explain))
+            .await
+            .expect("explain");
+        txn.commit().await.expect("commit");
+        rows
+    } else {
+        db.query_all_raw(Statement::from_string(backend, explain))
+            .await
+            .expect("explain")
+    };
     rows.iter()
         .map(|r| {
             r.try_get::<String>("", "detail")

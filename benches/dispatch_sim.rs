@@ -168,6 +168,25 @@ async fn main() {
         .expect("acceptance");
         assert!(r.status().is_success(), "{who}: {}", r.status());
     }
+    // Enough money at Dada and API quota at WeChat for every delivery of the run.
+    for (path, body) in [
+        (
+            "dada/_control/balance",
+            json!({ "balanceFen": 1_000_000_000i64 }),
+        ),
+        (
+            "wechat/_control/quota",
+            json!({ "dailyQuota": 100_000_000, "usedToday": 0 }),
+        ),
+    ] {
+        let r = http
+            .put(format!("{base}/sandbox/{path}"))
+            .json(&body)
+            .send()
+            .await
+            .expect(path);
+        assert!(r.status().is_success(), "{path}: {}", r.status());
+    }
     let set = "mutation($input: SetDispatchPolicyInput!) { setDispatchPolicy(input: $input) {
         userErrors { message } } }";
     let dispatch = "mutation($d: DeliveryInputGql!) { dispatchDelivery(input: {delivery: $d,

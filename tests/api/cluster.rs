@@ -166,3 +166,104 @@ postgres_only! {
         sub.assert_quiet(500).await;
     }
 }
+
+/// A second instance over `a`'s database with the courier networks only, reached through
+/// `a`'s Dada and WeChat sandboxes with the sandboxes' own credentials.
+async fn couriers_beside(a: &TestApp) -> TestApp {
+    let db_url = a.database_url.clone();
+    let base = a.base.clone();
+    let defaults = orderhub::Config::default();
+    let (dada, wx) = (defaults.sandbox.dada, defaults.sandbox.wechat);
+    TestApp::spawn_with(Backend::Postgres, |c| {
+        c.database.url = SecretString::from(db_url);
+        c.sandbox.enabled = false;
+        c.daoway.enabled = false;
+        c.daojia58.enabled = false;
+        c.dada.base_url = Some(format!("{base}/sandbox/dada"));
+        c.dada.app_key = Some(dada.app_key.clone());
+        c.dada.app_secret = Some(SecretString::from(dada.app_secret.clone()));
+        c.dada.source_id = Some(dada.source_id.clone());
+        c.dada.import_shops = Some(vec![]);
+        c.wechat.base_url = Some(format!("{base}/sandbox/wechat"));
+        c.wechat.appid = Some(wx.appid.clone());
+        c.wechat.secret = Some(SecretString::from(wx.secret.clone()));
+        c.wechat.token = Some(SecretString::from(wx.token.clone()));
+        c.wechat.encoding_aes_key = Some(SecretString::from(wx.encoding_aes_key.clone()));
+        c.wechat.safe_mode = wx.safe_mode;
+        c.wechat.openid = wx.openids.first().cloned();
+        c.wechat.companies = wx
+            .companies
+            .iter()
+            .filter(|co| co.bound)
+            .map(|co| orderhub::config::WechatCompanyConfig {
+                delivery_id: co.delivery_id.clone(),
+                shopid: co.shopid.clone(),
+                app_secret: SecretString::from(co.app_secret.clone()),
+            })
+            .collect();
+        c.wechat.stores = Vec::new();
+    })
+    .await
+}
+
+postgres_only! {
+    @workers 4,
+    /// Two instances over one database, both running the plans' driver: every plan's steps
+    /// happen once (one switch, one attempt per network, one race settlement), whichever
+    /// instance dispatched it and whichever applied its news.
+    async fn two_instances_drive_each_plan_once() {
+        let a = TestApp::spawn(Backend::Postgres).await;
+        let b = couriers_beside(&a).await;
+        let dada = a.dada_shop("11047059").await;
+        let wechat = a.wechat_shop("wx_sh_001").await;
+        let p = crate::dispatch::set_policy(
+            &a,
+            json!({"shopId": dada, "strategy": "PREFERRED", "linkedShopIds": [wechat],
+                   "networks": [{"network": "DADA"}, {"network": "WECHAT", "company": "SFTC"}],
+                   "switchAfterSeconds": 1}),
+        )
+        .await;
+        assert_eq!(p["userErrors"], json!([]), "{p}");
+        // SFTC's couriers accept 300 ms after dispatch; Dada's never.
+        a.dada_put("/_control/acceptance", json!({"minMs": 1, "maxMs": 1, "neverRate": 1.0}))
+            .await;
+        a.wechat_put(
+            "/_control/companies/SFTC",
+            json!({"acceptance": {"minMs": 300, "maxMs": 300}}),
+        )
+        .await;
+        let q = "mutation($input: DispatchDeliveryInput!) { dispatchDelivery(input: $input) {
+            order { id } userErrors { message } } }";
+        let mut firsts = Vec::new();
+        for i in 0..6 {
+            let app = if i % 2 == 0 { &a } else { &b };
+            let v = app
+                .gql_ok(q, json!({"input": {"strategy": "AUTO",
+                    "delivery": crate::dispatch::delivery(&dada)}}))
+                .await;
+            let id = v["dispatchDelivery"]["order"]["id"].as_str();
+            firsts.push(id.unwrap_or_else(|| panic!("{v}")).to_owned());
+        }
+        let plan = "query($id: ID!) { order(id: $id) { dispatchPlan { state
+            attempts { provider status events { kind } } } } }";
+        for id in &firsts {
+            let p = a
+                .eventually(30, || async {
+                    let v = a.gql_ok(plan, json!({ "id": id })).await;
+                    let p = v["order"]["dispatchPlan"].clone();
+                    (p["state"] == "WON").then_some(p)
+                })
+                .await;
+            let attempts = p["attempts"].as_array().unwrap();
+            assert_eq!(attempts.len(), 2, "one switch, done once: {p:#}");
+            assert_eq!(attempts[0]["status"], "CANCELLED", "{p:#}");
+            assert_eq!(attempts[1]["provider"], "WECHAT", "{p:#}");
+            let count = |a: &serde_json::Value, kind: &str| {
+                a["events"].as_array().unwrap().iter().filter(|e| e["kind"] == kind).count()
+            };
+            assert_eq!(count(&attempts[1], "NETWORK_SWITCHED"), 1, "{p:#}");
+            assert_eq!(count(&attempts[0], "DISPATCH_PLANNED"), 1, "{p:#}");
+        }
+        b.stop().await;
+    }
+}
