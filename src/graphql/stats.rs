@@ -254,6 +254,8 @@ fn rate(part: i64, whole: i64) -> f64 {
     }
 }
 
+/// How one courier network or company did in one city, over the deliveries the filter
+/// matches.
 #[Object]
 impl CourierScore {
     /// The courier network (`DADA`, `WECHAT`).

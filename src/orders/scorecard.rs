@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use entity::orders;
 use sea_orm::{
     DbErr, EntityName,
-    sea_query::{Alias, Expr, Query},
+    sea_query::{Alias, Expr, Query, SelectStatement},
 };
 
 use super::{OrderFilter, OrderService, search::condition};
@@ -67,6 +67,14 @@ fn sum(expr: &str) -> Expr {
 /// The scorecard's statement for `backend`, values inlined (for `EXPLAIN` in the bench):
 /// per network, company, city and time to accept, the counts and sums.
 pub fn scorecard_sql(filter: &OrderFilter, backend: sea_orm::DatabaseBackend) -> String {
+    let q = scorecard_statement(filter);
+    match backend {
+        sea_orm::DatabaseBackend::Postgres => q.to_string(sea_orm::sea_query::PostgresQueryBuilder),
+        _ => q.to_string(sea_orm::sea_query::SqliteQueryBuilder),
+    }
+}
+
+fn scorecard_statement(filter: &OrderFilter) -> SelectStatement {
     let mut q = Query::select();
     q.from(orders::Entity.table_ref());
     for (alias, column) in [
@@ -104,11 +112,7 @@ pub fn scorecard_sql(filter: &OrderFilter, backend: sea_orm::DatabaseBackend) ->
     let mut filter = filter.clone();
     filter.kind = Some(OrderKind::Delivery);
     q.cond_where(condition(&filter));
-    let q = q.to_owned();
-    match backend {
-        sea_orm::DatabaseBackend::Postgres => q.to_string(sea_orm::sea_query::PostgresQueryBuilder),
-        _ => q.to_string(sea_orm::sea_query::SqliteQueryBuilder),
-    }
+    q
 }
 
 impl OrderService {
@@ -118,8 +122,7 @@ impl OrderService {
         if filter.kind.is_some_and(|k| k != OrderKind::Delivery) {
             return Ok(Vec::new());
         }
-        let backend = self.reader.get_database_backend();
-        let rows = self.aggregate(scorecard_sql(filter, backend)).await?;
+        let rows = self.aggregate(&scorecard_statement(filter)).await?;
         // (network, company, city) → the score and its times to accept with their counts.
         type Key = (String, Option<String>, String);
         let mut groups: BTreeMap<Key, (Score, Vec<(i64, i64)>)> = BTreeMap::new();

@@ -102,6 +102,18 @@ pub fn durations_sql(
     backend: DatabaseBackend,
     offset: Offset,
 ) -> String {
+    text(
+        &durations_statement(filter, group_by, backend, offset),
+        backend,
+    )
+}
+
+fn durations_statement(
+    filter: &OrderFilter,
+    group_by: &[Dimension],
+    backend: DatabaseBackend,
+    offset: Offset,
+) -> SelectStatement {
     let mut q = Query::select();
     q.from(orders::Entity.table_ref());
     for (i, d) in group_by.iter().enumerate() {
@@ -121,7 +133,7 @@ pub fn durations_sql(
             .collect::<Vec<_>>()
             .join(" OR "),
     ));
-    text(&q, backend)
+    q
 }
 
 impl Percentiles {
@@ -362,10 +374,11 @@ const ANALYTICS_WORK_MEM: &str = "64MB";
 impl OrderService {
     /// Runs a grouping statement of the analytics on the readers; on PostgreSQL in a
     /// read-only transaction with [`ANALYTICS_WORK_MEM`].
-    pub(super) async fn aggregate(&self, sql: String) -> Result<Vec<QueryResult>, DbErr> {
+    pub(super) async fn aggregate(&self, q: &SelectStatement) -> Result<Vec<QueryResult>, DbErr> {
         use sea_orm::TransactionTrait;
         let backend = self.reader.get_database_backend();
-        let statement = sea_orm::Statement::from_string(backend, sql);
+        // Values bound, not inlined: SQLite compares times as text in the format it stores.
+        let statement = backend.build(q);
         if backend != DatabaseBackend::Postgres {
             return self.reader.query_all_raw(statement).await;
         }
@@ -387,17 +400,16 @@ impl OrderService {
         with_durations: bool,
     ) -> Result<Vec<Bucket>, DbErr> {
         let backend = self.reader.get_database_backend();
-        let totals_sql = text(&statement(filter, group_by, backend, offset), backend);
-        let totals = self.aggregate(totals_sql);
+        let totals_statement = statement(filter, group_by, backend, offset);
+        let totals = self.aggregate(&totals_statement);
         // The durations' scan runs beside the totals' statement, on another connection.
         let durations = async {
             if !with_durations {
                 return Ok(HashMap::new());
             }
-            let sql = durations_sql(filter, group_by, backend, offset);
             let rows = self
                 .reader
-                .query_all_raw(sea_orm::Statement::from_string(backend, sql))
+                .query_all(&durations_statement(filter, group_by, backend, offset))
                 .await?;
             step_times(rows, group_by.len())
         };

@@ -298,6 +298,53 @@ async fn seeded_history_and_its_durations(app: TestApp) {
             assert_eq!(b[field], want, "{provider} {field}");
         }
     }
+
+    // Over a time range (the later half of the history) and by week: the same brute force.
+    let mut created: Vec<chrono::DateTime<Utc>> =
+        nodes.iter().map(|o| time(&o["createdAt"])).collect();
+    created.sort_unstable();
+    let mid = created[created.len() / 2];
+    let china = FixedOffset::east_opt(8 * 3600).unwrap();
+    let mut by_week: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for o in nodes.iter().filter(|o| time(&o["createdAt"]) >= mid) {
+        let local = time(&o["createdAt"]).with_timezone(&china).date_naive();
+        let monday = local - Duration::days(local.weekday().num_days_from_monday().into());
+        let accepted = o["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["toStatus"] == "ACCEPTED")
+            .map(|e| time(&e["occurredAt"]))
+            .min();
+        let week = by_week
+            .entry(monday.format("%Y-%m-%d").to_string())
+            .or_default();
+        if let Some(at) = accepted {
+            week.push((at - time(&o["createdAt"])).num_seconds());
+        }
+    }
+    let v = app
+        .gql_ok(
+            "query($after: DateTime!) { orderStats(filter: {createdAfter: $after}, groupBy: [WEEK]) {
+                key { value } timeToAccept { orders p50Seconds p90Seconds p99Seconds } } }",
+            json!({ "after": mid.to_rfc3339() }),
+        )
+        .await;
+    let buckets = v["orderStats"].as_array().unwrap();
+    assert_eq!(buckets.len(), by_week.len(), "{buckets:?}");
+    for b in buckets {
+        let d = by_week
+            .get_mut(b["key"][0]["value"].as_str().unwrap())
+            .unwrap();
+        d.sort_unstable();
+        let want = if d.is_empty() {
+            Value::Null
+        } else {
+            json!({"orders": d.len(), "p50Seconds": rank(d, 50),
+                   "p90Seconds": rank(d, 90), "p99Seconds": rank(d, 99)})
+        };
+        assert_eq!(b["timeToAccept"], want, "{b}");
+    }
 }
 on_every_backend!(
     seeded_history_and_its_durations_test,

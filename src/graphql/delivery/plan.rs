@@ -46,10 +46,13 @@ pub enum DispatchPlanState {
 /// A network or company the plan ranked.
 #[derive(SimpleObject)]
 pub struct PlanCandidate {
+    /// The courier network.
     pub network: Option<ProviderId>,
+    /// The company on a network of several; null on Dada.
     pub company: Option<String>,
     /// The quoted total fee.
     pub fee: Money,
+    /// Expected minutes to a courier, when the company said.
     pub dispatch_minutes: Option<i64>,
     /// Whether the plan has dispatched to it yet.
     pub tried: bool,
@@ -58,8 +61,11 @@ pub struct PlanCandidate {
 /// An automatic dispatch: its ranking, where it stands, what it cost.
 pub struct DispatchPlan(pub PlanRow);
 
+/// An automatic dispatch (`dispatchDelivery(strategy: AUTO)`): its ranking, where it stands,
+/// what it cost.
 #[Object]
 impl DispatchPlan {
+    /// Where it stands.
     async fn state(&self) -> Result<DispatchPlanState> {
         match self.0.state.as_str() {
             ACTIVE => Ok(DispatchPlanState::Active),
@@ -68,6 +74,7 @@ impl DispatchPlan {
             other => Err(internal(format!("plan state {other}"))),
         }
     }
+    /// The strategy it ranked by (the shop's policy at the time).
     async fn strategy(&self) -> Result<DispatchStrategy> {
         Strategy::parse(&self.0.strategy)
             .map(Into::into)
@@ -129,9 +136,11 @@ impl DispatchPlan {
             .await?
             .map(Shop))
     }
+    /// When it was dispatched.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// When it last moved.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }

@@ -57,6 +57,7 @@ impl From<Strategy> for DispatchStrategy {
 /// A courier network, or one company on a network of several.
 #[derive(SimpleObject)]
 pub struct NetworkChoice {
+    /// The courier network.
     pub network: ProviderId,
     /// The company (WeChat's `delivery_id`, e.g. `SFTC`); null = every company.
     pub company: Option<String>,
@@ -65,6 +66,7 @@ pub struct NetworkChoice {
 /// A courier network, or one company on a network of several.
 #[derive(InputObject)]
 pub struct NetworkChoiceInput {
+    /// The courier network.
     pub network: ProviderId,
     /// The company (WeChat's `delivery_id`); leave out for every company of the network.
     pub company: Option<String>,
@@ -95,6 +97,8 @@ pub struct TipEscalationInput {
 /// A shop's dispatch policy.
 pub struct DispatchPolicy(pub Policy);
 
+/// A shop's dispatch policy: how `dispatchDelivery(strategy: AUTO)` chooses among courier
+/// networks, escalates tips, moves on and races.
 #[Object]
 impl DispatchPolicy {
     /// The shop it is for.
@@ -106,6 +110,7 @@ impl DispatchPolicy {
             .await?
             .map(Shop))
     }
+    /// How the quotes are ranked.
     async fn strategy(&self) -> DispatchStrategy {
         self.0.strategy.into()
     }
@@ -140,6 +145,7 @@ impl DispatchPolicy {
     async fn fee_cap(&self) -> Option<Money> {
         self.0.fee_cap.map(Money)
     }
+    /// Tips raised while nobody accepts; null = none.
     async fn tip_escalation(&self) -> Option<TipEscalation> {
         self.0.tips.map(|t| TipEscalation {
             step: Money(t.step),
@@ -157,6 +163,7 @@ impl DispatchPolicy {
     async fn race_allowed(&self) -> bool {
         self.0.race
     }
+    /// When it was last set.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
@@ -165,7 +172,9 @@ impl DispatchPolicy {
 /// The whole policy of a shop (it replaces the one before).
 #[derive(InputObject)]
 pub struct SetDispatchPolicyInput {
+    /// The shop dispatched from (a courier network's store).
     pub shop_id: ID,
+    /// How the quotes are ranked.
     pub strategy: DispatchStrategy,
     /// Allowed networks and companies, in preferred order; leave out for every one.
     #[graphql(default)]
@@ -175,6 +184,7 @@ pub struct SetDispatchPolicyInput {
     pub linked_shop_ids: Vec<ID>,
     /// Quotes above this total fee (fen) are not used.
     pub fee_cap_fen: Option<i64>,
+    /// Raise the tip while nobody accepts; leave out for none.
     pub tip_escalation: Option<TipEscalationInput>,
     /// Move an unaccepted delivery to the next network after this many seconds.
     pub switch_after_seconds: Option<i64>,
@@ -188,6 +198,7 @@ pub struct SetDispatchPolicyInput {
 pub struct DispatchPolicyPayload {
     /// The policy now (null when refused, or after a delete).
     pub policy: Option<DispatchPolicy>,
+    /// Why the request was refused; empty when it went through.
     pub user_errors: Vec<UserError>,
 }
 
@@ -205,7 +216,7 @@ impl PolicyQuery {
     async fn dispatch_policy(
         &self,
         ctx: &Context<'_>,
-        shop_id: ID,
+        #[graphql(desc = "The shop (a courier network's store).")] shop_id: ID,
     ) -> Result<Option<DispatchPolicy>> {
         let Some(id) = decode_shop(&shop_id) else {
             return Ok(None);
@@ -232,6 +243,7 @@ impl PolicyMutation {
     async fn set_dispatch_policy(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The whole policy; it replaces the one before.")]
         input: SetDispatchPolicyInput,
     ) -> Result<DispatchPolicyPayload> {
         let refused = |field: &str, what: &str| DispatchPolicyPayload {
@@ -287,7 +299,7 @@ impl PolicyMutation {
     async fn delete_dispatch_policy(
         &self,
         ctx: &Context<'_>,
-        shop_id: ID,
+        #[graphql(desc = "The shop whose policy to remove.")] shop_id: ID,
     ) -> Result<DispatchPolicyPayload> {
         let Some(id) = decode_shop(&shop_id) else {
             return Ok(DispatchPolicyPayload {
