@@ -338,7 +338,17 @@ pub async fn run(orders: OrderService, tick: Duration, shutdown: CancellationTok
     let me = orders.bus.instance().to_owned();
     let mut news = orders.bus.subscribe();
     loop {
-        match claim_due(&orders.db, &me, 16).await {
+        // A read first: claiming is a write, and most rounds find nothing due.
+        let due = dispatch_plan::Entity::find()
+            .filter(dispatch_plan::Column::State.eq(ACTIVE))
+            .filter(dispatch_plan::Column::NextStepAt.lte(Utc::now()))
+            .one(&orders.reader)
+            .await;
+        let claimed = match due {
+            Ok(None) => Ok(Vec::new()),
+            Ok(Some(_)) | Err(_) => claim_due(&orders.db, &me, 16).await,
+        };
+        match claimed {
             Ok(plans) => {
                 for plan in plans {
                     let id = plan.id;
@@ -354,8 +364,10 @@ pub async fn run(orders: OrderService, tick: Duration, shutdown: CancellationTok
             _ = wake.notified() => {}
             _ = tokio::time::sleep(tick) => {}
             change = news.recv() => {
+                // Only a courier network's deliveries are attempts of a plan.
                 if let Ok(change) = change
                     && change.kind == EventKind::Status
+                    && orders.registry.courier(change.provider).is_some()
                     && let Err(e) = orders.wake_plan_of(change.order_id).await
                 {
                     tracing::warn!(error = %e, "dispatch plans: waking a plan failed");
