@@ -9,7 +9,7 @@
 //! dispatch to the winning acceptance (p50/p90); attempts per delivery; penalties paid.
 //!
 //! `cargo bench --bench dispatch_sim` (SQLite in a temp dir, sandboxes in-process);
-//! `BENCH_DELIVERIES=200` for a shorter run.
+//! `BENCH_DELIVERIES=200` for a shorter run, `BENCH_STRATEGY=racing` for one strategy.
 
 use std::time::Duration;
 
@@ -222,7 +222,12 @@ async fn main() {
         "\n| strategy | won | not accepted in 40 s | mean fee paid (yuan) | to acceptance p50 / p90 (s) | attempts per delivery | penalties paid (yuan) |"
     );
     println!("|---|---|---|---|---|---|---|");
+    // `BENCH_STRATEGY=racing` (a part of a name) runs only the strategies it names.
+    let only = std::env::var("BENCH_STRATEGY").unwrap_or_default();
     for (round, (name, policy)) in strategies.iter().enumerate() {
+        if !name.contains(only.as_str()) {
+            continue;
+        }
         let mut input = policy.clone();
         input["shopId"] = json!(dada);
         input["linkedShopIds"] = json!([wechat]);

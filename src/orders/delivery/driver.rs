@@ -15,6 +15,8 @@
 
 use std::time::Duration;
 
+use futures::StreamExt;
+
 use chrono::{DateTime, TimeDelta, Utc};
 use entity::{dispatch_plan, orders};
 use sea_orm::{
@@ -243,10 +245,19 @@ impl OrderService {
     ) -> Result<(), OrderError> {
         let mut penalty = 0;
         let mut lost = Vec::new();
-        for o in attempts.iter().filter(|o| o.id != winner && !ended(o)) {
-            let paid = self
-                .cancel_attempt(o.id, "another network's courier accepted first")
-                .await?;
+        // Every loser at once: each moment one waits, its courier may accept.
+        let losers: Vec<&orders::Model> = attempts
+            .iter()
+            .filter(|o| o.id != winner && !ended(o))
+            .collect();
+        let cancelled = futures::future::join_all(
+            losers
+                .iter()
+                .map(|o| self.cancel_attempt(o.id, "another network's courier accepted first")),
+        )
+        .await;
+        for (o, paid) in losers.into_iter().zip(cancelled) {
+            let paid = paid?;
             penalty += paid.fen();
             self.note_event(
                 o.id,
@@ -349,13 +360,20 @@ pub async fn run(orders: OrderService, tick: Duration, shutdown: CancellationTok
             Ok(Some(_)) | Err(_) => claim_due(&orders.db, &me, 16).await,
         };
         match claimed {
+            // Plans are independent: their steps (platform calls, mostly) run side by side,
+            // so one plan's acceptance is not kept waiting behind another's switch.
             Ok(plans) => {
-                for plan in plans {
-                    let id = plan.id;
-                    if let Err(e) = orders.drive_plan(plan, &me).await {
-                        tracing::warn!(plan_id = id, error = ?e, "dispatch plan step failed");
-                    }
-                }
+                futures::stream::iter(plans)
+                    .for_each_concurrent(PLANS_AT_ONCE, |plan| {
+                        let (orders, me) = (&orders, &me);
+                        async move {
+                            let id = plan.id;
+                            if let Err(e) = orders.drive_plan(plan, me).await {
+                                tracing::warn!(plan_id = id, error = ?e, "dispatch plan step failed");
+                            }
+                        }
+                    })
+                    .await;
             }
             Err(e) => tracing::warn!(error = %e, "dispatch plans: claiming failed"),
         }
@@ -364,15 +382,25 @@ pub async fn run(orders: OrderService, tick: Duration, shutdown: CancellationTok
             _ = wake.notified() => {}
             _ = tokio::time::sleep(tick) => {}
             change = news.recv() => {
-                // Only a courier network's deliveries are attempts of a plan.
-                if let Ok(change) = change
-                    && change.kind == EventKind::Status
-                    && orders.registry.courier(change.provider).is_some()
-                    && let Err(e) = orders.wake_plan_of(change.order_id).await
-                {
-                    tracing::warn!(error = %e, "dispatch plans: waking a plan failed");
+                // Every change that came meanwhile, at once.
+                let mut changes = vec![change];
+                while let Ok(more) = news.try_recv() {
+                    changes.push(Ok(more));
+                }
+                for change in changes {
+                    // Only a courier network's deliveries are attempts of a plan.
+                    if let Ok(change) = change
+                        && change.kind == EventKind::Status
+                        && orders.registry.courier(change.provider).is_some()
+                        && let Err(e) = orders.wake_plan_of(change.order_id).await
+                    {
+                        tracing::warn!(error = %e, "dispatch plans: waking a plan failed");
+                    }
                 }
             }
         }
     }
 }
+
+/// Plans one instance steps at once.
+const PLANS_AT_ONCE: usize = 8;
