@@ -30,40 +30,6 @@ fn p50(mut v: Vec<Duration>) -> f64 {
     v[v.len() / 2].as_secs_f64() * 1000.0
 }
 
-async fn gql(http: &reqwest::Client, base: &str, query: &str, variables: Value) -> Value {
-    let v: Value = http
-        .post(format!("{base}/graphql"))
-        .json(&json!({"query": query, "variables": variables}))
-        .send()
-        .await
-        .expect("post")
-        .json()
-        .await
-        .expect("json");
-    assert!(v.get("errors").is_none(), "{v}");
-    v["data"].clone()
-}
-
-async fn shop(http: &reqwest::Client, base: &str, provider: &str, no: &str) -> String {
-    let q = format!(
-        "{{ shops(filter: {{provider: {provider}}}, first: 50) {{ edges {{ node {{ id externalId }} }} }} }}"
-    );
-    for _ in 0..200 {
-        let d = gql(http, base, &q, json!({})).await;
-        if let Some(id) = d["shops"]["edges"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|e| e["node"]["externalId"] == no)
-            .and_then(|e| e["node"]["id"].as_str())
-        {
-            return id.to_owned();
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("store {provider} {no} never appeared");
-}
-
 const QUOTE: &str = "mutation($input: QuoteDeliveryInput!) { quoteDelivery(input: $input) {
     quotes { provider company fees { total { fen } } } userErrors { field message } } }";
 
@@ -82,7 +48,7 @@ async fn time_quotes(http: &reqwest::Client, base: &str, shop: &str) -> (f64, Ve
     let mut networks = Vec::new();
     for _ in 0..RUNS {
         let started = Instant::now();
-        let d = gql(http, base, QUOTE, json!({ "input": delivery(shop) })).await;
+        let d = common::gql(http, base, QUOTE, json!({ "input": delivery(shop) })).await;
         took.push(started.elapsed());
         let q = &d["quoteDelivery"];
         assert_eq!(q["userErrors"], json!([]), "{q}");
@@ -111,8 +77,8 @@ async fn main() {
     let base = app.base_url().to_owned();
     tokio::spawn(app.run_until_stopped(std::future::pending()));
     let http = reqwest::Client::new();
-    let dada = shop(&http, &base, "DADA", "11047059").await;
-    let wechat = shop(&http, &base, "WECHAT", "wx_sh_001").await;
+    let dada = common::shop(&http, &base, "DADA", "11047059").await;
+    let wechat = common::shop(&http, &base, "WECHAT", "wx_sh_001").await;
     for (network, ms) in [("dada", dada_ms), ("wechat", wechat_ms)] {
         let r = http
             .put(format!("{base}/sandbox/{network}/_control/faults"))
@@ -128,7 +94,7 @@ async fn main() {
     let (wechat_alone, _) = time_quotes(&http, &base, &wechat).await;
     let set = "mutation($dada: ID!, $wechat: ID!) { setDispatchPolicy(input: {shopId: $dada,
         strategy: CHEAPEST, linkedShopIds: [$wechat]}) { userErrors { message } } }";
-    let d = gql(&http, &base, set, json!({ "dada": dada, "wechat": wechat })).await;
+    let d = common::gql(&http, &base, set, json!({ "dada": dada, "wechat": wechat })).await;
     assert_eq!(d["setDispatchPolicy"]["userErrors"], json!([]), "{d}");
     let (both, networks) = time_quotes(&http, &base, &dada).await;
     assert!(

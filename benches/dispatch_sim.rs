@@ -31,40 +31,6 @@ const ACCEPTANCE: &[(&str, u64, u64, f64)] = &[
     ("TEST", 200, 1_000, 0.50),
 ];
 
-async fn gql(http: &reqwest::Client, base: &str, query: &str, variables: Value) -> Value {
-    let v: Value = http
-        .post(format!("{base}/graphql"))
-        .json(&json!({"query": query, "variables": variables}))
-        .send()
-        .await
-        .expect("post")
-        .json()
-        .await
-        .expect("json");
-    assert!(v.get("errors").is_none(), "{v}");
-    v["data"].clone()
-}
-
-async fn shop(http: &reqwest::Client, base: &str, provider: &str, no: &str) -> String {
-    let q = format!(
-        "{{ shops(filter: {{provider: {provider}}}, first: 50) {{ edges {{ node {{ id externalId }} }} }} }}"
-    );
-    for _ in 0..200 {
-        let d = gql(http, base, &q, json!({})).await;
-        if let Some(id) = d["shops"]["edges"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|e| e["node"]["externalId"] == no)
-            .and_then(|e| e["node"]["id"].as_str())
-        {
-            return id.to_owned();
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("store {provider} {no} never appeared");
-}
-
 fn delivery(shop: &str, i: usize) -> Value {
     json!({
         "shopId": shop,
@@ -100,7 +66,7 @@ async fn settle(http: &reqwest::Client, base: &str, order: &str) -> Outcome {
                 attempts: 0,
             };
         }
-        let d = gql(http, base, PLAN, json!({ "id": order })).await;
+        let d = common::gql(http, base, PLAN, json!({ "id": order })).await;
         let p = &d["order"]["dispatchPlan"];
         if p["state"] != "ACTIVE" {
             let created: chrono::DateTime<chrono::Utc> =
@@ -165,8 +131,8 @@ async fn main() {
     let base = app.base_url().to_owned();
     tokio::spawn(app.run_until_stopped(std::future::pending()));
     let http = reqwest::Client::new();
-    let dada = shop(&http, &base, "DADA", "11047059").await;
-    let wechat = shop(&http, &base, "WECHAT", "wx_sh_001").await;
+    let dada = common::shop(&http, &base, "DADA", "11047059").await;
+    let wechat = common::shop(&http, &base, "WECHAT", "wx_sh_001").await;
     for (i, (who, min, max, never)) in ACCEPTANCE.iter().enumerate() {
         let acceptance = json!({ "minMs": min, "maxMs": max, "neverRate": never, "seed": i });
         let r = if *who == "DADA" {
@@ -233,13 +199,13 @@ async fn main() {
         input["linkedShopIds"] = json!([wechat]);
         input["switchAfterSeconds"] = json!(3);
         input["tipEscalation"] = json!({"stepFen": 100, "intervalSeconds": 2, "capFen": 300});
-        let d = gql(&http, &base, set, json!({ "input": input })).await;
+        let d = common::gql(&http, &base, set, json!({ "input": input })).await;
         assert_eq!(d["setDispatchPolicy"]["userErrors"], json!([]), "{d}");
         let outcomes: Vec<Outcome> = futures::stream::iter(0..n)
             .map(|i| {
                 let (http, base, dada) = (http.clone(), base.clone(), dada.clone());
                 async move {
-                    let d = gql(
+                    let d = common::gql(
                         &http,
                         &base,
                         dispatch,

@@ -4,6 +4,7 @@
 
 use orderhub::Config;
 use secrecy::SecretString;
+use serde_json::{Value, json};
 
 /// The server on a free port over `database_url`, with every poller and the 58 sandbox's
 /// pushes off, no Dada shop import, and a cost budget no bench exhausts.
@@ -33,4 +34,40 @@ pub fn rss_kib(pid: u32) -> u64 {
                 .and_then(|n| n.parse().ok())
         })
         .unwrap_or(0)
+}
+
+/// A GraphQL request's `data` (the bench fails on any error).
+pub async fn gql(http: &reqwest::Client, base: &str, query: &str, variables: Value) -> Value {
+    let v: Value = http
+        .post(format!("{base}/graphql"))
+        .json(&json!({"query": query, "variables": variables}))
+        .send()
+        .await
+        .expect("post")
+        .json()
+        .await
+        .expect("json");
+    assert!(v.get("errors").is_none(), "{v}");
+    v["data"].clone()
+}
+
+/// The `Shop` id of store `no` of `provider`, once it is imported.
+pub async fn shop(http: &reqwest::Client, base: &str, provider: &str, no: &str) -> String {
+    let q = format!(
+        "{{ shops(filter: {{provider: {provider}}}, first: 50) {{ edges {{ node {{ id externalId }} }} }} }}"
+    );
+    for _ in 0..200 {
+        let d = gql(http, base, &q, json!({})).await;
+        if let Some(id) = d["shops"]["edges"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|e| e["node"]["externalId"] == no)
+            .and_then(|e| e["node"]["id"].as_str())
+        {
+            return id.to_owned();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("store {provider} {no} never appeared");
 }

@@ -67,11 +67,7 @@ fn sum(expr: &str) -> Expr {
 /// The scorecard's statement for `backend`, values inlined (for `EXPLAIN` in the bench):
 /// per network, company, city and time to accept, the counts and sums.
 pub fn scorecard_sql(filter: &OrderFilter, backend: sea_orm::DatabaseBackend) -> String {
-    let q = scorecard_statement(filter);
-    match backend {
-        sea_orm::DatabaseBackend::Postgres => q.to_string(sea_orm::sea_query::PostgresQueryBuilder),
-        _ => q.to_string(sea_orm::sea_query::SqliteQueryBuilder),
-    }
+    super::stats::text(&scorecard_statement(filter), backend)
 }
 
 fn scorecard_statement(filter: &OrderFilter) -> SelectStatement {

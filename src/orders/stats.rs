@@ -82,7 +82,7 @@ pub const STEPS: [OrderStatus; 3] = [
 ];
 
 /// A statement as `backend`'s SQL text, values inlined.
-fn text(q: &SelectStatement, backend: DatabaseBackend) -> String {
+pub(super) fn text(q: &SelectStatement, backend: DatabaseBackend) -> String {
     match backend {
         DatabaseBackend::Postgres => q.to_string(sea_orm::sea_query::PostgresQueryBuilder),
         _ => q.to_string(sea_orm::sea_query::SqliteQueryBuilder),

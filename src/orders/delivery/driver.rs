@@ -329,7 +329,10 @@ impl OrderService {
 }
 
 /// When a plan with live attempts must be looked at again by itself.
-fn next_due(plan: &dispatch_plan::Model, candidates_left: bool) -> Option<DateTime<Utc>> {
+pub(super) fn next_due(
+    plan: &dispatch_plan::Model,
+    candidates_left: bool,
+) -> Option<DateTime<Utc>> {
     let tip = (plan.tip_step_fen > 0 && plan.tip_fen < plan.tip_cap_fen)
         .then(|| plan.last_tip_at + TimeDelta::seconds(plan.tip_interval_secs));
     let switch = plan

@@ -335,7 +335,12 @@ impl OrderService {
             am.state = Set(FAILED.into());
             am.next_step_at = Set(None);
         } else {
-            am.next_step_at = Set(next_look(plan, now));
+            let moved = dispatch_plan::Model {
+                next_candidate: i32::try_from(next).unwrap_or(i32::MAX),
+                step_started_at: now,
+                ..plan.clone()
+            };
+            am.next_step_at = Set(super::driver::next_due(&moved, next < candidates.len()));
         }
         let plan = am.update(&self.db).await?;
         Ok((first, plan))
@@ -377,17 +382,5 @@ fn candidate(q: &delivery_quote::Model) -> Candidate {
         fee_fen: q.fee_fen,
         dispatch_minutes: q.dispatch_minutes,
         quote_id: q.id,
-    }
-}
-
-/// When the driver must look at `plan` again by itself (a tip or a switch falling due);
-/// acceptances wake it sooner.
-fn next_look(plan: &dispatch_plan::Model, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    let tip = (plan.tip_step_fen > 0 && plan.tip_fen < plan.tip_cap_fen)
-        .then(|| now + TimeDelta::seconds(plan.tip_interval_secs));
-    let switch = plan.switch_after_secs.map(|s| now + TimeDelta::seconds(s));
-    match (tip, switch) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
     }
 }
