@@ -478,6 +478,11 @@ pub struct WechatCompanyConfig {
     pub shopid: String,
     #[serde(deserialize_with = "text::secret")]
     pub app_secret: SecretString,
+    /// Seconds after a rider is assigned during which this company still lets us cancel
+    /// free (your contract with it); unset: cancelling costs from the assignment on. Races
+    /// of automatic dispatch rely on it (see README, "Automatic dispatch").
+    #[serde(default)]
+    pub free_cancel_secs: Option<u64>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

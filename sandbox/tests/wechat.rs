@@ -1427,6 +1427,20 @@ async fn cancellation_rules_and_penalties() {
     );
     assert_eq!(sim.status_of(DADA, "CX-4").await, 301);
 
+    // Dada's first minute after the assignment is free, at the store too.
+    sim.add(DADA, "CX-6").await;
+    sim.act_ok("CX-6", "assign", None).await;
+    sim.act_ok("CX-6", "arrive", None).await;
+    let pre = sim
+        .call("order/precancel", &cancel_body(DADA, "CX-6", 1))
+        .await;
+    assert_eq!(fen(&pre["deduct_fee"]), 0, "{pre}");
+    let cancelled = sim
+        .call("order/cancel", &cancel_body(DADA, "CX-6", 1))
+        .await;
+    assert_eq!(fen(&cancelled["deduct_fee"]), 0, "{cancelled}");
+    assert_eq!(sim.status_of(DADA, "CX-6").await, 203);
+
     // Reasons.
     sim.add(SS, "CX-5").await;
     let other = without(cancel_body(SS, "CX-5", 6), "", "cancel_reason");

@@ -115,6 +115,8 @@ pub fn start(
                 delivery_id: c.delivery_id.clone(),
                 shopid: c.shopid.clone(),
                 app_secret: SecretString::from(c.app_secret.clone()),
+                free_cancel_window: (c.cancel_rule.free_secs_after_assign > 0)
+                    .then(|| std::time::Duration::from_secs(c.cancel_rule.free_secs_after_assign)),
             })
             .collect(),
         timeout: config.wechat.request_timeout(),

@@ -174,10 +174,10 @@ pub enum EventKind {
     /// An automatic dispatch moved on to the next network (nobody accepted in time, or the
     /// network ended the delivery).
     NetworkSwitched,
-    /// This attempt's courier accepted first: the automatic dispatch's other attempts are
-    /// cancelled.
+    /// This attempt's courier accepted and the automatic dispatch kept it: its other
+    /// attempts are cancelled.
     RaceWon,
-    /// Another network accepted first: this attempt was cancelled.
+    /// Another attempt was kept: this one was cancelled.
     RaceCancelled,
 }
 

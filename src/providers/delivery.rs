@@ -98,6 +98,12 @@ pub trait CourierNetwork: Send + Sync {
     async fn open_service(&self) -> ProviderResult<()> {
         Err(unsupported(self.id(), "opening the service"))
     }
+    /// How long after a courier accepts cancelling is still free (a network's published
+    /// rule, or a company's contract); `None`: it may cost from the acceptance on. Races of
+    /// automatic dispatch keep at most one attempt without such a window.
+    fn free_cancel_window(&self, _company: Option<&str>) -> Option<std::time::Duration> {
+        None
+    }
     /// What cancelling would cost now.
     async fn preview_cancel(
         &self,

@@ -1,8 +1,8 @@
 //! Automatic dispatch (`dispatchDelivery(strategy: AUTO)`) through the Dada and WeChat
 //! sandboxes, each path waiting on the plan's own state: the strategies' first pick
 //! (cheapest, fastest, preferred order), a courier accepting, the fallback to the next
-//! network after the switch time, tip escalation to the cap, a race won by either side, and
-//! two acceptances at once (the cheaper kept).
+//! network after the switch time, tip escalation to the cap, a race won by either side, two
+//! acceptances at once and an acceptance not yet heard (nothing paid either way).
 
 use chrono::{TimeDelta, Utc};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
@@ -237,22 +237,50 @@ async fn tips_escalate_to_the_cap(app: TestApp) {
 }
 on_every_backend!(tips_escalate_to_the_cap_test, tips_escalate_to_the_cap);
 
-/// Racing: the best three at once; whichever accepts first wins (here the second and then,
-/// in another plan, the third), and the others are cancelled at once without a penalty.
+/// Whether cancelling `attempt` costs from its courier's acceptance on: the sandboxes' WeChat
+/// companies do, except Dada's (a free minute, as on Dada's own network).
+fn costly(attempt: &Value) -> bool {
+    attempt["provider"] == "WECHAT" && attempt["delivery"]["company"] != "DADA"
+}
+
+/// A racing policy over the networks whose cancellations cost something (WeChat's TEST
+/// company never charges).
+fn race_policy(dada: &str, wechat: &str) -> Value {
+    json!({"shopId": dada, "strategy": "CHEAPEST", "linkedShopIds": [wechat],
+           "raceAllowed": true,
+           "networks": [{"network": "DADA"}, {"network": "WECHAT", "company": "DADA"},
+                        {"network": "WECHAT", "company": "SFTC"},
+                        {"network": "WECHAT", "company": "SS"}]})
+}
+
+/// Racing: the best three at once, at most one of them costly to cancel once accepted;
+/// whichever accepts wins (each of the three in turn, one plan each), and the others are
+/// cancelled at once without a penalty.
 async fn races_are_won_by_either_side(app: TestApp) {
     let (dada, wechat) = stores(&app).await;
-    policy(
-        &app,
-        json!({"shopId": dada, "strategy": "CHEAPEST", "linkedShopIds": [wechat],
-               "raceAllowed": true}),
-    )
-    .await;
-    for side in [1usize, 2] {
+    policy(&app, race_policy(&dada, &wechat)).await;
+    for side in [0usize, 1, 2] {
         let placed = auto(&app, &dada).await;
         let first = placed["order"]["id"].as_str().unwrap().to_owned();
         let p = plan(&app, &first).await;
         let attempts = p["attempts"].as_array().unwrap().clone();
         assert_eq!(attempts.len(), 3, "{p:#}");
+        assert_eq!(
+            attempts.iter().filter(|a| costly(a)).count(),
+            1,
+            "one attempt without a free window: {p:#}"
+        );
+        // The round is the first three candidates, a second costly one left for later.
+        let tried: Vec<&Value> = p["candidates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["tried"] == true)
+            .collect();
+        assert_eq!(tried.len(), 3, "{p:#}");
+        for (c, a) in tried.iter().zip(&attempts) {
+            assert_eq!(c["network"], a["provider"], "{p:#}");
+        }
         accept(&app, &attempts[side]).await;
         let won = plan_until(&app, &first, |p| p["state"] == "WON").await;
         assert_eq!(won["winner"]["id"], attempts[side]["id"], "{won:#}");
@@ -284,6 +312,37 @@ async fn races_are_won_by_either_side(app: TestApp) {
             }
         }
     }
+    // Preferred SFTC then SS: SS would be a second costly attempt, so it waits for a later
+    // round and the free ones race beside SFTC.
+    let mut preferred = race_policy(&dada, &wechat);
+    preferred["strategy"] = json!("PREFERRED");
+    preferred["networks"] = json!([{"network": "WECHAT", "company": "SFTC"},
+        {"network": "WECHAT", "company": "SS"}, {"network": "DADA"},
+        {"network": "WECHAT", "company": "DADA"}]);
+    policy(&app, preferred).await;
+    let placed = auto(&app, &dada).await;
+    let p = plan(&app, placed["order"]["id"].as_str().unwrap()).await;
+    let round: Vec<(&Value, &Value)> = p["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (&a["provider"], &a["delivery"]["company"]))
+        .collect();
+    assert_eq!(
+        round,
+        [
+            (&json!("WECHAT"), &json!("SFTC")),
+            (&json!("DADA"), &Value::Null),
+            (&json!("WECHAT"), &json!("DADA")),
+        ],
+        "{p:#}"
+    );
+    let last = &p["candidates"][3];
+    assert_eq!(
+        (&last["company"], &last["tried"]),
+        (&json!("SS"), &json!(false)),
+        "{p:#}"
+    );
 }
 on_every_backend!(
     races_are_won_by_either_side_test,
@@ -314,36 +373,26 @@ async fn claim_as(db: &DatabaseConnection, holder: &str, until: TimeDelta) {
     .expect("claim");
 }
 
-/// Two couriers accept in the same instant (both acceptances are in before the driver
-/// looks): the cheaper attempt is kept, the other is cancelled and what that cost is
-/// recorded on the plan.
-async fn two_acceptances_at_once_keep_the_cheaper(app: TestApp) {
-    let (dada, wechat) = stores(&app).await;
-    policy(
-        &app,
-        json!({"shopId": dada, "strategy": "CHEAPEST", "linkedShopIds": [wechat],
-               "raceAllowed": true}),
-    )
-    .await;
-    let placed = auto(&app, &dada).await;
+/// Places a raced plan and holds its news: another instance is in the middle of a step.
+async fn held_race(app: &TestApp, db: &DatabaseConnection) -> (String, Vec<Value>) {
+    let (dada, wechat) = stores(app).await;
+    policy(app, race_policy(&dada, &wechat)).await;
+    let placed = auto(app, &dada).await;
     let first = placed["order"]["id"].as_str().unwrap().to_owned();
-    let p = plan(&app, &first).await;
-    let attempts = p["attempts"].as_array().unwrap().clone();
+    let attempts = plan(app, &first).await["attempts"]
+        .as_array()
+        .unwrap()
+        .clone();
     assert_eq!(attempts.len(), 3);
-    let db = Database::connect(app.database_url.as_str())
-        .await
-        .expect("db");
-    // Another instance is in the middle of a step: the news waits for it.
-    claim_as(&db, "another-instance", TimeDelta::seconds(600)).await;
-    accept(&app, &attempts[0]).await;
-    accept(&app, &attempts[2]).await;
-    plan_until(&app, &first, |p| {
-        p["attempts"][0]["status"] == "ACCEPTED" && p["attempts"][2]["status"] == "ACCEPTED"
-    })
-    .await;
-    // Its lease runs out.
-    claim_as(&db, "another-instance", TimeDelta::seconds(-1)).await;
-    let won = plan_until(&app, &first, |p| {
+    claim_as(db, "another-instance", TimeDelta::seconds(600)).await;
+    (first, attempts)
+}
+
+/// The plan once its step settled the race: won, and every attempt but one cancelled.
+async fn settled(app: &TestApp, db: &DatabaseConnection, first: &str) -> Value {
+    // The other instance's lease runs out.
+    claim_as(db, "another-instance", TimeDelta::seconds(-1)).await;
+    plan_until(app, first, |p| {
         p["state"] == "WON"
             && p["attempts"]
                 .as_array()
@@ -353,29 +402,123 @@ async fn two_acceptances_at_once_keep_the_cheaper(app: TestApp) {
                 .count()
                 == 2
     })
-    .await;
+    .await
+}
+
+fn assert_kept(won: &Value, keep: &Value) {
+    assert_eq!(won["winner"]["id"], keep["id"], "{won:#}");
+    assert_eq!(won["penalties"]["fen"], 0, "nothing paid: {won:#}");
+    for a in won["attempts"].as_array().unwrap() {
+        if a["id"] == keep["id"] {
+            assert_eq!(a["status"], "ACCEPTED", "{won:#}");
+        } else {
+            assert_eq!(a["status"], "CANCELLED", "{won:#}");
+            assert!(kinds(a).contains(&"RACE_CANCELLED".to_owned()), "{a}");
+            let paid = a["delivery"]["fees"]["penalty"]["fen"].as_i64();
+            assert_eq!(paid.unwrap_or(0), 0, "{a}");
+        }
+    }
+}
+
+/// Two couriers accept in the same instant (both acceptances are in before the driver
+/// looks). With a costly one among them, it is kept (whatever its fee) and the other is
+/// cancelled inside its free minute; with two free to cancel, the cheaper is kept. Either
+/// way nothing is paid.
+async fn two_acceptances_at_once_cost_nothing(app: TestApp) {
+    let db = Database::connect(app.database_url.as_str())
+        .await
+        .expect("db");
     let fee = |a: &Value| a["delivery"]["fees"]["total"]["fen"].as_i64().unwrap();
-    let (a, c) = (&won["attempts"][0], &won["attempts"][2]);
-    let (keep, lose) = if (fee(a), 0) <= (fee(c), 1) {
-        (a, c)
+    // The costly one and a free one.
+    let (first, attempts) = held_race(&app, &db).await;
+    let anchor = attempts.iter().find(|a| costly(a)).unwrap();
+    let free = attempts.iter().find(|a| !costly(a)).unwrap();
+    accept(&app, free).await;
+    accept(&app, anchor).await;
+    plan_until(&app, &first, |p| {
+        p["attempts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["status"] == "ACCEPTED")
+            .count()
+            == 2
+    })
+    .await;
+    assert_kept(&settled(&app, &db, &first).await, anchor);
+
+    // Both free ones: the cheaper.
+    let (first, attempts) = held_race(&app, &db).await;
+    let free: Vec<&Value> = attempts.iter().filter(|a| !costly(a)).collect();
+    assert_eq!(free.len(), 2);
+    for a in &free {
+        accept(&app, a).await;
+    }
+    plan_until(&app, &first, |p| {
+        p["attempts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["status"] == "ACCEPTED")
+            .count()
+            == 2
+    })
+    .await;
+    let keep = if (fee(free[0]), 0) <= (fee(free[1]), 1) {
+        free[0]
     } else {
-        (c, a)
+        free[1]
     };
-    assert_eq!(won["winner"]["id"], keep["id"], "the cheaper one: {won:#}");
-    assert_eq!(keep["status"], "ACCEPTED");
-    assert_eq!(lose["status"], "CANCELLED");
-    assert!(kinds(lose).contains(&"RACE_CANCELLED".to_owned()), "{lose}");
-    let paid = lose["delivery"]["fees"]["penalty"]["fen"]
-        .as_i64()
-        .unwrap_or(0);
+    assert_kept(&settled(&app, &db, &first).await, keep);
+}
+on_every_backend!(
+    two_acceptances_at_once_cost_nothing_test,
+    two_acceptances_at_once_cost_nothing
+);
+
+/// A free one's acceptance is heard while the costly one's courier has accepted unheard
+/// (WeChat's push is lost): the step asks the costly one's penalty preview before cancelling
+/// it, finds it accepted, and keeps it instead; nothing is paid.
+async fn an_unheard_acceptance_is_found_before_cancelling(app: TestApp) {
+    let db = Database::connect(app.database_url.as_str())
+        .await
+        .expect("db");
+    let (first, attempts) = held_race(&app, &db).await;
+    let anchor = attempts.iter().find(|a| costly(a)).unwrap();
+    // Dada's own network: its news still comes.
+    let free = attempts.iter().find(|a| a["provider"] == "DADA").unwrap();
+    app.wechat_put("/_control/faults", json!({ "dropCallbackRate": 1.0 }))
+        .await;
+    accept(&app, anchor).await;
+    accept(&app, free).await;
+    plan_until(&app, &first, |p| {
+        p["attempts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["id"] == free["id"] && a["status"] == "ACCEPTED")
+    })
+    .await;
+    let won = settled(&app, &db, &first).await;
+    assert_eq!(won["winner"]["id"], anchor["id"], "{won:#}");
+    assert_eq!(won["penalties"]["fen"], 0, "{won:#}");
+    let lost = won["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == free["id"])
+        .unwrap();
+    assert_eq!(lost["status"], "CANCELLED", "{won:#}");
     assert_eq!(
-        won["penalties"]["fen"], paid,
-        "what cancelling it cost is recorded"
+        lost["delivery"]["fees"]["penalty"]["fen"]
+            .as_i64()
+            .unwrap_or(0),
+        0
     );
 }
 on_every_backend!(
-    two_acceptances_at_once_keep_the_cheaper_test,
-    two_acceptances_at_once_keep_the_cheaper
+    an_unheard_acceptance_is_found_before_cancelling_test,
+    an_unheard_acceptance_is_found_before_cancelling
 );
 
 /// The instance driving a plan dies in the middle of a step (its claim stays behind): once

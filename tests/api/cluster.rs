@@ -199,6 +199,8 @@ async fn couriers_beside(a: &TestApp) -> TestApp {
                 delivery_id: co.delivery_id.clone(),
                 shopid: co.shopid.clone(),
                 app_secret: SecretString::from(co.app_secret.clone()),
+                free_cancel_secs: (co.cancel_rule.free_secs_after_assign > 0)
+                    .then_some(co.cancel_rule.free_secs_after_assign),
             })
             .collect();
         c.wechat.stores = Vec::new();

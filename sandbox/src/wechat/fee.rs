@@ -9,9 +9,11 @@
 //!
 //! Penalties follow each company's [`CancelRule`]: free while waiting for a rider (101), then a
 //! fixed amount once a rider is assigned (102), another once the rider is at the store (201), and
-//! after pick-up (202, 301) either an amount or no cancellation at all (Dada). The penalty never
+//! after pick-up (202, 301) either an amount or no cancellation at all (Dada). A company may
+//! leave the first seconds after the assignment free before pick-up (Dada's one minute). The penalty never
 //! exceeds what the order was charged.
 
+use chrono::TimeDelta;
 use serde::Serialize;
 
 use super::{CancelRule, CompanyConfig, store::Status};
@@ -125,11 +127,21 @@ fn times(units: u64, per_unit: i64) -> i64 {
         .saturating_mul(per_unit)
 }
 
-/// The penalty for a merchant cancelling in `status`: `Some(fen)`, or `None` when the company
-/// does not allow it. Only call it for statuses a merchant may cancel in.
-pub fn penalty_fen(rule: &CancelRule, status: Status, charged_fen: i64) -> Option<i64> {
+/// The penalty for a merchant cancelling in `status`, `since_assign` after the rider was
+/// assigned: `Some(fen)`, or `None` when the company does not allow it. Only call it for
+/// statuses a merchant may cancel in.
+pub fn penalty_fen(
+    rule: &CancelRule,
+    status: Status,
+    since_assign: Option<TimeDelta>,
+    charged_fen: i64,
+) -> Option<i64> {
+    let in_grace = since_assign.is_some_and(|d| {
+        d < TimeDelta::seconds(i64::try_from(rule.free_secs_after_assign).unwrap_or(i64::MAX))
+    });
     let raw = match status {
         Status::Waiting => 0,
+        Status::Assigned | Status::AtShop if in_grace => 0,
         Status::Assigned => rule.after_assign_fen,
         Status::AtShop => rule.after_arrive_fen,
         _ => rule.after_pickup_fen?,
@@ -208,11 +220,29 @@ mod tests {
             after_assign_fen: 200,
             after_arrive_fen: 300,
             after_pickup_fen: None,
+            free_secs_after_assign: 0,
         };
-        assert_eq!(penalty_fen(&dada, Status::Waiting, 1000), Some(0));
-        assert_eq!(penalty_fen(&dada, Status::Assigned, 1000), Some(200));
-        assert_eq!(penalty_fen(&dada, Status::AtShop, 1000), Some(300));
-        assert_eq!(penalty_fen(&dada, Status::Delivering, 1000), None);
-        assert_eq!(penalty_fen(&dada, Status::AtShop, 250), Some(250));
+        let late = Some(TimeDelta::seconds(600));
+        assert_eq!(penalty_fen(&dada, Status::Waiting, None, 1000), Some(0));
+        assert_eq!(penalty_fen(&dada, Status::Assigned, late, 1000), Some(200));
+        assert_eq!(penalty_fen(&dada, Status::AtShop, late, 1000), Some(300));
+        assert_eq!(penalty_fen(&dada, Status::Delivering, late, 1000), None);
+        assert_eq!(penalty_fen(&dada, Status::AtShop, late, 250), Some(250));
+        // A minute's grace after the assignment, before pick-up only.
+        let graced = CancelRule {
+            free_secs_after_assign: 60,
+            ..dada
+        };
+        let at = |s| Some(TimeDelta::seconds(s));
+        assert_eq!(
+            penalty_fen(&graced, Status::Assigned, at(59), 1000),
+            Some(0)
+        );
+        assert_eq!(penalty_fen(&graced, Status::AtShop, at(30), 1000), Some(0));
+        assert_eq!(
+            penalty_fen(&graced, Status::Assigned, at(60), 1000),
+            Some(200)
+        );
+        assert_eq!(penalty_fen(&graced, Status::Delivering, at(30), 1000), None);
     }
 }

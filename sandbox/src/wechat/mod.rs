@@ -328,6 +328,9 @@ pub struct CancelRule {
     pub after_arrive_fen: i64,
     /// After pick-up (202, 301); `None`: not cancellable any more (Dada).
     pub after_pickup_fen: Option<i64>,
+    /// Seconds after the rider is assigned during which cancelling before pick-up is still
+    /// free (Dada's one minute); 0: charged from the assignment on.
+    pub free_secs_after_assign: u64,
 }
 
 impl Default for CancelRule {
@@ -336,6 +339,7 @@ impl Default for CancelRule {
             after_assign_fen: 200,
             after_arrive_fen: 200,
             after_pickup_fen: Some(500),
+            free_secs_after_assign: 0,
         }
     }
 }

@@ -140,6 +140,7 @@ pub fn companies() -> Vec<CompanyConfig> {
                 after_assign_fen: 0,
                 after_arrive_fen: 0,
                 after_pickup_fen: Some(0),
+                free_secs_after_assign: 0,
             },
             ..base.clone()
         },
@@ -158,6 +159,7 @@ pub fn companies() -> Vec<CompanyConfig> {
                 after_assign_fen: 200,
                 after_arrive_fen: 500,
                 after_pickup_fen: Some(1000),
+                free_secs_after_assign: 0,
             },
             ..base.clone()
         },
@@ -175,6 +177,7 @@ pub fn companies() -> Vec<CompanyConfig> {
                 after_assign_fen: 300,
                 after_arrive_fen: 500,
                 after_pickup_fen: Some(1500),
+                free_secs_after_assign: 0,
             },
             ..base.clone()
         },
@@ -192,6 +195,7 @@ pub fn companies() -> Vec<CompanyConfig> {
                 after_assign_fen: 200,
                 after_arrive_fen: 300,
                 after_pickup_fen: Some(800),
+                free_secs_after_assign: 0,
             },
             ..base.clone()
         },
@@ -208,10 +212,12 @@ pub fn companies() -> Vec<CompanyConfig> {
             gives_delivery_token: true,
             token_ttl_secs: 180,
             max_booking_hours: 72,
+            // Dada's own rule: the first minute after acceptance is free.
             cancel_rule: CancelRule {
                 after_assign_fen: 200,
                 after_arrive_fen: 200,
                 after_pickup_fen: None,
+                free_secs_after_assign: 60,
             },
             ..base
         },

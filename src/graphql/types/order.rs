@@ -66,9 +66,11 @@ pub enum EventKind {
     /// An automatic dispatch moved on to this network (nobody accepted in time, or the
     /// previous network ended the delivery).
     NetworkSwitched,
-    /// This attempt's courier accepted first; the plan's other attempts are cancelled.
+    /// This attempt's courier accepted and the plan kept it (the first to accept, unless
+    /// another that would cost to cancel accepted in the same instant); the plan's other
+    /// attempts are cancelled.
     RaceWon,
-    /// Another attempt of the plan was accepted first: this one was cancelled.
+    /// Another attempt of the plan was kept: this one was cancelled, while still free.
     RaceCancelled,
 }
 

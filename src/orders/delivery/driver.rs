@@ -4,9 +4,13 @@
 //! to this instance (`FOR UPDATE SKIP LOCKED` on PostgreSQL), so exactly one instance drives
 //! a step; a crashed instance's lease runs out and another takes over. A step:
 //!
-//! * an attempt was accepted → the cheapest accepted one wins; every other live attempt is
-//!   cancelled (free while unaccepted; an attempt that accepted in the same instant is
-//!   cancelled too and any penalty recorded on the plan);
+//! * an attempt was accepted → one is kept and every other live attempt cancelled. A round
+//!   holds at most one attempt whose network charges from the acceptance on (the others
+//!   have a free window after it, `CourierNetwork::free_cancel_window`); that one is kept if
+//!   it accepted (asked with its penalty preview when not yet heard), else the cheapest
+//!   accepted. So a loser is cancelled unaccepted or inside its window; a penalty is paid
+//!   only when the driver comes too late for a window or a courier accepts between the
+//!   preview and the cancellation, and it is recorded on the plan;
 //! * every attempt ended unaccepted → the next candidate (or the plan fails);
 //! * a tip raise is due → every live attempt's tip goes up one step, up to the cap;
 //! * the switch time passed → if cancelling every live attempt is free (the network's
@@ -31,6 +35,10 @@ use crate::orders::{OrderError, OrderService};
 
 /// How long a claim lasts; a step takes a few platform calls.
 const LEASE: TimeDelta = TimeDelta::seconds(60);
+
+/// What must be left of an accepted attempt's free window to count on cancelling it free:
+/// the step's own platform calls, and the seconds the recorded acceptance time rounds off.
+const WINDOW_MARGIN: TimeDelta = TimeDelta::seconds(15);
 
 fn taken(o: &orders::Model) -> bool {
     matches!(
@@ -133,12 +141,8 @@ impl OrderService {
     async fn step(&self, plan: dispatch_plan::Model) -> Result<(), OrderError> {
         let attempts = attempts(&self.db, plan.id).await?;
         let now = Utc::now();
-        if let Some(winner) = attempts
-            .iter()
-            .filter(|o| taken(o))
-            .min_by_key(|o| (o.fee_fen, o.id))
-        {
-            return self.settle_race(plan, &attempts, winner.id).await;
+        if attempts.iter().any(taken) {
+            return self.settle_race(plan, &attempts, now).await;
         }
         let live: Vec<&orders::Model> = attempts.iter().filter(|o| !ended(o)).collect();
         let candidates: Vec<Candidate> = serde_json::from_str(&plan.candidates)
@@ -236,13 +240,41 @@ impl OrderService {
         Ok(am.update(&self.db).await?)
     }
 
-    /// The race is won by `winner`: every other live attempt is cancelled.
+    /// A courier accepted: one attempt is kept and every other live attempt cancelled at
+    /// once. The one kept is the attempt that would cost to cancel, if one would (a round
+    /// holds at most one, see `dispatch_next`), else the cheapest accepted; so the others
+    /// are cancelled while still unaccepted or inside their free window. An attempt without
+    /// a free window that has not been heard to accept is asked first (the penalty preview):
+    /// if its courier has just accepted, it is the one kept.
     async fn settle_race(
         &self,
         plan: dispatch_plan::Model,
         attempts: &[orders::Model],
-        winner: i64,
+        now: DateTime<Utc>,
     ) -> Result<(), OrderError> {
+        let mut accepted: Vec<&orders::Model> = attempts.iter().filter(|o| taken(o)).collect();
+        let unheard = attempts
+            .iter()
+            .filter(|o| !taken(o) && !ended(o) && self.attempt_window(o).is_none());
+        for o in unheard {
+            if !self.free_to_cancel(o).await {
+                accepted.push(o);
+            }
+        }
+        let costly: Vec<&orders::Model> = accepted
+            .iter()
+            .copied()
+            .filter(|o| !self.free_now(o, now))
+            .collect();
+        let keep_from = if costly.is_empty() {
+            &accepted
+        } else {
+            &costly
+        };
+        let Some(winner) = keep_from.iter().min_by_key(|o| (o.fee_fen, o.id)) else {
+            return Ok(());
+        };
+        let winner = winner.id;
         let mut penalty = 0;
         let mut lost = Vec::new();
         // Every loser at once: each moment one waits, its courier may accept.
@@ -253,7 +285,7 @@ impl OrderService {
         let cancelled = futures::future::join_all(
             losers
                 .iter()
-                .map(|o| self.cancel_attempt(o.id, "another network's courier accepted first")),
+                .map(|o| self.cancel_attempt(o.id, "another attempt of the plan was kept")),
         )
         .await;
         for (o, paid) in losers.into_iter().zip(cancelled) {
@@ -273,9 +305,9 @@ impl OrderService {
                 winner,
                 EventKind::RaceWon,
                 if lost.is_empty() {
-                    "accepted first".to_owned()
+                    "accepted; kept".to_owned()
                 } else {
-                    format!("accepted first; cancelled {lost:?}")
+                    format!("accepted; kept, cancelled {lost:?}")
                 },
                 |_, _| {},
             )
@@ -313,6 +345,30 @@ impl OrderService {
             Ok(p) => p.penalty.fen() == 0,
             Err(_) => !taken(o),
         }
+    }
+
+    /// How long after acceptance cancelling `c`'s network (or company) stays free.
+    pub(super) fn cancel_window(&self, c: &Candidate) -> Option<Duration> {
+        self.window_of(&c.network, c.company.as_deref())
+    }
+
+    fn attempt_window(&self, o: &orders::Model) -> Option<Duration> {
+        self.window_of(&o.provider, o.courier_company.as_deref())
+    }
+
+    fn window_of(&self, network: &str, company: Option<&str>) -> Option<Duration> {
+        let network = self.registry.courier(network.parse().ok()?)?;
+        network.free_cancel_window(company)
+    }
+
+    /// Whether cancelling the accepted attempt `o` is still free at `now`: its network's
+    /// window after acceptance has [`WINDOW_MARGIN`] left.
+    fn free_now(&self, o: &orders::Model, now: DateTime<Utc>) -> bool {
+        let (Some(window), Some(secs)) = (self.attempt_window(o), o.accept_secs) else {
+            return false;
+        };
+        let window = TimeDelta::from_std(window).unwrap_or(TimeDelta::MAX);
+        now + WINDOW_MARGIN < o.created_at + TimeDelta::seconds(secs) + window
     }
 
     /// Cancels an attempt; the penalty it cost (an attempt already ended costs nothing).

@@ -278,19 +278,32 @@ impl OrderService {
             .map_err(|e| DbErr::Custom(format!("plan {}: {e}", plan.id)))?;
         let request: PlanRequest = serde_json::from_str(&plan.request)
             .map_err(|e| DbErr::Custom(format!("plan {}: {e}", plan.id)))?;
-        let mut next = usize::try_from(plan.next_candidate).unwrap_or(usize::MAX);
+        let start = usize::try_from(plan.next_candidate)
+            .unwrap_or(usize::MAX)
+            .min(candidates.len());
         let mut first = None;
         let mut dispatched = 0;
         let mut refusals = Vec::new();
-        while dispatched < width && next < candidates.len() {
-            let c = &candidates[next];
-            next += 1;
-            let origin = if next == 1 {
+        // A round never holds two attempts that would each cost to cancel once accepted:
+        // whichever accepts, every other attempt can then be cancelled free. Candidates
+        // that would be a second such attempt wait for a later round, in their order.
+        let mut bound = false;
+        let (mut consumed, mut deferred) = (Vec::new(), Vec::new());
+        let mut rest = candidates[start..].iter().cloned();
+        while dispatched < width {
+            let Some(c) = rest.next() else { break };
+            let free = self.cancel_window(&c).is_some();
+            if !free && bound {
+                deferred.push(c);
+                continue;
+            }
+            let n = start + consumed.len() + 1;
+            let origin = if n == 1 {
                 plan.origin_id.clone()
             } else {
-                format!("{}-{next}", plan.origin_id)
+                format!("{}-{n}", plan.origin_id)
             };
-            let mut input = request.input(c, origin)?;
+            let mut input = request.input(&c, origin)?;
             input.tips = Money::from_fen(request.tips_fen + plan.tip_fen);
             match self
                 .dispatch_delivery(DispatchDelivery {
@@ -311,6 +324,7 @@ impl OrderService {
                         )
                         .await?;
                     dispatched += 1;
+                    bound |= !free;
                     first.get_or_insert(order);
                 }
                 Err(OrderError::User(e)) => {
@@ -322,10 +336,23 @@ impl OrderService {
                 }
                 Err(e) => return Err(e),
             }
+            consumed.push(c);
         }
+        let next = start + consumed.len();
+        let reordered: Vec<Candidate> = candidates[..start]
+            .iter()
+            .cloned()
+            .chain(consumed)
+            .chain(deferred)
+            .chain(rest)
+            .collect();
         let now = Utc::now();
         let mut am: dispatch_plan::ActiveModel = plan.clone().into();
         am.next_candidate = Set(i32::try_from(next).unwrap_or(i32::MAX));
+        if reordered != candidates {
+            am.candidates = Set(serde_json::to_string(&reordered)
+                .map_err(|e| DbErr::Custom(format!("plan {}: {e}", plan.id)))?);
+        }
         am.step_started_at = Set(now);
         am.updated_at = Set(now);
         if !refusals.is_empty() {

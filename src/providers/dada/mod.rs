@@ -147,6 +147,10 @@ impl CourierNetwork for DadaAdapter {
         }
     }
 
+    fn free_cancel_window(&self, _company: Option<&str>) -> Option<Duration> {
+        Some(status::FREE_CANCEL_AFTER_ACCEPT)
+    }
+
     fn id(&self) -> ProviderId {
         ProviderId::Dada
     }

@@ -9,6 +9,10 @@ use crate::{
 
 // ------------------------------------------------------------------------------ statuses
 
+/// Dada's cancellation rule (its document's prose): cancelling within one minute of the
+/// courier's acceptance costs nothing; from then until 15 minutes, 2 yuan goes to the courier.
+pub const FREE_CANCEL_AFTER_ACCEPT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Every order status Dada documents, what it means to us, and its label (Dada's words, then
 /// ours). 8 (appointed to one courier) is still waiting for acceptance, so it is `Pending`; 6
 /// (after-sale pickup delivered, newer documents) ends the order like 4.

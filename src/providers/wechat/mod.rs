@@ -80,6 +80,9 @@ pub struct CompanyAccount {
     pub shopid: String,
     /// The company's AppSecret for that appkey, which signs our order calls.
     pub app_secret: SecretString,
+    /// How long after a rider is assigned cancelling is still free (our contract with the
+    /// company); `None`: it costs from the assignment on.
+    pub free_cancel_window: Option<Duration>,
 }
 
 /// WeChat instant delivery behind [`CourierNetwork`].
@@ -306,6 +309,14 @@ impl CourierNetwork for WechatAdapter {
         }
         self.mock_update(order, raw_status, chrono::Utc::now(), "simulated")
             .await
+    }
+
+    fn free_cancel_window(&self, company: Option<&str>) -> Option<Duration> {
+        let company = company?;
+        self.companies
+            .iter()
+            .find(|a| a.delivery_id == company)
+            .and_then(|a| a.free_cancel_window)
     }
 
     fn id(&self) -> ProviderId {

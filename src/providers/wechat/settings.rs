@@ -37,6 +37,7 @@ impl From<&WechatCompanyConfig> for CompanyAccount {
             delivery_id: c.delivery_id.clone(),
             shopid: c.shopid.clone(),
             app_secret: c.app_secret.clone(),
+            free_cancel_window: c.free_cancel_secs.map(std::time::Duration::from_secs),
         }
     }
 }

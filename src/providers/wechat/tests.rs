@@ -146,11 +146,13 @@ impl Wechat {
                     delivery_id: "TEST".into(),
                     shopid: "test_shop_id".into(),
                     app_secret: SecretString::from("test_app_secrect".to_owned()),
+                    free_cancel_window: None,
                 },
                 CompanyAccount {
                     delivery_id: "SFTC".into(),
                     shopid: "sf-appkey".into(),
                     app_secret: SecretString::from("sf-secret".to_owned()),
+                    free_cancel_window: None,
                 },
             ],
             timeout: Duration::from_secs(5),
@@ -665,6 +667,7 @@ fn settings_are_checked() {
         delivery_id: "TEST".into(),
         shopid: "test_shop_id".into(),
         app_secret: SecretString::from("x".to_owned()),
+        free_cancel_window: None,
     };
     twice.companies = vec![account.clone(), account];
     assert!(WechatAdapter::new(twice).is_err());

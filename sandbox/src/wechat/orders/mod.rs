@@ -354,9 +354,9 @@ fn cancel_answer(deduct_fen: i64, desc: String) -> Answer {
 /// `order/precancel`: what cancelling would cost (`deduct_fee` yuan, `desc`), changing nothing.
 /// 930565 once the order is over; company 10010 while returning, 10009 after pick-up where the
 /// company forbids it (Dada).
-pub fn precancel(inner: &Inner, _: &Ctx<'_>, f: &Fields) -> Answer {
+pub fn precancel(inner: &Inner, ctx: &Ctx<'_>, f: &Fields) -> Answer {
     let (company, id, _, _) = cancel_request(inner, f)?;
-    let (fen, desc) = inner.state().cancel_terms(&company, &id)?;
+    let (fen, desc) = inner.state().cancel_terms(&company, &id, ctx.now)?;
     cancel_answer(fen, desc)
 }
 

@@ -23,6 +23,7 @@ impl State {
         &self,
         company: &CompanyConfig,
         shop_order_id: &str,
+        now: DateTime<Utc>,
     ) -> Result<(i64, String), Reject> {
         let order = self.order_of(&company.delivery_id, shop_order_id)?;
         if order.status.is_end() {
@@ -31,8 +32,14 @@ impl State {
         if order.status.is_returning() {
             return Err(Reject::company(result::CANCEL_RETURNING));
         }
-        let penalty = fee::penalty_fen(&company.cancel_rule, order.status, order.fee.charged_fen())
-            .ok_or_else(|| Reject::company(result::CANCEL_AFTER_PICKUP))?;
+        let since_assign = order.assigned_at.map(|at| now - at);
+        let penalty = fee::penalty_fen(
+            &company.cancel_rule,
+            order.status,
+            since_assign,
+            order.fee.charged_fen(),
+        )
+        .ok_or_else(|| Reject::company(result::CANCEL_AFTER_PICKUP))?;
         let desc = match (order.status, penalty) {
             (Status::Waiting, _) => "骑手未接单,免费取消".to_owned(),
             (_, 0) => "本次取消不扣费".to_owned(),
@@ -52,7 +59,7 @@ impl State {
         reason: String,
         now: DateTime<Utc>,
     ) -> Result<(i64, String), Reject> {
-        let (penalty, desc) = self.cancel_terms(company, shop_order_id)?;
+        let (penalty, desc) = self.cancel_terms(company, shop_order_id, now)?;
         let order = self.order_mut(shop_order_id)?;
         let next = match order.status {
             Status::Waiting | Status::Assigned => Status::MerchantCancelled,
