@@ -192,7 +192,8 @@ pub fn test_config(dir: &std::path::Path, db_url: String) -> Config {
     c
 }
 
-async fn database_url(backend: Backend, dir: &std::path::Path) -> String {
+/// A fresh database for `backend` (a file in `dir`, or a new PostgreSQL database).
+pub async fn database_url(backend: Backend, dir: &std::path::Path) -> String {
     match backend {
         Backend::Sqlite => format!("sqlite://{}?mode=rwc", dir.join("test.db").display()),
         Backend::Postgres => {

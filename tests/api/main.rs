@@ -28,6 +28,7 @@ mod loaders;
 mod orders;
 mod readme;
 mod relay;
+mod restart;
 mod safety;
 mod schema;
 pub mod scorecard;
