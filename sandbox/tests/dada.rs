@@ -2167,3 +2167,35 @@ async fn control_routes() {
     let (status, _) = sim.control("GET", "/balance?sourceId=1", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+/// `lateRate`: the courier accepts in the instant formalCancel arrives; inside Dada's free
+/// minute, so it still costs nothing, but the order went through 2 before 5.
+#[tokio::test]
+async fn a_late_acceptance_races_the_cancellation() {
+    let sim = Sim::quiet();
+    let (status, _) = sim
+        .control(
+            "PUT",
+            "/acceptance",
+            Some(json!({ "minMs": 3_600_000, "maxMs": 3_600_000, "lateRate": 1.0 })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    sim.add("LATE-1").await;
+    let answer = sim
+        .call(
+            "/api/order/formalCancel",
+            json!({ "order_id": "LATE-1", "cancel_reason_id": 4 }),
+        )
+        .await;
+    assert_ok(&answer);
+    assert_eq!(answer["result"]["deduct_fee"], 0);
+    let (_, view) = sim.control("GET", "/orders/LATE-1", None).await;
+    let history: Vec<i64> = view["history"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{view}"))
+        .iter()
+        .filter_map(|h| h["status"].as_i64())
+        .collect();
+    assert!(history.ends_with(&[2, 5]), "{history:?}");
+}

@@ -2051,3 +2051,47 @@ async fn control_views() {
     let (_, pushes) = sim.control("GET", "/pushes", None).await;
     assert_eq!(pushes.as_array().map(Vec::len), Some(0));
 }
+
+/// `lateRate`: the rider accepts in the instant the cancellation arrives, so the preview a
+/// moment before said "free" and the cancellation costs the assignment's fee.
+#[tokio::test]
+async fn a_late_acceptance_races_the_cancellation() {
+    let sim = Sim::quiet().await;
+    let (status, _) = sim
+        .control(
+            "PUT",
+            "/companies/SFTC",
+            Some(
+                json!({ "acceptance": { "minMs": 3_600_000, "maxMs": 3_600_000,
+                                          "lateRate": 1.0 } }),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    sim.add(SFTC, "LATE-1").await;
+    let pre = sim
+        .call("order/precancel", &cancel_body(SFTC, "LATE-1", 1))
+        .await;
+    assert_eq!(fen(&pre["deduct_fee"]), 0, "{pre}");
+    let cancelled = sim
+        .call("order/cancel", &cancel_body(SFTC, "LATE-1", 1))
+        .await;
+    assert_ok(&cancelled);
+    assert_eq!(fen(&cancelled["deduct_fee"]), 200, "{cancelled}");
+    let history: Vec<i64> = sim.view("LATE-1").await["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .filter_map(|h| h["status"].as_i64())
+        .collect();
+    assert_eq!(history, [101, 102, 103]);
+    // Out of range.
+    let (status, _) = sim
+        .control(
+            "PUT",
+            "/companies/SFTC",
+            Some(json!({ "acceptance": { "minMs": 1, "maxMs": 1, "lateRate": 2.0 } })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}

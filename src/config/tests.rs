@@ -98,6 +98,7 @@ fn numbers_in_the_file_are_taken_as_text() {
             delivery_id = "SFTC"
             shopid = 1234567
             app_secret = 89
+            free_cancel_secs = 60
 
             [[wechat.stores]]
             shop_no = 1001
@@ -126,6 +127,7 @@ fn numbers_in_the_file_are_taken_as_text() {
         let company = &c.wechat.companies[0];
         assert_eq!(company.shopid, "1234567");
         assert_eq!(company.app_secret.expose_secret(), "89");
+        assert_eq!(company.free_cancel_secs, Some(60));
         let store = &c.wechat.stores[0];
         assert_eq!(
             (

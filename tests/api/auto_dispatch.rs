@@ -604,3 +604,56 @@ on_every_backend!(
     sandbox_couriers_accept_by_their_draws_test,
     sandbox_couriers_accept_by_their_draws
 );
+
+/// A penalty nobody could avoid: SFTC's rider accepts in the instant our cancellation
+/// arrives (the sandbox's `lateRate`), after its preview said "free". The race is still
+/// settled as decided, and what the cancellation cost is recorded on the plan and in the
+/// losing attempt's timeline.
+async fn an_unavoidable_penalty_is_recorded(app: TestApp) {
+    app.wechat_put(
+        "/_control/companies/SFTC",
+        json!({"acceptance": {"minMs": 3_600_000, "maxMs": 3_600_000, "lateRate": 1.0}}),
+    )
+    .await;
+    let db = Database::connect(app.database_url.as_str())
+        .await
+        .expect("db");
+    let (first, attempts) = held_race(&app, &db).await;
+    let anchor = attempts.iter().find(|a| costly(a)).unwrap();
+    assert_eq!(anchor["delivery"]["company"], "SFTC");
+    let free = attempts.iter().find(|a| a["provider"] == "DADA").unwrap();
+    accept(&app, free).await;
+    plan_until(&app, &first, |p| {
+        p["attempts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["id"] == free["id"] && a["status"] == "ACCEPTED")
+    })
+    .await;
+    let won = settled(&app, &db, &first).await;
+    assert_eq!(won["winner"]["id"], free["id"], "{won:#}");
+    assert_eq!(won["penalties"]["fen"], 200, "{won:#}");
+    let lost = won["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == anchor["id"])
+        .unwrap();
+    assert_eq!(lost["delivery"]["fees"]["penalty"]["fen"], 200, "{lost:#}");
+    assert!(
+        lost["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "RACE_CANCELLED"
+                && e["detail"]
+                    .as_str()
+                    .is_some_and(|d| d.contains("penalty 2.00"))),
+        "{lost:#}"
+    );
+}
+on_every_backend!(
+    an_unavoidable_penalty_is_recorded_test,
+    an_unavoidable_penalty_is_recorded
+);

@@ -112,10 +112,28 @@ fn run(config: &Path, args: &[&str]) -> String {
     String::from_utf8(out.stdout).expect("utf-8 output")
 }
 
+/// A served process, killed when dropped (a failing test leaves none behind).
+struct Process(Child);
+
+impl Process {
+    /// SIGKILL, and the process reaped.
+    fn kill(&mut self) {
+        self.0.kill().expect("kill -9");
+        self.0.wait().expect("reap");
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// `orderhub serve`, its log in `log`.
-fn serve(config: &Path, log: &Path) -> Child {
+fn serve(config: &Path, log: &Path) -> Process {
     let log = std::fs::File::create(log).expect("log file");
-    Command::new(env!("CARGO_BIN_EXE_orderhub"))
+    let child = Command::new(env!("CARGO_BIN_EXE_orderhub"))
         .arg("--config")
         .arg(config)
         .arg("serve")
@@ -123,7 +141,8 @@ fn serve(config: &Path, log: &Path) -> Child {
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()
-        .expect("spawn orderhub serve")
+        .expect("spawn orderhub serve");
+    Process(child)
 }
 
 fn free_port() -> u16 {
@@ -268,8 +287,7 @@ async fn killed_mid_plan(backend: Backend) {
     assert_eq!(p["attempts"].as_array().map(Vec::len), Some(1), "{p:#}");
 
     // SIGKILL while the plan waits for Dada's courier.
-    first.kill().expect("kill -9");
-    first.wait().expect("reap");
+    first.kill();
 
     let second_log = dir.path().join("second.log");
     let mut second = serve(&config, &second_log);
@@ -294,8 +312,7 @@ async fn killed_mid_plan(backend: Backend) {
     assert_eq!(attempts[1]["status"], "ACCEPTED", "{won:#}");
     assert_eq!(count(&attempts[1], "NETWORK_SWITCHED"), 1, "{won:#}");
     assert_eq!(count(&attempts[0], "DISPATCH_PLANNED"), 1, "{won:#}");
-    second.kill().expect("stop");
-    second.wait().expect("reap");
+    second.kill();
     // The first process had really served: its log shows the start-up.
     assert!(!log_of(&first_log).is_empty(), "first process wrote no log");
 }

@@ -439,7 +439,7 @@ async fn get_acceptance(State(inner): State<Arc<Inner>>) -> Response {
     Json(inner.state().schedule.acceptance.clone()).into_response()
 }
 
-/// `{minMs, maxMs, neverRate?, seed?}` draws each order's acceptance (see
+/// `{minMs, maxMs, neverRate?, lateRate?, seed?}` draws each order's acceptance (see
 /// `kit::acceptance`); `null` goes back to `acceptAfterSecs`.
 async fn put_acceptance(State(inner): State<Arc<Inner>>, bytes: Bytes) -> Answer {
     let acceptance: Option<crate::kit::acceptance::Acceptance> = body(&bytes)?;

@@ -92,7 +92,7 @@
 //! | `POST /quotes/{deliveryNo}/age` `{"secs"}` | makes a quote older |
 //! | `GET`/`PUT /faults` | `{latencyMs, errorRate, duplicateCallbackRate, dropCallbackRate, outOfOrderRate}`; PUT replaces |
 //! | `GET`/`PUT /schedule` | `{acceptAfterSecs, fetchAfterSecs, finishAfterSecs, autoCancelAfterSecs}`; `null` disables, absent keeps |
-//! | `GET`/`PUT /acceptance` | `{minMs, maxMs, neverRate?, seed?}`: each order accepted after a delay drawn from its reference, or never; `null` goes back to `acceptAfterSecs` |
+//! | `GET`/`PUT /acceptance` | `{minMs, maxMs, neverRate?, lateRate?, seed?}`: each order accepted after a delay drawn from its reference, or never, or (`lateRate`) in the instant a cancellation arrives; `null` goes back to `acceptAfterSecs` |
 //! | `GET`/`PUT /balance` | `{balanceFen, redPacketBalanceFen, sourceId?}` (default merchant) |
 //! | `GET /recharge/{token}` | pays a recharge link |
 //! | `GET /track/{origin_id}` | where a `trackUrl` points: the courier's position |

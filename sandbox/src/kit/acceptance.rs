@@ -3,7 +3,9 @@
 //! `neverRate`). The draw comes from the order's own reference and `seed`, not from a clock or
 //! a shared random stream, so the same order meets the same courier on every run, whatever
 //! else runs beside it. Two networks given the same delay for an order accept it in the same
-//! instant (a late acceptance racing a cancellation).
+//! instant. A late acceptance racing a cancellation is drawn too (`lateRate`): the courier of
+//! such an order accepts in the instant the merchant's cancellation arrives, just before it is
+//! processed, so a penalty preview that said "free" a moment before is out of date.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
@@ -16,6 +18,10 @@ pub struct Acceptance {
     /// 0 to 1: the share of orders nobody ever accepts.
     #[serde(default)]
     pub never_rate: f64,
+    /// 0 to 1: the share of orders whose courier, if the order is still waiting, accepts in
+    /// the instant the merchant's cancellation arrives.
+    #[serde(default)]
+    pub late_rate: f64,
     #[serde(default)]
     pub seed: u64,
 }
@@ -38,6 +44,11 @@ fn draw(seed: u64, key: &str, salt: u8) -> u64 {
     h ^ (h >> 32)
 }
 
+/// A draw as a number in [0, 1).
+fn unit(d: u64) -> f64 {
+    (d >> 11) as f64 / (1u64 << 53) as f64
+}
+
 impl Acceptance {
     /// Refuses settings that cannot be drawn from.
     pub fn check(&self) -> Result<(), String> {
@@ -47,13 +58,20 @@ impl Acceptance {
         if !(0.0..=1.0).contains(&self.never_rate) {
             return Err("neverRate is between 0 and 1".into());
         }
+        if !(0.0..=1.0).contains(&self.late_rate) {
+            return Err("lateRate is between 0 and 1".into());
+        }
         Ok(())
+    }
+
+    /// Whether the order `key`'s courier accepts as the merchant's cancellation arrives.
+    pub fn accepts_late(&self, key: &str) -> bool {
+        unit(draw(self.seed, key, 3)) < self.late_rate
     }
 
     /// When the order `key` published at `from` is accepted; None: never.
     pub fn accepted_at(&self, key: &str, from: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let never = (draw(self.seed, key, 1) >> 11) as f64 / (1u64 << 53) as f64;
-        if never < self.never_rate {
+        if unit(draw(self.seed, key, 1)) < self.never_rate {
             return None;
         }
         let span = self.max_ms.saturating_sub(self.min_ms).saturating_add(1);
@@ -72,6 +90,7 @@ mod tests {
             min_ms: 1000,
             max_ms: 5000,
             never_rate: 0.25,
+            late_rate: 0.5,
             seed: 7,
         };
         let t0 = DateTime::<Utc>::UNIX_EPOCH;
@@ -99,6 +118,10 @@ mod tests {
             "spread: {low} of {}",
             ms.len()
         );
+        let late = (0..2000)
+            .filter(|i| a.accepts_late(&format!("OH-{i}")))
+            .count();
+        assert!((900..1100).contains(&late), "about half late: {late}");
         let other = Acceptance {
             seed: 8,
             ..a.clone()
@@ -114,6 +137,7 @@ mod tests {
                 min_ms: 2,
                 max_ms: 1,
                 never_rate: 0.0,
+                late_rate: 0.0,
                 seed: 0
             }
             .check()
@@ -124,6 +148,7 @@ mod tests {
                 min_ms: 1,
                 max_ms: 1,
                 never_rate: 1.5,
+                late_rate: 0.0,
                 seed: 0
             }
             .check()

@@ -488,14 +488,14 @@ struct CompanyPatch {
     audit_result: Option<u8>,
     #[serde(default, deserialize_with = "present")]
     outage: Option<Option<Outage>>,
-    /// `{minMs, maxMs, neverRate?, seed?}` draws each order's acceptance; `null` goes back
+    /// `{minMs, maxMs, neverRate?, lateRate?, seed?}` draws each order's acceptance; `null` goes back
     /// to the schedule.
     #[serde(default, deserialize_with = "present")]
     acceptance: Option<Option<crate::kit::acceptance::Acceptance>>,
 }
 
 /// `PUT /companies/{delivery_id}` `{"bound"?, "auditResult"? 0|1|2, "outage"? "timeout"|"error"|null,
-/// "acceptance"? {minMs, maxMs, neverRate?, seed?}|null}`: the company's side of binding and
+/// "acceptance"? {minMs, maxMs, neverRate?, lateRate?, seed?}|null}`: the company's side of binding and
 /// review, outages (930556 / 930557), and how its couriers accept.
 async fn put_company(
     State(inner): State<Arc<Inner>>,

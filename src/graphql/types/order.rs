@@ -70,7 +70,8 @@ pub enum EventKind {
     /// another that would cost to cancel accepted in the same instant); the plan's other
     /// attempts are cancelled.
     RaceWon,
-    /// Another attempt of the plan was kept: this one was cancelled, while still free.
+    /// Another attempt of the plan was kept: this one was cancelled (free unless a penalty
+    /// was unavoidable; the plan's `penalties` records it).
     RaceCancelled,
 }
 

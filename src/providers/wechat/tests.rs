@@ -718,3 +718,20 @@ async fn push_config_matches_the_settings() {
         Some("4375120948345356249")
     );
 }
+
+/// A company's free window after the assignment is what its account configures; without one,
+/// or for a company without an account, there is none.
+#[tokio::test]
+async fn free_cancel_windows_come_from_the_accounts() {
+    let wx = Wechat::start().await;
+    let mut settings = wx.settings();
+    settings.companies[1].free_cancel_window = Some(Duration::from_secs(90));
+    let adapter = WechatAdapter::new(settings).unwrap();
+    assert_eq!(
+        adapter.free_cancel_window(Some("SFTC")),
+        Some(Duration::from_secs(90))
+    );
+    assert_eq!(adapter.free_cancel_window(Some("TEST")), None);
+    assert_eq!(adapter.free_cancel_window(Some("SS")), None);
+    assert_eq!(adapter.free_cancel_window(None), None);
+}

@@ -49,6 +49,16 @@ impl State {
         reason: String,
         now: DateTime<Utc>,
     ) -> Result<i64, Reject> {
+        let key = (source_id.to_owned(), origin_id.to_owned());
+        let late = self
+            .schedule
+            .acceptance
+            .as_ref()
+            .is_some_and(|a| a.accepts_late(origin_id));
+        if late && self.order(source_id, origin_id)?.status == Status::Waiting {
+            // The courier took it as the cancellation came in.
+            let _ = self.apply(&key, Move::Accept, None, now);
+        }
         let order = self.order(source_id, origin_id)?;
         let penalty = match order.status {
             Status::Waiting | Status::Appointed => 0,
@@ -65,7 +75,6 @@ impl State {
             }
             other => return Err(cannot_cancel(other)),
         };
-        let key = (source_id.to_owned(), origin_id.to_owned());
         self.cancel(&key, CancelFrom::Merchant, reason, penalty, now);
         Ok(penalty)
     }

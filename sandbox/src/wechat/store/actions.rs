@@ -59,6 +59,18 @@ impl State {
         reason: String,
         now: DateTime<Utc>,
     ) -> Result<(i64, String), Reject> {
+        let late = self
+            .company(&company.delivery_id)
+            .and_then(|c| c.acceptance.as_ref())
+            .is_some_and(|a| a.accepts_late(shop_order_id));
+        if late
+            && self
+                .order_of(&company.delivery_id, shop_order_id)
+                .is_ok_and(|o| o.status == Status::Waiting)
+        {
+            // The rider took it as the cancellation came in.
+            let _ = self.apply(shop_order_id, Move::Assign, now, "late acceptance");
+        }
         let (penalty, desc) = self.cancel_terms(company, shop_order_id, now)?;
         let order = self.order_mut(shop_order_id)?;
         let next = match order.status {
