@@ -21,6 +21,8 @@ pub struct Model {
     /// The index of the next candidate not yet dispatched.
     pub next_candidate: i32,
     pub race: bool,
+    /// How many attempts a round sends at once when racing.
+    pub race_width: i32,
     pub tip_step_fen: i64,
     pub tip_interval_secs: i64,
     pub tip_cap_fen: i64,

@@ -24,6 +24,8 @@ pub struct Model {
     /// Unaccepted after this long: move to the next network (None = never).
     pub switch_after_secs: Option<i64>,
     pub race: bool,
+    /// How many attempts a race sends at once (2 to 5).
+    pub race_width: i32,
     pub updated_at: DateTimeUtc,
 }
 

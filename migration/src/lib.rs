@@ -16,6 +16,7 @@ mod m20261130_000009_order_search;
 mod m20261201_000010_order_steps;
 mod m20261201_000011_dispatch_policy;
 mod m20261201_000012_dispatch_plan;
+mod m20261202_000013_race_width;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000010_order_steps::Migration),
             Box::new(m20261201_000011_dispatch_policy::Migration),
             Box::new(m20261201_000012_dispatch_plan::Migration),
+            Box::new(m20261202_000013_race_width::Migration),
         ]
     }
 }

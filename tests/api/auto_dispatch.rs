@@ -343,6 +343,13 @@ async fn races_are_won_by_either_side(app: TestApp) {
         (&json!("SS"), &json!(false)),
         "{p:#}"
     );
+    // Two at once when the policy says so.
+    let mut narrow = race_policy(&dada, &wechat);
+    narrow["raceWidth"] = json!(2);
+    policy(&app, narrow).await;
+    let placed = auto(&app, &dada).await;
+    let p = plan(&app, placed["order"]["id"].as_str().unwrap()).await;
+    assert_eq!(p["attempts"].as_array().unwrap().len(), 2, "{p:#}");
 }
 on_every_backend!(
     races_are_won_by_either_side_test,

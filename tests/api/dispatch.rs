@@ -9,7 +9,7 @@ use crate::{helpers::TestApp, on_every_backend};
 
 const POLICY: &str = "shop { id } strategy networks { network company } linkedShops { id }
     feeCap { fen } tipEscalation { step { fen } intervalSeconds cap { fen } }
-    switchAfterSeconds raceAllowed";
+    switchAfterSeconds raceAllowed raceWidth";
 
 const QUOTE: &str = "mutation($input: QuoteDeliveryInput!) { quoteDelivery(input: $input) {
     quote { id }
@@ -102,6 +102,14 @@ async fn policies_and_quotes_across_networks(app: TestApp) {
             json!({"shopId": dada, "strategy": "CHEAPEST", "switchAfterSeconds": -5}),
             json!(["input", "switchAfterSeconds"]),
         ),
+        (
+            json!({"shopId": dada, "strategy": "CHEAPEST", "raceAllowed": true, "raceWidth": 6}),
+            json!(["input", "raceWidth"]),
+        ),
+        (
+            json!({"shopId": dada, "strategy": "CHEAPEST", "raceAllowed": true, "raceWidth": 1}),
+            json!(["input", "raceWidth"]),
+        ),
     ] {
         let p = set_policy(&app, input.clone()).await;
         assert_eq!(p["policy"], Value::Null, "{input}: {p}");
@@ -125,6 +133,7 @@ async fn policies_and_quotes_across_networks(app: TestApp) {
     assert_eq!(stored["dispatchPolicy"], p["policy"]);
     assert_eq!(p["policy"]["linkedShops"], json!([{ "id": wechat }]));
     assert_eq!(p["policy"]["tipEscalation"]["cap"]["fen"], 500);
+    assert_eq!(p["policy"]["raceWidth"], 3, "the default width");
 
     let everywhere = quote(&app, &dada, "CHEAPEST").await;
     assert_eq!(everywhere["userErrors"], json!([]), "{everywhere:#}");

@@ -15,7 +15,9 @@ use crate::{
         resolve::{bad_id, read, services, settle},
         types::{Money, ProviderId, Shop},
     },
-    orders::policy::{NetworkChoice as Choice, Policy, Strategy, TipEscalation as Tips},
+    orders::policy::{
+        DEFAULT_RACE_WIDTH, NetworkChoice as Choice, Policy, Strategy, TipEscalation as Tips,
+    },
 };
 
 /// How an automatic dispatch ranks the networks it can use.
@@ -158,10 +160,15 @@ impl DispatchPolicy {
     async fn switch_after_seconds(&self) -> Option<i64> {
         self.0.switch_after_secs
     }
-    /// Whether an automatic dispatch may ask several networks at once (the first to accept
-    /// wins, the others are cancelled while that is free).
+    /// Whether an automatic dispatch may ask several networks at once (one acceptance is
+    /// kept, the others are cancelled while that is free).
     async fn race_allowed(&self) -> bool {
         self.0.race
+    }
+    /// How many attempts a race sends at once, at most one of them on a network that
+    /// charges from the acceptance on.
+    async fn race_width(&self) -> i32 {
+        self.0.race_width
     }
     /// When it was last set.
     async fn updated_at(&self) -> DateTime<Utc> {
@@ -191,6 +198,11 @@ pub struct SetDispatchPolicyInput {
     /// Let an automatic dispatch ask several networks at once.
     #[graphql(default)]
     pub race_allowed: bool,
+    /// How many attempts a race sends at once: 2 to 5. At most one of them is on a network
+    /// that charges from the courier's acceptance on, so fewer go out when too few networks
+    /// have a free window after it.
+    #[graphql(default_with = "DEFAULT_RACE_WIDTH")]
+    pub race_width: i32,
 }
 
 /// What `setDispatchPolicy` or `deleteDispatchPolicy` did.
@@ -284,6 +296,7 @@ impl PolicyMutation {
             }),
             switch_after_secs: input.switch_after_seconds,
             race: input.race_allowed,
+            race_width: input.race_width,
             updated_at: Utc::now(),
         };
         let st = services(ctx)?;

@@ -29,7 +29,7 @@ use sea_orm::{
 };
 use tokio_util::sync::CancellationToken;
 
-use super::plan::{ACTIVE, Candidate, FAILED, RACE_WIDTH, WON, attempts};
+use super::plan::{ACTIVE, Candidate, FAILED, WON, attempts, round_width};
 use crate::domain::{EventKind, Money, OrderStatus};
 use crate::orders::{OrderError, OrderService};
 
@@ -148,7 +148,7 @@ impl OrderService {
         let candidates: Vec<Candidate> = serde_json::from_str(&plan.candidates)
             .map_err(|e| DbErr::Custom(format!("plan {}: {e}", plan.id)))?;
         let left = usize::try_from(plan.next_candidate).is_ok_and(|n| n < candidates.len());
-        let width = if plan.race { RACE_WIDTH } else { 1 };
+        let width = round_width(&plan);
         if live.is_empty() {
             if left {
                 self.dispatch_next(

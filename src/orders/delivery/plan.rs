@@ -24,9 +24,6 @@ pub const ACTIVE: &str = "ACTIVE";
 pub const WON: &str = "WON";
 pub const FAILED: &str = "FAILED";
 
-/// How many candidates a race asks at once.
-pub const RACE_WIDTH: usize = 3;
-
 /// One network (or company) the plan may dispatch to, as quoted.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Candidate {
@@ -163,7 +160,7 @@ pub async fn attempts(
 
 impl OrderService {
     /// Dispatches by the shop's policy: quotes everywhere it allows, ranks, keeps the plan,
-    /// dispatches the first candidate (the first [`RACE_WIDTH`] when racing). Returns the
+    /// dispatches the first candidate (the first `race_width` when racing). Returns the
     /// first attempt. Idempotent by `originId`: the same reference at the same shop returns
     /// the plan's first attempt.
     #[tracing::instrument(skip_all, fields(shop_id = input.shop_id))]
@@ -215,6 +212,7 @@ impl OrderService {
             ),
             next_candidate: Set(0),
             race: Set(policy.race),
+            race_width: Set(policy.race_width),
             tip_step_fen: Set(policy.tips.map_or(0, |t| t.step.fen())),
             tip_interval_secs: Set(policy.tips.map_or(0, |t| t.interval_secs)),
             tip_cap_fen: Set(policy.tips.map_or(0, |t| t.cap.fen())),
@@ -234,7 +232,7 @@ impl OrderService {
         }
         .insert(&self.db)
         .await?;
-        let width = if policy.race { RACE_WIDTH } else { 1 };
+        let width = round_width(&plan);
         let summary = candidates
             .iter()
             .map(|c| format!("{} {}", c.label(), Money::from_fen(c.fee_fen)))
@@ -397,6 +395,15 @@ impl OrderService {
                 (s.network, s.company, rate, s.median_accept_secs)
             })
             .collect())
+    }
+}
+
+/// How many attempts a round of `plan` sends at once.
+pub(super) fn round_width(plan: &dispatch_plan::Model) -> usize {
+    if plan.race {
+        usize::try_from(plan.race_width).unwrap_or(1).max(1)
+    } else {
+        1
     }
 }
 

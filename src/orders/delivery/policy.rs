@@ -4,7 +4,7 @@
 //! `PREFERRED`); the linked shops are the same store on other networks, so one request can
 //! be quoted everywhere; a fee cap drops dearer quotes; tips escalate by a step every
 //! interval up to a cap; after `switch_after_secs` an unaccepted delivery moves to the next
-//! network; `race` lets several networks be asked at once.
+//! network; `race` lets several networks be asked at once (`race_width` of them).
 
 use chrono::Utc;
 use entity::dispatch_policy;
@@ -92,8 +92,14 @@ pub struct Policy {
     pub tips: Option<TipEscalation>,
     pub switch_after_secs: Option<i64>,
     pub race: bool,
+    /// Attempts a race sends at once ([`RACE_WIDTHS`]).
+    pub race_width: i32,
     pub updated_at: chrono::DateTime<Utc>,
 }
+
+/// The widths a race may have; 3 unless the policy says otherwise.
+pub const RACE_WIDTHS: std::ops::RangeInclusive<i32> = 2..=5;
+pub const DEFAULT_RACE_WIDTH: i32 = 3;
 
 impl Policy {
     /// Whether a quote of `network` by `company` may be used.
@@ -135,6 +141,7 @@ impl Policy {
             tips,
             switch_after_secs: row.switch_after_secs,
             race: row.race,
+            race_width: row.race_width,
             updated_at: row.updated_at,
         })
     }
@@ -210,6 +217,16 @@ impl OrderService {
         if policy.fee_cap.is_some_and(|c| c.fen() <= 0) {
             return Err(refuse(&["feeCap"], "must be above zero"));
         }
+        if !RACE_WIDTHS.contains(&policy.race_width) {
+            return Err(refuse(
+                &["raceWidth"],
+                format!(
+                    "a race sends {} to {} attempts at once",
+                    RACE_WIDTHS.start(),
+                    RACE_WIDTHS.end()
+                ),
+            ));
+        }
         policy.updated_at = Utc::now();
         let row = dispatch_policy::ActiveModel {
             shop_id: Set(policy.shop_id),
@@ -231,6 +248,7 @@ impl OrderService {
             tip_cap_fen: Set(policy.tips.map_or(0, |t| t.cap.fen())),
             switch_after_secs: Set(policy.switch_after_secs),
             race: Set(policy.race),
+            race_width: Set(policy.race_width),
             updated_at: Set(policy.updated_at),
         };
         dispatch_policy::Entity::insert(row)
@@ -246,6 +264,7 @@ impl OrderService {
                         dispatch_policy::Column::TipCapFen,
                         dispatch_policy::Column::SwitchAfterSecs,
                         dispatch_policy::Column::Race,
+                        dispatch_policy::Column::RaceWidth,
                         dispatch_policy::Column::UpdatedAt,
                     ])
                     .to_owned(),
