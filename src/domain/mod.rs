@@ -151,34 +151,58 @@ impl FromStr for EventSource {
     }
 }
 
-/// What an event of an order's timeline records: a status change, or something around the
-/// order that leaves its status alone but that its watchers need to see.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EventKind {
-    Status,
-    /// A courier asked to cancel; the order waits for our answer.
-    CourierCancelRequested,
-    /// We answered a courier's cancel request.
-    CourierCancelAnswered,
-    TipAdded,
-    CourierAppointed,
-    CourierAppointmentCancelled,
-    /// The courier of the order changed or was first assigned.
-    CourierUpdated,
-    ReturnedGoodsConfirmed,
-    ComplaintFiled,
-    /// A technician was put on an order pushed to us.
-    TechnicianAssigned,
-    /// An automatic dispatch ranked the networks and sent the delivery to its first pick.
-    DispatchPlanned,
-    /// An automatic dispatch moved on to the next network (nobody accepted in time, or the
-    /// network ended the delivery).
-    NetworkSwitched,
-    /// This attempt's courier accepted and the automatic dispatch kept it: its other
-    /// attempts are cancelled.
-    RaceWon,
-    /// Another attempt was kept: this one was cancelled.
-    RaceCancelled,
+/// Declares an enum with the event kinds: the domain's `EventKind` and its GraphQL mirror
+/// are both declared from this one list (with the descriptions clients read), so they
+/// cannot drift apart.
+macro_rules! event_kind_enum {
+    ($(#[$attr:meta])* $vis:vis enum $name:ident) => {
+        $(#[$attr])*
+        $vis enum $name {
+        /// A status report: the status the platform (or we) said the order is in.
+        Status,
+        /// A courier asked to cancel; the order waits for our answer
+        /// (`respondToCourierCancellation`, or the automatic policy).
+        CourierCancelRequested,
+        /// We answered a courier's request to cancel.
+        CourierCancelAnswered,
+        /// The courier's tip was raised (`addTip`).
+        TipAdded,
+        /// The delivery was appointed to a chosen courier (`assignCourier`).
+        CourierAppointed,
+        /// An appointment the courier had not accepted was withdrawn (`unassignCourier`).
+        CourierAppointmentCancelled,
+        /// The order's courier was first assigned or changed.
+        CourierUpdated,
+        /// We confirmed the store got back the goods of an undeliverable order
+        /// (`confirmReturnedGoods`).
+        ReturnedGoodsConfirmed,
+        /// We complained about the courier (`complainAboutCourier`).
+        ComplaintFiled,
+        /// A technician was put on an order pushed to us (`assignTechnician`).
+        TechnicianAssigned,
+        /// An automatic dispatch (`dispatchDelivery(strategy: AUTO)`) ranked the networks and
+        /// sent the delivery here (`detail` lists the ranking).
+        DispatchPlanned,
+        /// An automatic dispatch moved on to this network (nobody accepted in time, or the
+        /// previous network ended the delivery).
+        NetworkSwitched,
+        /// This attempt's courier accepted and the plan kept it (the first to accept, unless
+        /// another that would cost to cancel accepted in the same instant); the plan's other
+        /// attempts are cancelled.
+        RaceWon,
+        /// Another attempt of the plan was kept: this one was cancelled (free unless a penalty
+        /// was unavoidable; the plan's `penalties` records it).
+        RaceCancelled,
+        }
+    };
+}
+pub(crate) use event_kind_enum;
+
+event_kind_enum! {
+    /// What an event of an order's timeline records: a status change, or something around
+    /// the order that leaves its status alone but that its watchers need to see.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum EventKind
 }
 
 impl EventKind {

@@ -33,46 +33,12 @@ pub enum EventSource {
     Api,
 }
 
-/// What an event records: a status change, or something around the order that leaves its
-/// status alone (then `fromStatus` equals `toStatus`).
-#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
-#[graphql(remote = "crate::domain::EventKind")]
-pub enum EventKind {
-    /// A status report: the status the platform (or we) said the order is in.
-    Status,
-    /// A courier asked to cancel; the order waits for our answer
-    /// (`respondToCourierCancellation`, or the automatic policy).
-    CourierCancelRequested,
-    /// We answered a courier's request to cancel.
-    CourierCancelAnswered,
-    /// The courier's tip was raised (`addTip`).
-    TipAdded,
-    /// The delivery was appointed to a chosen courier (`assignCourier`).
-    CourierAppointed,
-    /// An appointment the courier had not accepted was withdrawn (`unassignCourier`).
-    CourierAppointmentCancelled,
-    /// The order's courier was first assigned or changed.
-    CourierUpdated,
-    /// We confirmed the store got back the goods of an undeliverable order
-    /// (`confirmReturnedGoods`).
-    ReturnedGoodsConfirmed,
-    /// We complained about the courier (`complainAboutCourier`).
-    ComplaintFiled,
-    /// A technician was put on an order pushed to us (`assignTechnician`).
-    TechnicianAssigned,
-    /// An automatic dispatch (`dispatchDelivery(strategy: AUTO)`) ranked the networks and
-    /// sent the delivery here (`detail` lists the ranking).
-    DispatchPlanned,
-    /// An automatic dispatch moved on to this network (nobody accepted in time, or the
-    /// previous network ended the delivery).
-    NetworkSwitched,
-    /// This attempt's courier accepted and the plan kept it (the first to accept, unless
-    /// another that would cost to cancel accepted in the same instant); the plan's other
-    /// attempts are cancelled.
-    RaceWon,
-    /// Another attempt of the plan was kept: this one was cancelled (free unless a penalty
-    /// was unavoidable; the plan's `penalties` records it).
-    RaceCancelled,
+crate::domain::event_kind_enum! {
+    /// What an event records: a status change, or something around the order that leaves its
+    /// status alone (then `fromStatus` equals `toStatus`).
+    #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+    #[graphql(remote = "crate::domain::EventKind")]
+    pub enum EventKind
 }
 
 /// Who placed the order.
