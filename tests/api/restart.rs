@@ -205,6 +205,8 @@ fn log_of(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
 }
 
+/// The module's scenario: PREFERRED Dada then SFTC, Dada never accepting, the first process
+/// killed before the switch time; the second one switches and SFTC's courier wins.
 async fn killed_mid_plan(backend: Backend) {
     let a = TestApp::spawn(backend).await;
     let dir = tempfile::tempdir().expect("temp dir");
