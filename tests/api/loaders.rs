@@ -81,14 +81,16 @@ async fn page_costs_constant_statements(app: TestApp) {
 const FRAGMENTS: &str = "query($n: Int) { orders(first: $n) { nodes { ...O } } }
     fragment O on Order { id ... on Order { shop { ...S } items { name } events { toStatus } } }
     fragment S on Shop { title category { name } prices { name } }";
-/// Nothing else may run SQL while statements are counted: the status pollers and the outbox
-/// worker are slowed down, and no Dada store is imported.
+/// Nothing else may run SQL while statements are counted: the status pollers, the outbox
+/// worker and the dispatch plans' driver (its look for due plans) are slowed down, and no
+/// Dada store is imported.
 async fn quiet(backend: crate::helpers::Backend) -> TestApp {
     TestApp::spawn_with(backend, |c| {
         c.daoway.poll_interval_ms = 3_600_000;
         c.dada.poll_interval_ms = 3_600_000;
         c.dada.import_shops = Some(vec![]);
         c.outbox.poll_interval_ms = 3_600_000;
+        c.dispatch.plan_tick_ms = 3_600_000;
     })
     .await
 }
