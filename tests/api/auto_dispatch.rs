@@ -664,3 +664,68 @@ on_every_backend!(
     an_unavoidable_penalty_is_recorded_test,
     an_unavoidable_penalty_is_recorded
 );
+
+/// An attempt is priced again right before it goes out: SFTC's price rose above the
+/// policy's fee cap after the plan was made, so when Dada's time is up SFTC is not sent
+/// the delivery, and with nobody left the plan fails saying why.
+async fn an_attempt_over_the_cap_at_dispatch_is_not_sent(app: TestApp) {
+    let (dada, wechat) = stores(&app).await;
+    app.dada_put(
+        "/_control/acceptance",
+        json!({"minMs": 1, "maxMs": 1, "neverRate": 1.0}),
+    )
+    .await;
+    policy(
+        &app,
+        json!({"shopId": dada, "strategy": "PREFERRED", "linkedShopIds": [wechat],
+               "networks": [{"network": "DADA"}, {"network": "WECHAT", "company": "SFTC"}],
+               "feeCapFen": 2000, "switchAfterSeconds": 1}),
+    )
+    .await;
+    let placed = auto(&app, &dada).await;
+    let first = placed["order"]["id"].as_str().unwrap().to_owned();
+    let p = plan(&app, &first).await;
+    let quoted: Vec<i64> = p["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["fee"]["fen"].as_i64().unwrap())
+        .collect();
+    assert!(
+        quoted.len() == 2 && quoted.iter().all(|f| *f <= 2000),
+        "{p:#}"
+    );
+    // The first attempt was dispatched from a fresh quote: it costs what was quoted.
+    assert_eq!(
+        p["attempts"][0]["delivery"]["fees"]["total"]["fen"], p["candidates"][0]["fee"]["fen"],
+        "{p:#}"
+    );
+    app.wechat_put("/_control/companies/SFTC", json!({"baseFeeFen": 2500}))
+        .await;
+    let failed = plan_until(&app, &first, |p| p["state"] == "FAILED").await;
+    assert_eq!(
+        failed["attempts"].as_array().unwrap().len(),
+        1,
+        "{failed:#}"
+    );
+    assert_eq!(failed["attempts"][0]["status"], "CANCELLED", "{failed:#}");
+    let detail = failed["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.contains("WECHAT/SFTC") && detail.contains("above the policy's fee cap 20.00"),
+        "{failed:#}"
+    );
+    let origin = failed["attempts"][0]["delivery"]["originId"]
+        .as_str()
+        .unwrap();
+    let sent = app
+        .http
+        .get(app.wechat(&format!("/_control/orders/{origin}-2")))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(sent.status().as_u16(), 404, "SFTC never got the delivery");
+}
+on_every_backend!(
+    an_attempt_over_the_cap_at_dispatch_is_not_sent_test,
+    an_attempt_over_the_cap_at_dispatch_is_not_sent
+);

@@ -492,11 +492,14 @@ struct CompanyPatch {
     /// to the schedule.
     #[serde(default, deserialize_with = "present")]
     acceptance: Option<Option<crate::kit::acceptance::Acceptance>>,
+    /// The company's base fee from now on (its prices move).
+    base_fee_fen: Option<i64>,
 }
 
 /// `PUT /companies/{delivery_id}` `{"bound"?, "auditResult"? 0|1|2, "outage"? "timeout"|"error"|null,
-/// "acceptance"? {minMs, maxMs, neverRate?, lateRate?, seed?}|null}`: the company's side of binding and
-/// review, outages (930556 / 930557), and how its couriers accept.
+/// "acceptance"? {minMs, maxMs, neverRate?, lateRate?, seed?}|null, "baseFeeFen"?}`: the company's
+/// side of binding and review, outages (930556 / 930557), how its couriers accept, and its price
+/// moving (the base fee of quotes and orders from now on).
 async fn put_company(
     State(inner): State<Arc<Inner>>,
     Path(delivery_id): Path<String>,
@@ -521,6 +524,15 @@ async fn put_company(
     }
     if let Some(outage) = patch.outage {
         company.outage = outage;
+    }
+    if let Some(fen) = patch.base_fee_fen {
+        if fen < 0 {
+            return Err(refuse(
+                StatusCode::BAD_REQUEST,
+                "baseFeeFen must not be negative",
+            ));
+        }
+        company.config.base_fee_fen = fen;
     }
     if let Some(acceptance) = patch.acceptance {
         if let Some(a) = &acceptance {

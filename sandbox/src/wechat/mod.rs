@@ -89,7 +89,7 @@
 //! | `GET`/`PUT /faults` | `{latencyMs, errorRate, duplicateCallbackRate, dropCallbackRate, outOfOrderRate}`; PUT replaces |
 //! | `GET`/`PUT /schedule` | `{acceptAfterSecs, arriveAfterSecs, pickupAfterSecs, deliverAfterSecs, systemCancelAfterSecs}`; `null` disables, absent keeps |
 //! | `GET`/`PUT /quota` | `{dailyQuota, usedToday, day}` |
-//! | `GET /companies` · `PUT /companies/{delivery_id}` | accounts; `{"bound"?, "auditResult"?, "outage"?: "timeout"\|"error"\|null}` |
+//! | `GET /companies` · `PUT /companies/{delivery_id}` | accounts; `{"bound"?, "auditResult"?, "outage"?: "timeout"\|"error"\|null, "acceptance"?, "baseFeeFen"?}` |
 //! | `GET /stores` | the seeded stores |
 //!
 //! # What WeChat does not publish, and what the sandbox assumes

@@ -3,7 +3,9 @@
 //! and a persisted plan keeps the ranking, the next candidate, the tip raised so far and when
 //! to look again. The first candidate (the first few when racing) is dispatched at once; the
 //! driver (`driver.rs`) takes it from there. Each attempt is a delivery order of its own,
-//! linked to the plan; attempt n > 1 carries the plan's reference with `-n`.
+//! linked to the plan; attempt n > 1 carries the plan's reference with `-n`. An attempt is
+//! priced again by its network right before it goes out and dispatched from that quote, so
+//! what it costs is what was checked against the policy's fee cap.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use entity::{delivery_quote, dispatch_plan, orders};
@@ -61,10 +63,14 @@ struct PlanRequest {
     tips_fen: i64,
     note: Option<String>,
     publish_at: Option<DateTime<Utc>>,
+    /// The policy's fee cap when the plan was made: every attempt is priced again right
+    /// before it goes out and must still be under it (tips the plan raised aside).
+    #[serde(default)]
+    fee_cap_fen: Option<i64>,
 }
 
 impl PlanRequest {
-    fn of(input: &DeliveryInput) -> Self {
+    fn of(input: &DeliveryInput, fee_cap: Option<Money>) -> Self {
         Self {
             receiver_name: input.receiver_name.clone(),
             receiver_phone: input.receiver_phone.to_string(),
@@ -77,6 +83,7 @@ impl PlanRequest {
             tips_fen: input.tips.fen(),
             note: input.note.clone(),
             publish_at: input.publish_at,
+            fee_cap_fen: fee_cap.map(|m| m.fen()),
         }
     }
 
@@ -205,8 +212,10 @@ impl OrderService {
             state: Set(ACTIVE.into()),
             strategy: Set(policy.strategy.as_str().into()),
             origin_id: Set(origin_id),
-            request: Set(serde_json::to_string(&PlanRequest::of(&input))
-                .map_err(|e| DbErr::Custom(e.to_string()))?),
+            request: Set(
+                serde_json::to_string(&PlanRequest::of(&input, policy.fee_cap))
+                    .map_err(|e| DbErr::Custom(e.to_string()))?,
+            ),
             candidates: Set(
                 serde_json::to_string(&candidates).map_err(|e| DbErr::Custom(e.to_string()))?
             ),
@@ -303,13 +312,7 @@ impl OrderService {
             };
             let mut input = request.input(&c, origin)?;
             input.tips = Money::from_fen(request.tips_fen + plan.tip_fen);
-            match self
-                .dispatch_delivery(DispatchDelivery {
-                    source: DispatchSource::Direct(Box::new(input)),
-                    idempotency_key: None,
-                })
-                .await
-            {
+            match self.dispatch_attempt(input, &request, plan.tip_fen).await {
                 Ok(order) => {
                     let order = self
                         .note_event(
@@ -369,6 +372,50 @@ impl OrderService {
         }
         let plan = am.update(&self.db).await?;
         Ok((first, plan))
+    }
+
+    /// Sends one attempt out: priced again by its network now (the plan's quote may have
+    /// expired, and prices move), refused when that price is over the plan's fee cap, and
+    /// dispatched from that fresh quote, so the fee paid is the fee just checked.
+    async fn dispatch_attempt(
+        &self,
+        input: DeliveryInput,
+        request: &PlanRequest,
+        tips_raised_fen: i64,
+    ) -> Result<orders::Model, OrderError> {
+        let company = input.company.clone();
+        let quoted = self.quote_here(input).await?;
+        let quote = quoted
+            .quotes
+            .iter()
+            .find(|q| q.company == company)
+            .or_else(|| quoted.quotes.first())
+            .ok_or_else(|| {
+                UserError::new(
+                    &["delivery"],
+                    UserErrorCode::PlatformRejected,
+                    "the network gave no price",
+                )
+            })?;
+        if let Some(cap) = request.fee_cap_fen
+            && quote.fee_fen - tips_raised_fen > cap
+        {
+            return Err(UserError::new(
+                &["delivery", "feeCap"],
+                UserErrorCode::InvalidInput,
+                format!(
+                    "now priced {}, above the policy's fee cap {}",
+                    Money::from_fen(quote.fee_fen - tips_raised_fen),
+                    Money::from_fen(cap)
+                ),
+            )
+            .into());
+        }
+        self.dispatch_delivery(DispatchDelivery {
+            source: DispatchSource::Quote(quote.id),
+            idempotency_key: None,
+        })
+        .await
     }
 
     /// Acceptance rate and median time to accept per network and company over the last

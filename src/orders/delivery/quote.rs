@@ -35,6 +35,20 @@ impl OrderService {
     /// reported beside the others; only when none quotes is it an error.
     #[tracing::instrument(skip_all, fields(shop_id = input.shop_id))]
     pub async fn quote_delivery(&self, input: DeliveryInput) -> Result<Quoted, OrderError> {
+        self.quote_stores(input, true).await
+    }
+
+    /// Quotes with the shop's own network only (one company when `input.company` names
+    /// it), whatever stores its policy links: an attempt of a plan, priced again right
+    /// before it goes out.
+    pub(in crate::orders) async fn quote_here(
+        &self,
+        input: DeliveryInput,
+    ) -> Result<Quoted, OrderError> {
+        self.quote_stores(input, false).await
+    }
+
+    async fn quote_stores(&self, input: DeliveryInput, linked: bool) -> Result<Quoted, OrderError> {
         let (shop, provider, network, stored) = self.prepare(&input).await?;
         let policy = self.policy(shop.id).await?;
         let mut stores = vec![Store {
@@ -43,7 +57,8 @@ impl OrderService {
             network,
             stored,
         }];
-        if input.company.is_none()
+        if linked
+            && input.company.is_none()
             && let Some(p) = &policy
         {
             for id in &p.linked_shops {
