@@ -291,53 +291,63 @@ impl OrderService {
         let mut first = None;
         let mut dispatched = 0;
         let mut refusals = Vec::new();
-        // A round never holds two attempts that would each cost to cancel once accepted:
-        // whichever accepts, every other attempt can then be cancelled free. Candidates
-        // that would be a second such attempt wait for a later round, in their order.
-        let mut bound = false;
         let (mut consumed, mut deferred) = (Vec::new(), Vec::new());
         let mut rest = candidates[start..].iter().cloned();
-        while dispatched < width {
-            let Some(c) = rest.next() else { break };
-            let free = self.cancel_window(&c).is_some();
-            if !free && bound {
-                deferred.push(c);
-                continue;
+        // Until an attempt is out (a candidate that refuses gives way to the next).
+        while dispatched == 0 {
+            let round = self.pick_round(&mut rest, &mut deferred, width);
+            if round.is_empty() {
+                break;
             }
-            let n = start + consumed.len() + 1;
-            let origin = if n == 1 {
-                plan.origin_id.clone()
-            } else {
-                format!("{}-{n}", plan.origin_id)
-            };
-            let mut input = request.input(&c, origin)?;
-            input.tips = Money::from_fen(request.tips_fen + plan.tip_fen);
-            match self.dispatch_attempt(input, &request, plan.tip_fen).await {
-                Ok(order) => {
-                    let order = self
-                        .note_event(
-                            order.id,
-                            kind,
-                            format!("{detail} → {}", c.label()),
-                            |am, _| {
-                                am.plan_id = Set(Some(plan.id));
-                            },
-                        )
-                        .await?;
-                    dispatched += 1;
-                    bound |= !free;
-                    first.get_or_insert(order);
+            // The round's attempts go out at once: each one's courier starts looking at the
+            // same moment.
+            let base = start + consumed.len();
+            let sent = futures::future::join_all(round.iter().enumerate().map(|(i, c)| {
+                let n = base + i + 1;
+                let origin = if n == 1 {
+                    plan.origin_id.clone()
+                } else {
+                    format!("{}-{n}", plan.origin_id)
+                };
+                let request = &request;
+                async move {
+                    let mut input = request.input(c, origin)?;
+                    input.tips = Money::from_fen(request.tips_fen + plan.tip_fen);
+                    self.dispatch_attempt(input, request, plan.tip_fen).await
                 }
-                Err(OrderError::User(e)) => {
-                    refusals.push(format!(
+            }))
+            .await;
+            // Every attempt that went out is linked to the plan before any error is
+            // returned: an attempt left unlinked would never be cancelled.
+            let mut failure = None;
+            for (c, outcome) in round.iter().zip(sent) {
+                match outcome {
+                    Ok(order) => {
+                        let order = self
+                            .note_event(
+                                order.id,
+                                kind,
+                                format!("{detail} → {}", c.label()),
+                                |am, _| {
+                                    am.plan_id = Set(Some(plan.id));
+                                },
+                            )
+                            .await?;
+                        dispatched += 1;
+                        first.get_or_insert(order);
+                    }
+                    Err(OrderError::User(e)) => refusals.push(format!(
                         "{}: {}",
                         c.label(),
                         e.first().map_or("refused", |e| e.message.as_str())
-                    ));
+                    )),
+                    Err(e) => failure = Some(e),
                 }
-                Err(e) => return Err(e),
             }
-            consumed.push(c);
+            consumed.extend(round);
+            if let Some(e) = failure {
+                return Err(e);
+            }
         }
         let next = start + consumed.len();
         let reordered: Vec<Candidate> = candidates[..start]
@@ -372,6 +382,36 @@ impl OrderService {
         }
         let plan = am.update(&self.db).await?;
         Ok((first, plan))
+    }
+
+    /// The next round's candidates from `rest`: up to `width`, of which at most one would
+    /// cost to cancel once accepted, so whichever accepts, every other attempt can be
+    /// cancelled free. A candidate that would be a second such one goes to `deferred`, to
+    /// wait for a later round in its order.
+    fn pick_round(
+        &self,
+        rest: &mut impl Iterator<Item = Candidate>,
+        deferred: &mut Vec<Candidate>,
+        width: usize,
+    ) -> Vec<Candidate> {
+        let mut round = Vec::new();
+        // Candidates put off by an earlier round come first, in their order.
+        let mut waiting = std::mem::take(deferred).into_iter();
+        let mut bound = false;
+        while round.len() < width {
+            let Some(c) = waiting.next().or_else(|| rest.next()) else {
+                break;
+            };
+            let free = self.cancel_window(&c).is_some();
+            if !free && bound {
+                deferred.push(c);
+                continue;
+            }
+            bound |= !free;
+            round.push(c);
+        }
+        deferred.extend(waiting);
+        round
     }
 
     /// Sends one attempt out: priced again by its network now (the plan's quote may have
