@@ -323,7 +323,7 @@ impl OrderService {
             for (c, outcome) in round.iter().zip(sent) {
                 match outcome {
                     Ok(order) => {
-                        let order = self
+                        let linked = self
                             .note_event(
                                 order.id,
                                 kind,
@@ -332,9 +332,14 @@ impl OrderService {
                                     am.plan_id = Set(Some(plan.id));
                                 },
                             )
-                            .await?;
-                        dispatched += 1;
-                        first.get_or_insert(order);
+                            .await;
+                        match linked {
+                            Ok(order) => {
+                                dispatched += 1;
+                                first.get_or_insert(order);
+                            }
+                            Err(e) => failure = Some(e),
+                        }
                     }
                     Err(OrderError::User(e)) => refusals.push(format!(
                         "{}: {}",
@@ -429,7 +434,6 @@ impl OrderService {
             .quotes
             .iter()
             .find(|q| q.company == company)
-            .or_else(|| quoted.quotes.first())
             .ok_or_else(|| {
                 UserError::new(
                     &["delivery"],
