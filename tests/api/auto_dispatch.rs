@@ -418,6 +418,35 @@ async fn settled(app: &TestApp, db: &DatabaseConnection, first: &str) -> Value {
     .await
 }
 
+/// Once `attempt` is heard to be accepted, the other instance's lease runs out: the plan
+/// as its step settled it.
+async fn settled_after(
+    app: &TestApp,
+    db: &DatabaseConnection,
+    first: &str,
+    attempt: &Value,
+) -> Value {
+    plan_until(app, first, |p| {
+        p["attempts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["id"] == attempt["id"] && a["status"] == "ACCEPTED")
+    })
+    .await;
+    settled(app, db, first).await
+}
+
+/// `attempt` as the plan `won` shows it now.
+fn attempt_of<'a>(won: &'a Value, attempt: &Value) -> &'a Value {
+    won["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == attempt["id"])
+        .unwrap()
+}
+
 fn assert_kept(won: &Value, keep: &Value) {
     assert_eq!(won["winner"]["id"], keep["id"], "{won:#}");
     assert_eq!(won["penalties"]["fen"], 0, "nothing paid: {won:#}");
@@ -504,23 +533,10 @@ async fn an_unheard_acceptance_is_found_before_cancelling(app: TestApp) {
         .await;
     accept(&app, anchor).await;
     accept(&app, free).await;
-    plan_until(&app, &first, |p| {
-        p["attempts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|a| a["id"] == free["id"] && a["status"] == "ACCEPTED")
-    })
-    .await;
-    let won = settled(&app, &db, &first).await;
+    let won = settled_after(&app, &db, &first, free).await;
     assert_eq!(won["winner"]["id"], anchor["id"], "{won:#}");
     assert_eq!(won["penalties"]["fen"], 0, "{won:#}");
-    let lost = won["attempts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["id"] == free["id"])
-        .unwrap();
+    let lost = attempt_of(&won, free);
     assert_eq!(lost["status"], "CANCELLED", "{won:#}");
     assert_eq!(
         lost["delivery"]["fees"]["penalty"]["fen"]
@@ -636,23 +652,10 @@ async fn an_unavoidable_penalty_is_recorded(app: TestApp) {
     assert_eq!(anchor["delivery"]["company"], "SFTC");
     let free = attempts.iter().find(|a| a["provider"] == "DADA").unwrap();
     accept(&app, free).await;
-    plan_until(&app, &first, |p| {
-        p["attempts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|a| a["id"] == free["id"] && a["status"] == "ACCEPTED")
-    })
-    .await;
-    let won = settled(&app, &db, &first).await;
+    let won = settled_after(&app, &db, &first, free).await;
     assert_eq!(won["winner"]["id"], free["id"], "{won:#}");
     assert_eq!(won["penalties"]["fen"], 200, "{won:#}");
-    let lost = won["attempts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["id"] == anchor["id"])
-        .unwrap();
+    let lost = attempt_of(&won, anchor);
     assert_eq!(lost["delivery"]["fees"]["penalty"]["fen"], 200, "{lost:#}");
     assert!(
         lost["events"]
