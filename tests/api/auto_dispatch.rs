@@ -8,7 +8,11 @@ use chrono::{TimeDelta, Utc};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use serde_json::{Value, json};
 
-use crate::{dispatch::delivery, dispatch::set_policy, helpers::TestApp, on_every_backend};
+use crate::{
+    dispatch::{dada_then_sftc, delivery, set_policy},
+    helpers::TestApp,
+    on_every_backend,
+};
 
 const PLAN: &str = "state strategy tipRaised { fen } penalties { fen } detail
     candidates { network company fee { fen } dispatchMinutes tried }
@@ -45,8 +49,9 @@ async fn plan_until(app: &TestApp, order: &str, check: impl Fn(&Value) -> bool) 
     .await
 }
 
-/// The sandbox's courier takes `attempt`.
-async fn accept(app: &TestApp, attempt: &Value) {
+/// The sandbox's courier takes `attempt` (a delivery order with `provider` and
+/// `delivery { originId }`).
+pub async fn accept(app: &TestApp, attempt: &Value) {
     let origin = attempt["delivery"]["originId"].as_str().unwrap();
     let (status, v) = if attempt["provider"] == "DADA" {
         app.dada_post(&format!("/_control/orders/{origin}/accept"), json!({}))
@@ -175,13 +180,7 @@ on_every_backend!(
 /// (free while unaccepted) and the next network gets the delivery.
 async fn falls_back_after_the_switch_time(app: TestApp) {
     let (dada, wechat) = stores(&app).await;
-    policy(
-        &app,
-        json!({"shopId": dada, "strategy": "PREFERRED", "linkedShopIds": [wechat],
-               "networks": [{"network": "DADA"}, {"network": "WECHAT", "company": "SFTC"}],
-               "switchAfterSeconds": 1}),
-    )
-    .await;
+    policy(&app, dada_then_sftc(&dada, &wechat, 1)).await;
     let placed = auto(&app, &dada).await;
     assert_eq!(placed["order"]["provider"], "DADA");
     let first = placed["order"]["id"].as_str().unwrap().to_owned();
@@ -554,13 +553,7 @@ on_every_backend!(
 /// the claim runs out, this instance takes the plan over and switches networks as due.
 async fn a_plan_outlives_the_instance_driving_it(app: TestApp) {
     let (dada, wechat) = stores(&app).await;
-    policy(
-        &app,
-        json!({"shopId": dada, "strategy": "PREFERRED", "linkedShopIds": [wechat],
-               "networks": [{"network": "DADA"}, {"network": "WECHAT", "company": "SFTC"}],
-               "switchAfterSeconds": 1}),
-    )
-    .await;
+    policy(&app, dada_then_sftc(&dada, &wechat, 1)).await;
     let placed = auto(&app, &dada).await;
     let first = placed["order"]["id"].as_str().unwrap().to_owned();
     let db = Database::connect(app.database_url.as_str())
@@ -604,13 +597,7 @@ async fn sandbox_couriers_accept_by_their_draws(app: TestApp) {
         json!({"acceptance": {"minMs": 200, "maxMs": 400, "neverRate": 0.0, "seed": 2}}),
     )
     .await;
-    policy(
-        &app,
-        json!({"shopId": dada, "strategy": "PREFERRED", "linkedShopIds": [wechat],
-               "networks": [{"network": "DADA"}, {"network": "WECHAT", "company": "SFTC"}],
-               "switchAfterSeconds": 1}),
-    )
-    .await;
+    policy(&app, dada_then_sftc(&dada, &wechat, 1)).await;
     let placed = auto(&app, &dada).await;
     let first = placed["order"]["id"].as_str().unwrap().to_owned();
     let won = plan_until(&app, &first, |p| p["state"] == "WON").await;
@@ -684,13 +671,9 @@ async fn an_attempt_over_the_cap_at_dispatch_is_not_sent(app: TestApp) {
         json!({"minMs": 1, "maxMs": 1, "neverRate": 1.0}),
     )
     .await;
-    policy(
-        &app,
-        json!({"shopId": dada, "strategy": "PREFERRED", "linkedShopIds": [wechat],
-               "networks": [{"network": "DADA"}, {"network": "WECHAT", "company": "SFTC"}],
-               "feeCapFen": 2000, "switchAfterSeconds": 1}),
-    )
-    .await;
+    let mut capped = dada_then_sftc(&dada, &wechat, 1);
+    capped["feeCapFen"] = json!(2000);
+    policy(&app, capped).await;
     let placed = auto(&app, &dada).await;
     let first = placed["order"]["id"].as_str().unwrap().to_owned();
     let p = plan(&app, &first).await;

@@ -218,13 +218,8 @@ postgres_only! {
         let b = couriers_beside(&a).await;
         let dada = a.dada_shop("11047059").await;
         let wechat = a.wechat_shop("wx_sh_001").await;
-        let p = crate::dispatch::set_policy(
-            &a,
-            json!({"shopId": dada, "strategy": "PREFERRED", "linkedShopIds": [wechat],
-                   "networks": [{"network": "DADA"}, {"network": "WECHAT", "company": "SFTC"}],
-                   "switchAfterSeconds": 1}),
-        )
-        .await;
+        let p = crate::dispatch::set_policy(&a, crate::dispatch::dada_then_sftc(&dada, &wechat, 1))
+            .await;
         assert_eq!(p["userErrors"], json!([]), "{p}");
         // SFTC's couriers accept 300 ms after dispatch; Dada's never.
         a.dada_put("/_control/acceptance", json!({"minMs": 1, "maxMs": 1, "neverRate": 1.0}))

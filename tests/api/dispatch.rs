@@ -25,6 +25,14 @@ pub async fn set_policy(app: &TestApp, input: Value) -> Value {
     app.gql_ok(&q, json!({ "input": input })).await["setDispatchPolicy"].clone()
 }
 
+/// A PREFERRED policy for the Dada store `dada`: Dada first, then SFTC at the linked WeChat
+/// store, moving on after `switch_after` seconds without a courier.
+pub fn dada_then_sftc(dada: &str, wechat: &str, switch_after: i64) -> Value {
+    json!({"shopId": dada, "strategy": "PREFERRED", "linkedShopIds": [wechat],
+           "networks": [{"network": "DADA"}, {"network": "WECHAT", "company": "SFTC"}],
+           "switchAfterSeconds": switch_after})
+}
+
 /// A delivery from `shop` in Shanghai, about 5 km.
 pub fn delivery(shop: &str) -> Value {
     json!({

@@ -193,15 +193,7 @@ async fn the_raced_dispatch_runs_as_written() {
             json!({ "id": second }),
         )
         .await;
-    let origin = o["order"]["delivery"]["originId"].as_str().unwrap();
-    let (status, v) = if o["order"]["provider"] == "DADA" {
-        app.dada_post(&format!("/_control/orders/{origin}/accept"), json!({}))
-            .await
-    } else {
-        app.wechat_post(&format!("/_control/orders/{origin}/assign"), json!({}))
-            .await
-    };
-    assert_eq!(status, 200, "{v}");
+    crate::auto_dispatch::accept(&app, &o["order"]).await;
     let mut seen = Vec::new();
     while !(seen.iter().any(|(k, _): &(String, String)| k == "RACE_WON")
         && seen.iter().filter(|(k, _)| k == "RACE_CANCELLED").count() == 2)

@@ -259,9 +259,7 @@ async fn killed_mid_plan(backend: Backend) {
         .gql(
             "mutation($input: SetDispatchPolicyInput!) { setDispatchPolicy(input: $input) {
                 userErrors { message } } }",
-            json!({"input": {"shopId": dada, "strategy": "PREFERRED", "linkedShopIds": [wechat],
-                   "networks": [{"network": "DADA"}, {"network": "WECHAT", "company": "SFTC"}],
-                   "switchAfterSeconds": 3}}),
+            json!({"input": crate::dispatch::dada_then_sftc(&dada, &wechat, 3)}),
         )
         .await;
     assert_eq!(

@@ -242,12 +242,7 @@ impl DeliveryQuote {
     }
     /// Our store the delivery would leave from.
     async fn shop(&self, ctx: &Context<'_>) -> Result<Option<Shop>> {
-        Ok(ctx
-            .data::<Loaders>()?
-            .shops
-            .load_one(self.0.shop_id)
-            .await?
-            .map(Shop))
+        Shop::load(ctx, self.0.shop_id).await
     }
     /// The courier company quoting (WeChat `delivery_id`); null on single-company networks.
     async fn company(&self) -> Option<&str> {

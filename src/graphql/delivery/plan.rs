@@ -129,12 +129,7 @@ impl DispatchPlan {
     }
     /// The shop the delivery was asked from.
     async fn shop(&self, ctx: &Context<'_>) -> Result<Option<Shop>> {
-        Ok(ctx
-            .data::<Loaders>()?
-            .shops
-            .load_one(self.0.shop_id)
-            .await?
-            .map(Shop))
+        Shop::load(ctx, self.0.shop_id).await
     }
     /// When it was dispatched.
     async fn created_at(&self) -> DateTime<Utc> {

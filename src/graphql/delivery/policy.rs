@@ -105,12 +105,7 @@ pub struct DispatchPolicy(pub Policy);
 impl DispatchPolicy {
     /// The shop it is for.
     async fn shop(&self, ctx: &Context<'_>) -> Result<Option<Shop>> {
-        Ok(ctx
-            .data::<Loaders>()?
-            .shops
-            .load_one(self.0.shop_id)
-            .await?
-            .map(Shop))
+        Shop::load(ctx, self.0.shop_id).await
     }
     /// How the quotes are ranked.
     async fn strategy(&self) -> DispatchStrategy {

@@ -164,7 +164,7 @@ impl Order {
         if let Some(read) = prefetch::shop(ctx, id) {
             return Ok(read.map(Shop));
         }
-        Ok(ctx.data::<Loaders>()?.shops.load_one(id).await?.map(Shop))
+        Shop::load(ctx, id).await
     }
     /// The price items ordered, at the prices of the time; empty for deliveries.
     async fn items(&self, ctx: &Context<'_>) -> Result<Vec<OrderItem>> {

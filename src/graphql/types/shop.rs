@@ -50,6 +50,13 @@ impl Category {
 
 pub struct Shop(pub ShopRow);
 
+impl Shop {
+    /// The shop `id` through the request's loader (batched with the other lookups).
+    pub(in crate::graphql) async fn load(ctx: &Context<'_>, id: i64) -> Result<Option<Shop>> {
+        Ok(ctx.data::<Loaders>()?.shops.load_one(id).await?.map(Shop))
+    }
+}
+
 /// Opening hours in China time (UTC+8).
 #[derive(SimpleObject)]
 pub struct ServiceHours {

@@ -159,8 +159,10 @@ impl OrderService {
                 )
                 .await?;
             } else {
-                self.end_plan(plan, FAILED, "every network ended the delivery unaccepted")
-                    .await?;
+                self.end_plan(plan, FAILED, |am| {
+                    am.detail = Set(Some("every network ended the delivery unaccepted".into()));
+                })
+                .await?;
             }
             return Ok(());
         }
@@ -313,25 +315,23 @@ impl OrderService {
             )
             .await?;
         }
-        let mut am: dispatch_plan::ActiveModel = plan.into();
-        am.state = Set(WON.into());
-        am.winner_order_id = Set(Some(winner));
-        am.penalty_fen = Set(penalty);
-        am.next_step_at = Set(None);
-        am.updated_at = Set(Utc::now());
-        am.update(&self.db).await?;
-        Ok(())
+        self.end_plan(plan, WON, |am| {
+            am.winner_order_id = Set(Some(winner));
+            am.penalty_fen = Set(penalty);
+        })
+        .await
     }
 
+    /// Ends a plan in `state` (nothing more to look at), with what `set` records.
     async fn end_plan(
         &self,
         plan: dispatch_plan::Model,
         state: &str,
-        why: &str,
+        set: impl FnOnce(&mut dispatch_plan::ActiveModel),
     ) -> Result<(), OrderError> {
         let mut am: dispatch_plan::ActiveModel = plan.into();
         am.state = Set(state.into());
-        am.detail = Set(Some(why.into()));
+        set(&mut am);
         am.next_step_at = Set(None);
         am.updated_at = Set(Utc::now());
         am.update(&self.db).await?;
